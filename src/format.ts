@@ -1,0 +1,39 @@
+import type { WindowSnapshot } from "./window.ts";
+
+/** Counts sorted by count (descending), then by name, as [server_name, count] pairs. */
+export function sortCounts(counts: Map<string, number>): [string, number][] {
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** One JSON line per window: {"start":S,"end":E,"total":N,"counts":{"server":n,...}}, counts largest first. */
+export function formatWindowJson(window: WindowSnapshot): string {
+  const counts: Record<string, number> = {};
+  for (const [name, n] of sortCounts(window.counts)) counts[name] = n;
+  return `${JSON.stringify({ start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts })}\n`;
+}
+
+function formatClock(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+
+/** A compact table of the top wikis of one window, with bars scaled to the largest. */
+export function formatWindowText(window: WindowSnapshot, options: { color?: boolean; top?: number; width?: number } = {}): string {
+  const top = options.top ?? 10;
+  const barWidth = options.width ?? 30;
+  const rows = sortCounts(window.counts);
+  const shown = rows.slice(0, top);
+  const max = shown[0]?.[1] ?? 1;
+  const nameWidth = Math.max(...shown.map(([name]) => name.length), 10);
+  const countWidth = Math.max(...shown.map(([, n]) => String(n).length), 1);
+  const bold = (t: string) => (options.color ? `\x1b[1m${t}\x1b[22m` : t);
+  const cyan = (t: string) => (options.color ? `\x1b[36m${t}\x1b[39m` : t);
+  const lines = [
+    bold(`${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${window.total} changes on ${rows.length} wikis`),
+  ];
+  for (const [name, n] of shown) {
+    const bar = "█".repeat(Math.max(1, Math.round((n / max) * barWidth)));
+    lines.push(`  ${name.padEnd(nameWidth)}  ${String(n).padStart(countWidth)}  ${cyan(bar)}`);
+  }
+  if (rows.length > shown.length) lines.push(`  … and ${rows.length - shown.length} more`);
+  return `${lines.join("\n")}\n\n`;
+}

@@ -1,0 +1,273 @@
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { WikistreamError, formatError } from "./error.ts";
+import type { Logger } from "./log.ts";
+
+/** What the source calls while it reads. `onMessage` runs synchronously for every event. */
+export interface SourceHandler {
+  /** A `message` event (or one without a type). `oversized` when it exceeded the size limit and was cut. */
+  onMessage(id: string | undefined, data: string, oversized: boolean): void;
+  /** An event of any other type; `error` events from the server land here too. */
+  onOtherEvent(type: string, data: string): void;
+  /** Called after each network chunk; a returned promise holds reading until it settles (backpressure). */
+  onChunk(): Promise<void> | undefined;
+  /** A connection was accepted (HTTP 200 with an event stream). */
+  onConnect(): void;
+  /** Where to resume: the last event id, else a start time, else live. */
+  position(): { id: string | null; sinceMs: number | null };
+  /** The server refused our Last-Event-ID (HTTP 400). Returns the time to resume from with `?since=`. */
+  onResumeRejected(): number;
+}
+
+/** Options of createSseSource. */
+export interface SourceOptions {
+  url: string;
+  userAgent: string;
+  idleTimeoutMs: number;
+  maxEventBytes: number;
+  log: Logger;
+  fetch?: typeof fetch;
+  random?: () => number;
+  /** Longest wait between reconnects. */
+  maxBackoffMs?: number;
+}
+
+/** A reconnecting reader of one SSE endpoint. */
+export interface Source {
+  /** Reads until `signal` aborts (resolves) or a fatal error (rejects). */
+  run(handler: SourceHandler, signal: AbortSignal): Promise<void>;
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Exponential backoff with jitter: attempt 0 waits 0, then about base·2^(n-1), capped. */
+export function resolveBackoff(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  if (attempt <= 0) return 0;
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 20));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function describeFetchError(error: unknown): string {
+  const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+  const message = formatError(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Creates the EventStreams reader: fetch → TextDecoder → eventsource-parser, reconnecting forever. */
+export function createSseSource(options: SourceOptions): Source {
+  const doFetch = options.fetch ?? fetch;
+  const random = options.random ?? Math.random;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const log = options.log;
+
+  async function run(handler: SourceHandler, signal: AbortSignal): Promise<void> {
+    let attempt = 0;
+    let baseMs = 1000;
+    let connectedOnce = false;
+    while (!signal.aborted) {
+      const position = handler.position();
+      const url = new URL(options.url);
+      const headers: Record<string, string> = { Accept: "text/event-stream", "User-Agent": options.userAgent };
+      if (position.id !== null) headers["Last-Event-ID"] = position.id;
+      else if (position.sinceMs !== null) url.searchParams.set("since", new Date(position.sinceMs).toISOString());
+
+      const controller = new AbortController();
+      const onAbort = () => controller.abort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      let lastActivity = performance.now();
+      let idleFired = false;
+      // While the handler holds reading (backpressure), silence is ours, not the server's.
+      let holding = false;
+      const watchdog = setInterval(
+        () => {
+          if (!holding && performance.now() - lastActivity >= options.idleTimeoutMs) {
+            idleFired = true;
+            controller.abort();
+          }
+        },
+        Math.max(25, Math.min(1000, options.idleTimeoutMs / 4)),
+      );
+      let delayMs: number | undefined;
+      let delivered = 0;
+      try {
+        let response: Response;
+        try {
+          response = await doFetch(url, { headers, signal: controller.signal, redirect: "follow" });
+        } catch (error) {
+          if (signal.aborted) return;
+          attempt++;
+          const why = idleFired ? `no response within ${options.idleTimeoutMs}ms` : describeFetchError(error);
+          delayMs = resolveBackoff(attempt, baseMs, maxBackoffMs, random);
+          log.warn(`cannot reach ${options.url} (${why}); retrying in ${(delayMs / 1000).toFixed(1)}s`);
+          continue;
+        }
+        lastActivity = performance.now();
+        const status = response.status;
+        if (status !== 200) {
+          const body = (await response.text().catch(() => "")).replace(/\s+/g, " ").trim().slice(0, 200);
+          if (status === 400 && position.id !== null) {
+            const sinceMs = handler.onResumeRejected();
+            log.warn(`the stream refused the saved position (HTTP 400: ${body}); resuming from ${new Date(sinceMs).toISOString()} instead`);
+            delayMs = 0;
+            continue;
+          }
+          if (status === 403) {
+            throw new WikistreamError(
+              "forbidden",
+              `the stream refused us (HTTP 403${body ? `: ${body}` : ""}). Wikimedia requires a descriptive User-Agent with contact details: pass --user-agent "yourtool/1.0 (you@example.org)" (sent: "${options.userAgent}")`,
+            );
+          }
+          if (status === 429 || status >= 500 || status === 408) {
+            attempt++;
+            const retryAfter = status === 429 || status === 503 ? parseRetryAfter(response.headers.get("retry-after"), Date.now()) : undefined;
+            delayMs = retryAfter ?? resolveBackoff(attempt, baseMs, maxBackoffMs, random);
+            const hint = status === 429 ? " (Wikimedia allows 2 connections per IP: is another client running?)" : "";
+            log.warn(`the stream answered HTTP ${status}${hint}; retrying in ${(delayMs / 1000).toFixed(1)}s`);
+            continue;
+          }
+          throw new WikistreamError("http", `the stream answered HTTP ${status}${body ? `: ${body}` : ""} for ${url.toString()}: check --url`);
+        }
+        const contentType = response.headers.get("content-type") ?? "";
+        if (!contentType.toLowerCase().includes("text/event-stream")) {
+          await response.body?.cancel().catch(() => undefined);
+          attempt++;
+          delayMs = resolveBackoff(attempt, baseMs, maxBackoffMs, random);
+          log.warn(`${options.url} sent '${contentType || "no content type"}', not text/event-stream (a proxy page?); retrying in ${(delayMs / 1000).toFixed(1)}s`);
+          continue;
+        }
+        if (response.body === null) continue;
+        if (connectedOnce) log.debug(`reconnected to ${options.url}`);
+        else log.info(`connected to ${options.url}${position.id !== null ? " (resuming)" : position.sinceMs !== null ? ` (since ${new Date(position.sinceMs).toISOString()})` : ""}`);
+        connectedOnce = true;
+        handler.onConnect();
+
+        let oversized = false;
+        let lineChars = 0;
+        const limitChars = options.maxEventBytes + 16;
+        const parser = createParser({
+          onEvent(event: EventSourceMessage) {
+            const type = event.event;
+            const cut = oversized;
+            oversized = false;
+            delivered++;
+            if (type === undefined || type === "message") handler.onMessage(event.id, event.data, cut);
+            else handler.onOtherEvent(type, event.data);
+          },
+          onRetry(ms: number) {
+            baseMs = Math.max(100, ms);
+          },
+        });
+        // Feeds the parser while refusing to buffer a line beyond the event size limit:
+        // the rest of such a line is dropped and the event is reported as oversized.
+        let skipping = false;
+        const feed = (text: string) => {
+          let chunk = text;
+          if (skipping) {
+            const end = findLineEnd(chunk, 0);
+            if (end === -1) return;
+            skipping = false;
+            lineChars = 0;
+            chunk = chunk.slice(end);
+          }
+          const lastEnd = Math.max(chunk.lastIndexOf("\n"), chunk.lastIndexOf("\r"));
+          if (lastEnd === -1) {
+            if (lineChars + chunk.length > limitChars) {
+              parser.feed(chunk.slice(0, Math.max(0, limitChars - lineChars)));
+              oversized = true;
+              skipping = true;
+              return;
+            }
+            lineChars += chunk.length;
+            parser.feed(chunk);
+            return;
+          }
+          const firstEnd = lineChars > 0 ? findLineEnd(chunk, 0) : 0;
+          if (lineChars + firstEnd > limitChars) {
+            parser.feed(chunk.slice(0, Math.max(0, limitChars - lineChars)));
+            oversized = true;
+            chunk = chunk.slice(firstEnd);
+            return feedTail(chunk);
+          }
+          feedTail(chunk);
+        };
+        const feedTail = (chunk: string) => {
+          const lastEnd = Math.max(chunk.lastIndexOf("\n"), chunk.lastIndexOf("\r"));
+          const tail = chunk.length - 1 - lastEnd;
+          if (tail > limitChars) {
+            parser.feed(chunk.slice(0, lastEnd + 1 + limitChars));
+            oversized = true;
+            skipping = true;
+            lineChars = 0;
+            return;
+          }
+          lineChars = tail;
+          parser.feed(chunk);
+        };
+
+        const decoder = new TextDecoder();
+        const reader = response.body.getReader();
+        try {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            lastActivity = performance.now();
+            feed(decoder.decode(value, { stream: true }));
+            const wait = handler.onChunk();
+            if (wait !== undefined) {
+              holding = true;
+              await wait;
+              holding = false;
+              lastActivity = performance.now();
+            }
+            if (signal.aborted) break;
+          }
+        } catch (error) {
+          if (signal.aborted) return;
+          if (error instanceof WikistreamError) throw error;
+          log.debug(idleFired ? `no data for ${options.idleTimeoutMs}ms; reconnecting` : `stream broke (${describeFetchError(error)}); reconnecting`);
+        } finally {
+          reader.cancel().catch(() => undefined);
+        }
+        if (signal.aborted) return;
+        if (delivered > 0) attempt = 0;
+        else attempt++;
+        delayMs = resolveBackoff(attempt, baseMs, maxBackoffMs, random);
+        log.debug(`stream ended after ${delivered} events; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
+      } finally {
+        clearInterval(watchdog);
+        signal.removeEventListener("abort", onAbort);
+        if (delayMs !== undefined && !signal.aborted) await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  return { run };
+}
+
+/** Index of the first CR or LF at or after `from`, or -1. */
+function findLineEnd(text: string, from: number): number {
+  const lf = text.indexOf("\n", from);
+  const cr = text.indexOf("\r", from);
+  if (lf === -1) return cr;
+  if (cr === -1) return lf;
+  return Math.min(lf, cr);
+}
