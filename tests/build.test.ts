@@ -1,0 +1,162 @@
+// Fast checks of build.ts's pure parts: the target table, file names, SHA256SUMS and
+// argument parsing. Nothing here compiles; `bun run build --all` is exercised by CI's
+// release workflow.
+import { describe, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CHECKSUMS_FILE,
+  TARGETS,
+  composeCommitLabel,
+  describeBuildError,
+  findTarget,
+  formatChecksums,
+  formatMegabytes,
+  hashFile,
+  nameArtifact,
+  nameHostBinary,
+  parseBuildArgs,
+} from "../build.ts";
+
+function requireTarget(name: string) {
+  const target = findTarget(name);
+  if (!target) throw new Error(`no target ${name}`);
+  return target;
+}
+
+describe("TARGETS", () => {
+  test("lists the seven release targets with Bun's names", () => {
+    expect(TARGETS.map((t) => [t.name, t.bunTarget])).toEqual([
+      ["linux-x64", "bun-linux-x64"],
+      ["linux-x64-baseline", "bun-linux-x64-baseline"],
+      ["linux-arm64", "bun-linux-arm64"],
+      ["linux-x64-musl", "bun-linux-x64-musl"],
+      ["darwin-x64", "bun-darwin-x64"],
+      ["darwin-arm64", "bun-darwin-arm64"],
+      ["windows-x64", "bun-windows-x64"],
+    ]);
+  });
+
+  test("names each target after its os and arch, and its runtime after Bun's npm package", () => {
+    for (const t of TARGETS) {
+      expect(t.name.startsWith(`${t.os}-${t.arch}`)).toBe(true);
+      expect(t.bunTarget as string).toBe(`bun-${t.name}`);
+      const npmArch = t.arch === "arm64" ? "aarch64" : "x64";
+      expect(t.runtimePackage.startsWith(`@oven/bun-${t.os}-${npmArch}`)).toBe(true);
+    }
+    expect(new Set(TARGETS.map((t) => t.name)).size).toBe(TARGETS.length);
+  });
+
+  test("finds a target by our name or by Bun's", () => {
+    expect(findTarget("linux-arm64")?.bunTarget).toBe("bun-linux-arm64");
+    expect(findTarget("bun-windows-x64")?.name).toBe("windows-x64");
+    expect(findTarget("linux-riscv64")).toBeUndefined();
+  });
+});
+
+describe("file names", () => {
+  test("versions release binaries and gives only Windows an .exe", () => {
+    expect(nameArtifact("0.1.0", requireTarget("linux-x64-baseline"))).toBe("wikistream-0.1.0-linux-x64-baseline");
+    expect(nameArtifact("0.1.0", requireTarget("windows-x64"))).toBe("wikistream-0.1.0-windows-x64.exe");
+    expect(nameArtifact("0.1.0", requireTarget("darwin-arm64"))).toBe("wikistream-0.1.0-darwin-arm64");
+    expect(TARGETS.filter((t) => nameArtifact("1.2.3", t).endsWith(".exe")).map((t) => t.name)).toEqual(["windows-x64"]);
+  });
+
+  test("names the host binary dist/wikistream", () => {
+    expect(nameHostBinary("linux")).toBe("wikistream");
+    expect(nameHostBinary("darwin")).toBe("wikistream");
+    expect(nameHostBinary("win32")).toBe("wikistream.exe");
+  });
+});
+
+describe("SHA256SUMS", () => {
+  const a = "a".repeat(64);
+  const b = "0123456789abcdef".repeat(4);
+
+  test("prints '<hex>  <name>' lines sorted by name, newline-terminated", () => {
+    const text = formatChecksums([
+      { file: "wikistream-0.1.0-windows-x64.exe", sha256: a },
+      { file: "wikistream-0.1.0-darwin-arm64", sha256: b },
+    ]);
+    expect(text).toBe(`${b}  wikistream-0.1.0-darwin-arm64\n${a}  wikistream-0.1.0-windows-x64.exe\n`);
+    expect(formatChecksums([])).toBe("");
+  });
+
+  test("refuses what sha256sum would escape or could not read", () => {
+    expect(() => formatChecksums([{ file: "a\nb", sha256: a }])).toThrow();
+    expect(() => formatChecksums([{ file: "a\\b", sha256: a }])).toThrow();
+    expect(() => formatChecksums([{ file: "/abs", sha256: a }])).toThrow();
+    expect(() => formatChecksums([{ file: "x", sha256: "A".repeat(64) }])).toThrow();
+    expect(() => formatChecksums([{ file: "x", sha256: "ab" }])).toThrow();
+  });
+
+  test("hashes a file and the result passes `sha256sum -c`", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wikistream-build-test-"));
+    try {
+      await writeFile(join(dir, "wikistream-0.0.0-linux-x64"), "abc");
+      const sha256 = await hashFile(join(dir, "wikistream-0.0.0-linux-x64"));
+      expect(sha256).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"); // SHA-256("abc")
+      await writeFile(join(dir, CHECKSUMS_FILE), formatChecksums([{ file: "wikistream-0.0.0-linux-x64", sha256 }]));
+      if (Bun.which("sha256sum")) {
+        const check = Bun.spawnSync(["sha256sum", "-c", CHECKSUMS_FILE], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+        expect(check.stdout.toString()).toBe("wikistream-0.0.0-linux-x64: OK\n");
+        expect(check.exitCode).toBe(0);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("parseBuildArgs", () => {
+  test("no flag builds for this machine from src/cli.ts", () => {
+    const request = parseBuildArgs([]);
+    expect(request.mode).toBe("host");
+    expect(request.targets).toEqual([]);
+    expect(request.writeChecksums).toBe(false);
+    expect(request.entry).toBe("src/cli.ts");
+    expect(request.runtimeDir).toBeUndefined();
+  });
+
+  test("--all builds every target and writes SHA256SUMS", () => {
+    const request = parseBuildArgs(["--all"]);
+    expect(request.mode).toBe("release");
+    expect(request.targets).toEqual(TARGETS);
+    expect(request.writeChecksums).toBe(true);
+  });
+
+  test("--target picks targets in table order, without SHA256SUMS", () => {
+    const request = parseBuildArgs(["--target", "windows-x64", "--target=bun-linux-arm64", "--runtime-dir", "/rt"]);
+    expect(request.targets.map((t) => t.name)).toEqual(["linux-arm64", "windows-x64"]);
+    expect(request.writeChecksums).toBe(false);
+    expect(request.runtimeDir).toBe("/rt");
+  });
+
+  test("rejects unknown targets, flags, positionals and --all with --target", () => {
+    expect(() => parseBuildArgs(["--target", "linux-riscv64"])).toThrow(/unknown target 'linux-riscv64'/);
+    expect(() => parseBuildArgs(["--al"])).toThrow();
+    expect(() => parseBuildArgs(["all"])).toThrow(/unexpected argument 'all'/);
+    expect(() => parseBuildArgs(["--all", "--target", "linux-x64"])).toThrow(/exclude each other/);
+  });
+});
+
+describe("labels", () => {
+  test("embeds the short SHA, -dirty, or unknown", () => {
+    expect(composeCommitLabel("1a2b3c4\n", false)).toBe("1a2b3c4");
+    expect(composeCommitLabel("1a2b3c4", true)).toBe("1a2b3c4-dirty");
+    expect(composeCommitLabel(undefined, true)).toBe("unknown");
+    expect(composeCommitLabel("", false)).toBe("unknown");
+  });
+
+  test("prints sizes in MB", () => {
+    expect(formatMegabytes(109_213_872)).toBe("109.2 MB");
+    expect(formatMegabytes(0)).toBe("0.0 MB");
+  });
+
+  test("flattens Bun.build's AggregateError into its messages", () => {
+    expect(describeBuildError(new AggregateError([new Error("one"), "two"], "build failed"))).toBe("Error: one\ntwo");
+    expect(describeBuildError(new Error("plain"))).toBe("plain");
+    expect(describeBuildError("text")).toBe("text");
+  });
+});

@@ -1,0 +1,116 @@
+import { readFileSync } from "node:fs";
+
+/** Every real event we have, one JSON text per line (see tests/fixtures/SOURCES.md). */
+export function loadRealEvents(): string[] {
+  const gz = readFileSync(new URL("../fixtures/recentchange-real.ndjson.gz", import.meta.url));
+  return new TextDecoder().decode(Bun.gunzipSync(gz)).split("\n").filter((line) => line.trim() !== "");
+}
+
+/** The complete, unfiltered 2021-10-08 capture (4437 events, out of order as recorded). */
+export function loadCapture2021(): string[] {
+  return loadRealEvents().slice(5689, 10126);
+}
+
+interface RawEvent {
+  timestamp?: number;
+  server_name?: unknown;
+  meta?: { dt?: string; id?: string; domain?: string; offset?: number };
+}
+
+/** Options of buildCycledStream. */
+export interface CycleOptions {
+  cycles: number;
+  /** Window length the cycle period is aligned to. */
+  windowMs?: number;
+  /** Insert a canary copy of every Nth event. */
+  canaryEvery?: number;
+}
+
+/**
+ * Repeats the 2021 capture `cycles` times, each cycle shifted by a window-aligned period so
+ * the recorded disorder is kept; every copy gets its own meta.id. Canary copies (meta.domain
+ * "canary", same server_name) are mixed in when asked, and must never be counted.
+ */
+export function buildCycledStream(options: CycleOptions): { events: string[]; firstMs: number; lastMs: number; periodMs: number } {
+  const windowMs = options.windowMs ?? 30_000;
+  const capture = loadCapture2021().map((line) => JSON.parse(line) as RawEvent);
+  const times = capture.map((e) => (e.timestamp ?? 0) * 1000);
+  const minMs = Math.min(...times);
+  const maxMs = Math.max(...times);
+  const periodMs = Math.ceil((maxMs - minMs + windowMs) / windowMs) * windowMs;
+  const events: string[] = [];
+  let n = 0;
+  for (let cycle = 0; cycle < options.cycles; cycle++) {
+    for (const original of capture) {
+      const event = structuredClone(original);
+      const shift = cycle * periodMs;
+      if (event.timestamp !== undefined) event.timestamp += shift / 1000;
+      if (event.meta) {
+        if (event.meta.dt) event.meta.dt = new Date(Date.parse(event.meta.dt) + shift).toISOString();
+        if (event.meta.id) event.meta.id = `${event.meta.id.slice(0, 24)}${String(cycle).padStart(12, "0")}`;
+      }
+      events.push(JSON.stringify(event));
+      n++;
+      if (options.canaryEvery && n % options.canaryEvery === 0 && event.meta) {
+        const canary = structuredClone(event);
+        if (canary.meta) {
+          canary.meta.domain = "canary";
+          canary.meta.id = `canary-${n}`;
+        }
+        events.push(JSON.stringify(canary));
+      }
+    }
+  }
+  return { events, firstMs: minMs, lastMs: maxMs + (options.cycles - 1) * periodMs, periodMs };
+}
+
+/** Window start (seconds) → server_name → count. */
+export type Reference = Map<number, Map<string, number>>;
+
+/**
+ * What one uninterrupted run must produce, computed straight from the data with JSON.parse:
+ * an event counts unless it is a canary, has no string server_name, is at or after `untilMs`,
+ * or its window had already closed (end ≤ newest time seen − lateness) when it arrived.
+ */
+export function computeReference(events: string[], options: { windowMs: number; latenessMs: number; untilMs?: number; sinceMs?: number }): Reference {
+  const reference: Reference = new Map();
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const line of events) {
+    let event: RawEvent;
+    try {
+      event = JSON.parse(line) as RawEvent;
+    } catch {
+      continue;
+    }
+    if (typeof event !== "object" || event === null) continue;
+    const t = typeof event.timestamp === "number" ? event.timestamp * 1000 : Date.parse(event.meta?.dt ?? "");
+    if (!Number.isFinite(t)) continue;
+    if (event.meta?.domain === "canary") continue;
+    if (typeof event.server_name !== "string" || event.server_name === "") continue;
+    newest = Math.max(newest, t);
+    const start = Math.floor(t / options.windowMs) * options.windowMs;
+    if (options.untilMs !== undefined && t >= options.untilMs) continue;
+    if (start + options.windowMs <= newest - options.latenessMs) continue;
+    const counts = reference.get(start / 1000) ?? new Map<string, number>();
+    counts.set(event.server_name, (counts.get(event.server_name) ?? 0) + 1);
+    reference.set(start / 1000, counts);
+  }
+  return reference;
+}
+
+/** The reference as the Redis keys a run must leave (window sorted sets, epochs, epoch_index). */
+export function formatReferenceAsRedis(reference: Reference, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const starts = [...reference.keys()].sort((a, b) => a - b);
+  for (const start of starts) {
+    const counts = reference.get(start) ?? new Map();
+    // ZRANGE order: by score, then member bytes.
+    const sorted = [...counts].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+    out[`${prefix}${start}`] = sorted.flatMap(([name, n]) => [name, String(n)]);
+  }
+  if (starts.length > 0) {
+    out[`${prefix}epochs`] = starts.flatMap((s) => [String(s), String(s)]);
+    out[`${prefix}epoch_index`] = String(starts[starts.length - 1]);
+  }
+  return out;
+}
