@@ -1,0 +1,159 @@
+import { describe, expect, test } from "bun:test";
+import { createWindower, resolveWindowStart, type Checkpoint, type WindowBatch } from "../src/window.ts";
+
+const W = 30_000;
+const L = 60_000;
+
+describe("resolveWindowStart", () => {
+  test.each([
+    [0, 0],
+    [29_999, 0],
+    [30_000, 30_000],
+    [1_633_731_799_000, 1_633_731_780_000],
+  ])("%p falls in the window starting at %p", (time, start) => {
+    expect(resolveWindowStart(time, W)).toBe(start);
+  });
+});
+
+describe("lateness and finality", () => {
+  const cases: { name: string; times: number[]; outcomes: string[] }[] = [
+    { name: "in-order events count", times: [1000, 2000, 31_000], outcomes: ["counted", "counted", "counted"] },
+    { name: "an event up to the lateness behind counts", times: [100_000, 45_000], outcomes: ["counted", "counted"] },
+    { name: "an event whose window closed is late", times: [100_000, 9_000], outcomes: ["counted", "late"] },
+    { name: "the boundary: end == newest - lateness is closed", times: [90_000, 29_999], outcomes: ["counted", "late"] },
+  ];
+  test.each(cases)("$name", ({ times, outcomes }) => {
+    const windower = createWindower({ windowMs: W, latenessMs: L });
+    expect(times.map((t) => windower.add(t, "a"))).toEqual(outcomes as never);
+  });
+
+  test("a window is written once due and again, whole, when final", () => {
+    const windower = createWindower({ windowMs: W, latenessMs: L });
+    windower.add(1000, "a");
+    windower.add(31_000, "b");
+    const first = windower.drain();
+    expect(first?.windows.map((w) => [w.startMs, w.total, w.final])).toEqual([[0, 1, false]]);
+    windower.add(2000, "a");
+    windower.add(95_000, "c");
+    const second = windower.drain();
+    // Window 0 is now final (rewritten whole with the late-arriving event); window 30 s is due.
+    expect(second?.windows.map((w) => [w.startMs, w.total, w.final])).toEqual([
+      [0, 2, true],
+      [30_000, 1, false],
+    ]);
+    expect(second?.checkpoint.finalMs).toBe(30_000);
+    // The resume point lies before the first event of the oldest open window (30 s).
+    expect(second?.checkpoint.resume.id).toBe(null);
+  });
+
+  test("events at or after --until are not counted but close windows", () => {
+    const windower = createWindower({ windowMs: W, latenessMs: L, untilMs: 40_000 });
+    expect(windower.add(39_000, "a")).toBe("counted");
+    expect(windower.add(40_000, "a")).toBe("after-until");
+    expect(windower.isDone()).toBe(false);
+    windower.add(130_000, "x");
+    expect(windower.isDone()).toBe(true);
+  });
+});
+
+// ---- property test: random disorder, lateness and crashes against a plain model ----
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Ev {
+  t: number;
+  server: string;
+}
+
+/** The model: one pass, no state but the newest time and a map. */
+function model(events: Ev[], windowMs: number, latenessMs: number, untilMs: number): Map<number, Map<string, number>> {
+  const out = new Map<number, Map<string, number>>();
+  let newest = -Infinity;
+  for (const e of events) {
+    newest = Math.max(newest, e.t);
+    const start = Math.floor(e.t / windowMs) * windowMs;
+    if (e.t >= untilMs || start + windowMs <= newest - latenessMs) continue;
+    const counts = out.get(start) ?? new Map<string, number>();
+    counts.set(e.server, (counts.get(e.server) ?? 0) + 1);
+    out.set(start, counts);
+  }
+  return out;
+}
+
+/** Applies batches like the Redis sink: whole-window overwrite, checkpoint kept with them. */
+function createStore() {
+  const windows = new Map<number, Map<string, number>>();
+  let checkpoint: Checkpoint | undefined;
+  return {
+    windows,
+    apply(batch: WindowBatch) {
+      for (const w of batch.windows) windows.set(w.startMs, new Map(w.counts));
+      checkpoint = batch.checkpoint;
+    },
+    checkpoint: () => checkpoint,
+  };
+}
+
+describe("property: crashes at random points change nothing", () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    test(`seed ${seed}`, () => {
+      const random = mulberry32(seed);
+      const windowMs = [1000, 5000, 30_000][Math.floor(random() * 3)] ?? 30_000;
+      const latenessMs = Math.floor(random() * 4) * windowMs + Math.floor(random() * windowMs);
+      const n = 50 + Math.floor(random() * 400);
+      const events: Ev[] = [];
+      let clock = 1_000_000_000;
+      for (let i = 0; i < n; i++) {
+        clock += Math.floor(random() * windowMs * 0.3);
+        // Mostly fresh, sometimes far behind (late), like the recorded stream.
+        const behind = random() < 0.2 ? Math.floor(random() * (latenessMs + 2 * windowMs)) : 0;
+        events.push({ t: clock - behind, server: `s${Math.floor(random() * 5)}` });
+      }
+      const untilMs = random() < 0.5 ? clock - Math.floor(random() * windowMs * 5) : Number.POSITIVE_INFINITY;
+      const expected = model(events, windowMs, latenessMs, untilMs);
+
+      const store = createStore();
+      const crashes = new Set<number>();
+      const crashCount = Math.floor(random() * 6);
+      for (let c = 0; c < crashCount; c++) crashes.add(Math.floor(random() * n));
+      let position = 0;
+      let restarts = 0;
+      let windower = createWindower({ windowMs, latenessMs, untilMs, origin: { kind: "since", sinceMs: 0 } });
+      while (position < n) {
+        const event = events[position];
+        if (event === undefined) break;
+        windower.add(event.t, event.server);
+        windower.advance(`e${position}`, `m${position}`);
+        position++;
+        if (random() < 0.1) {
+          const batch = windower.drain();
+          if (batch) store.apply(batch);
+        }
+        if (crashes.has(position) && restarts < 10) {
+          crashes.delete(position);
+          restarts++;
+          // Crash: memory is gone; resume from what the store holds.
+          const saved = store.checkpoint();
+          windower = createWindower({ windowMs, latenessMs, untilMs, checkpoint: saved, origin: { kind: "since", sinceMs: 0 } });
+          const id = saved?.resume.id ?? null;
+          position = id === null ? 0 : Number(id.slice(1)) + 1;
+        }
+      }
+      // A stream of later events closes every window (they are after until or far ahead).
+      windower.add(clock + latenessMs + 10 * windowMs, "closer");
+      const last = windower.drain();
+      if (last) store.apply(last);
+      const got = new Map([...store.windows].filter(([start]) => start < clock));
+      expect(got).toEqual(expected);
+    });
+  }
+});
