@@ -179,6 +179,9 @@ export function createWindower(options: WindowerOptions): Windower {
     if (timeMs >= untilMs) return "after-until";
     if (endMs <= maxSeen - latenessMs) return "late";
     if (originMs === null) originMs = startMs + windowMs;
+    // A live start has no position before its first event: resuming from that event's time
+    // (rather than live) lets a restart recount every window after the origin in full.
+    if (lastId === null && sinceMs === null) sinceMs = timeMs;
     if (gapFromMs !== null) {
       // First event after a refused resume: windows between the refusal point and here miss events.
       if (timeMs > gapFromMs + 1000) {

@@ -56,6 +56,45 @@ describe("lateness and finality", () => {
   });
 });
 
+describe("resume points", () => {
+  test("a live start resumes from its first event's time, never from 'live'", () => {
+    const windower = createWindower({ windowMs: W, latenessMs: L, origin: { kind: "live" } });
+    windower.add(1_000_015_000, "a");
+    windower.advance("e0", "m0");
+    windower.add(1_000_040_000, "a");
+    windower.advance("e1", "m1");
+    const batch = windower.drain();
+    expect(batch?.checkpoint.resume).toEqual({ id: null, sinceMs: 1_000_015_000, maxSeenMs: null, recent: [] });
+    // The joined-mid-way first window is marked incomplete, the next is not.
+    expect(batch?.incomplete).toEqual([1_000_000_000 - (1_000_000_000 % W)]);
+    expect(batch?.checkpoint.originMs).toBe(1_000_000_000 - (1_000_000_000 % W) + W);
+  });
+
+  test("the saved position is the earliest first arrival among open windows, with the newest time before it", () => {
+    const windower = createWindower({ windowMs: W, latenessMs: L, origin: { kind: "since", sinceMs: 0 } });
+    const feed: [number, string][] = [
+      [100_000, "e0"], // window 90 s
+      [125_000, "e1"], // window 120 s
+      [95_000, "e2"], // window 90 s again (out of order)
+      [160_000, "e3"], // window 150 s; 90 s is due, none final yet
+    ];
+    for (const [t, id] of feed) {
+      windower.add(t, "a");
+      windower.advance(id, `m-${id}`);
+    }
+    const batch = windower.drain();
+    // Window 90 s was opened first, before e0: nothing precedes it but the --since origin.
+    expect(batch?.checkpoint.resume).toMatchObject({ id: null, sinceMs: 0, maxSeenMs: null });
+    windower.add(215_000, "a"); // watermark 155 s: windows 90 s and 120 s final
+    windower.advance("e4", "m-e4");
+    const next = windower.drain();
+    expect(next?.windows.filter((w) => w.final).map((w) => w.startMs)).toEqual([90_000, 120_000]);
+    // Oldest open window is 150 s, first reached by e3: resume after e2, with e0–e2's newest time.
+    expect(next?.checkpoint.resume).toMatchObject({ id: "e2", maxSeenMs: 125_000, recent: ["m-e0", "m-e1", "m-e2"] });
+    expect(next?.checkpoint.finalMs).toBe(150_000);
+  });
+});
+
 // ---- property test: random disorder, lateness and crashes against a plain model ----
 
 function mulberry32(seed: number): () => number {
