@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadCapture2021 } from "./support/corpus.ts";
+import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
+import { resolveBinary } from "./support/process.ts";
+import { startRedis, type TestRedis } from "./support/redis.ts";
+
+setDefaultTimeout(60_000);
+
+let redis: TestRedis;
+let server: FixtureServer;
+let dir: string;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  server = startFixtureServer({ events: loadCapture2021() });
+  dir = mkdtempSync(join(tmpdir(), "wikistream-smoke-"));
+});
+
+afterAll(async () => {
+  await server.stop();
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("the freshly built binary, copied alone into an empty directory, writes a window into Redis", async () => {
+  const binary = join(dir, "wikistream");
+  copyFileSync(resolveBinary(), binary);
+  expect(existsSync(join(dir, "node_modules"))).toBe(false);
+  // Only what a user has: the file, a PATH without our project, an empty working directory.
+  const proc = Bun.spawn(
+    [binary, "--url", server.url, "--redis-url", redis.url, "--since", "2021-10-08T22:24:00Z", "--until", "2021-10-08T22:24:30Z"],
+    { cwd: dir, env: { PATH: "/usr/bin:/bin", HOME: dir }, stdout: "pipe", stderr: "pipe" },
+  );
+  const code = await proc.exited;
+  const stderr = await new Response(proc.stderr).text();
+  expect(stderr).toContain("connected to");
+  expect(code).toBe(0);
+  expect(await redis.client.get("epoch_index")).toBe("1633731840");
+  const top = await redis.client.zrange("1633731840", 0, 2, "REV", "WITHSCORES");
+  expect(top.length).toBe(6);
+  expect(Number(top[1])).toBeGreaterThan(10);
+  expect(await redis.client.sismember("incomplete", "1633731840")).toBe(0);
+});
