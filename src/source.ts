@@ -166,7 +166,9 @@ export function createSseSource(options: SourceOptions): Source {
         const parser = createParser({
           onEvent(event: EventSourceMessage) {
             const type = event.event;
-            const cut = oversized;
+            // Only a cut `data:` line makes this event oversized, and its kept part alone is over the
+            // limit; a cut comment or unknown line before it costs nothing.
+            const cut = oversized && event.data.length > options.maxEventBytes;
             oversized = false;
             delivered++;
             if (type === undefined || type === "message") handler.onMessage(event.id, event.data, cut);

@@ -132,6 +132,9 @@ export function createWindower(options: WindowerOptions): Windower {
       ? resolveWindowCeil(options.origin.sinceMs, windowMs)
       : null;
   let gapFromMs: number | null = null;
+  // Where the first event at or after --until was read: it was not counted, so a later run with a
+  // later --until must read it again, and the saved position may not pass it.
+  let untilResume: { resume: ResumePoint; seq: number } | null = null;
   const incomplete = new Set<number>();
   const open = new Map<number, OpenWindow>();
   let seq = 0;
@@ -162,6 +165,11 @@ export function createWindower(options: WindowerOptions): Windower {
     };
   }
 
+  /** The position just before the event being added; `before` is the newest time seen until then. */
+  function resumeBefore(before: number): ResumePoint {
+    return { id: lastId, sinceMs: lastId === null ? sinceMs : null, maxSeenMs: Number.isFinite(before) ? before : null, recent: recentIds() };
+  }
+
   function markIncomplete(startMs: number): void {
     if (!incomplete.has(startMs)) {
       incomplete.add(startMs);
@@ -176,16 +184,22 @@ export function createWindower(options: WindowerOptions): Windower {
     const endMs = startMs + windowMs;
     // Replay after a restart: this window was final and written before the restart.
     if (endMs <= finalMs) return "final";
-    if (timeMs >= untilMs) return "after-until";
+    if (timeMs >= untilMs) {
+      untilResume ??= { resume: resumeBefore(before), seq: seq++ };
+      return "after-until";
+    }
     if (endMs <= maxSeen - latenessMs) return "late";
     if (originMs === null) originMs = startMs + windowMs;
     // A live start has no position before its first event: resuming from that event's time
     // (rather than live) lets a restart recount every window after the origin in full.
     if (lastId === null && sinceMs === null) sinceMs = timeMs;
     if (gapFromMs !== null) {
-      // First event after a refused resume: windows between the refusal point and here miss events.
+      // First event after a refused resume: windows between the refusal point and here miss events,
+      // and so may later ones: the stream is out of order, and a lost event may be dated up to the
+      // lateness after this one's window without having made it late.
       if (timeMs > gapFromMs + 1000) {
-        for (let s = resolveWindowStart(gapFromMs, windowMs); s <= startMs; s += windowMs) markIncomplete(s);
+        const markBeforeMs = Math.min(startMs + windowMs + latenessMs, untilMs);
+        for (let s = resolveWindowStart(gapFromMs, windowMs); s < markBeforeMs; s += windowMs) markIncomplete(s);
       }
       gapFromMs = null;
     }
@@ -196,12 +210,7 @@ export function createWindower(options: WindowerOptions): Windower {
         counts: new Map(),
         total: 0,
         dirty: false,
-        resume: {
-          id: lastId,
-          sinceMs: lastId === null ? sinceMs : null,
-          maxSeenMs: Number.isFinite(before) ? before : null,
-          recent: recentIds(),
-        },
+        resume: resumeBefore(before),
         seq: seq++,
       };
       open.set(startMs, window);
@@ -237,7 +246,8 @@ export function createWindower(options: WindowerOptions): Windower {
       if (isFinal) open.delete(startMs);
     }
     if (Number.isFinite(watermark)) {
-      const newFinal = resolveWindowStart(watermark, windowMs);
+      // Windows from --until on are not counted by this run, so they are not final for the next.
+      const newFinal = Math.min(resolveWindowStart(watermark, windowMs), resolveWindowCeil(untilMs, windowMs));
       if (newFinal > finalMs) {
         finalMs = newFinal;
         changed = true;
@@ -245,7 +255,7 @@ export function createWindower(options: WindowerOptions): Windower {
     }
     if (windows.length === 0 && !changed) return null;
     changed = false;
-    let earliest: OpenWindow | undefined;
+    let earliest: { resume: ResumePoint; seq: number } | undefined = untilResume ?? undefined;
     for (const window of open.values()) if (earliest === undefined || window.seq < earliest.seq) earliest = window;
     const batch: WindowBatch = {
       windows,
@@ -270,6 +280,7 @@ export function createWindower(options: WindowerOptions): Windower {
 
   function restartAfterGap(): number {
     open.clear();
+    untilResume = null;
     const from = Number.isFinite(finalMs) ? finalMs : Number.isFinite(maxSeen) ? resolveWindowStart(maxSeen, windowMs) : (sinceMs ?? 0);
     lastId = null;
     sinceMs = from;

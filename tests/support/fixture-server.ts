@@ -12,6 +12,15 @@ export interface ConnectionInfo {
   since: string | null;
   userAgent: string | null;
   startIndex: number;
+  /** Wall time (Date.now()) when the request arrived. */
+  at: number;
+}
+
+/** A request answered with a redirect (see `redirects`). */
+export interface RedirectInfo {
+  path: string;
+  lastEventId: string | null;
+  at: number;
 }
 
 /** Options of startFixtureServer. */
@@ -43,6 +52,20 @@ export interface FixtureOptions {
   requireUserAgent?: boolean;
   /** URL path of the stream. */
   path?: string;
+  /** Listen on this port instead of a free one (to start a server where a client already tries to connect). */
+  port?: number;
+  /** Line terminator of the whole stream: every `\n` of the `:ok` preamble and of each frame (after `frame`) becomes this. */
+  lineEnding?: "\n" | "\r\n" | "\r";
+  /**
+   * Raw bytes written in place of event i's frame (after `frame` and `lineEnding`), for input no
+   * string can carry (invalid UTF-8). One array is sent in the same write as its neighbours; an
+   * array of arrays is sent as separate writes, `chunkDelayMs` apart (an event split over chunks).
+   */
+  frameBytes?: (index: number, frame: string) => Uint8Array | Uint8Array[] | undefined;
+  /** Pause between the separate writes of a split frame (see `frameBytes`); default 2 ms. */
+  chunkDelayMs?: number;
+  /** Request path → stream path answered with 302 (query string kept), like a moved endpoint. */
+  redirects?: Record<string, string>;
 }
 
 /** A running fixture server. */
@@ -50,6 +73,8 @@ export interface FixtureServer {
   url: string;
   port: number;
   connections: ConnectionInfo[];
+  /** Requests answered with a redirect, in order. */
+  redirected: RedirectInfo[];
   /** Events sent in total, over all connections. */
   sent(): number;
   stop(): Promise<void>;
@@ -72,12 +97,20 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
   const baseOffset = options.baseOffset ?? 0;
   const chunkEvents = options.chunkEvents ?? 200;
   const path = options.path ?? "/v2/stream/recentchange";
+  const eol = options.lineEnding ?? "\n";
+  const chunkDelayMs = options.chunkDelayMs ?? 2;
+  const rawFrames = new Map<number, Uint8Array | Uint8Array[]>();
   const frames = options.events.map((data, i) => {
-    const frame = `event: message\nid: [{"topic":"${topic}","partition":0,"offset":${baseOffset + i}}]\ndata: ${data}\n\n`;
-    return options.frame ? options.frame(i, frame) : frame;
+    let frame = `event: message\nid: [{"topic":"${topic}","partition":0,"offset":${baseOffset + i}}]\ndata: ${data}\n\n`;
+    if (options.frame) frame = options.frame(i, frame);
+    if (eol !== "\n") frame = frame.replaceAll("\n", eol);
+    const raw = options.frameBytes?.(i, frame);
+    if (raw !== undefined) rawFrames.set(i, raw);
+    return frame;
   });
   let times: number[] | undefined;
   const connections: ConnectionInfo[] = [];
+  const redirected: RedirectInfo[] = [];
   let sent = 0;
   const encoder = new TextEncoder();
 
@@ -111,18 +144,59 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
     return index === -1 ? times.length : index;
   }
 
+  /** Writes frames [from, to), honouring `frameBytes`: split frames go out as writes of their own. */
+  async function writeFrames(controller: ReadableStreamDefaultController<Uint8Array>, from: number, to: number): Promise<void> {
+    const parts: Uint8Array[] = [];
+    let text = "";
+    const write = () => {
+      if (text !== "") parts.push(encoder.encode(text));
+      text = "";
+      if (parts.length > 0) controller.enqueue(Buffer.concat(parts));
+      parts.length = 0;
+    };
+    for (let i = from; i < to; i++) {
+      const raw = rawFrames.get(i);
+      if (raw === undefined) {
+        text += frames[i] ?? "";
+      } else if (!Array.isArray(raw)) {
+        if (text !== "") parts.push(encoder.encode(text));
+        text = "";
+        parts.push(raw);
+      } else {
+        write();
+        for (const piece of raw) {
+          controller.enqueue(piece);
+          await Bun.sleep(chunkDelayMs);
+        }
+      }
+    }
+    write();
+  }
+
   const server = Bun.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    port: options.port ?? 0,
     idleTimeout: 0,
     fetch(req) {
       const url = new URL(req.url);
+      const target = options.redirects?.[url.pathname];
+      if (target !== undefined) {
+        redirected.push({ path: url.pathname, lastEventId: req.headers.get("last-event-id"), at: Date.now() });
+        return new Response(null, { status: 302, headers: { location: `${target}${url.search}` } });
+      }
       if (url.pathname !== path) return new Response("not found", { status: 404 });
       const lastEventId = req.headers.get("last-event-id");
       const since = url.searchParams.get("since");
       const userAgent = req.headers.get("user-agent");
       const start = resolveStart(lastEventId, since);
-      const info: ConnectionInfo = { index: connections.length, lastEventId, since, userAgent, startIndex: typeof start === "number" ? start : -1 };
+      const info: ConnectionInfo = {
+        index: connections.length,
+        lastEventId,
+        since,
+        userAgent,
+        startIndex: typeof start === "number" ? start : -1,
+        at: Date.now(),
+      };
       connections.push(info);
       const override = options.respond?.(info, req);
       if (override) return override;
@@ -140,7 +214,7 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
         async pull(controller) {
           if (first) {
             first = false;
-            controller.enqueue(encoder.encode(":ok\n\n"));
+            controller.enqueue(encoder.encode(`:ok${eol}${eol}`));
             return;
           }
           if (inThisConnection >= stallAt) {
@@ -161,7 +235,11 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
             const wait = due - performance.now();
             if (wait > 0) await Bun.sleep(wait);
           }
-          controller.enqueue(encoder.encode(frames.slice(index, index + count).join("")));
+          if (rawFrames.size === 0) {
+            controller.enqueue(encoder.encode(frames.slice(index, index + count).join("")));
+          } else {
+            await writeFrames(controller, index, index + count);
+          }
           index += count;
           inThisConnection += count;
           sent += count;
@@ -175,6 +253,7 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
     url: `http://127.0.0.1:${server.port}${path}`,
     port: server.port ?? 0,
     connections,
+    redirected,
     sent: () => sent,
     async stop() {
       await server.stop(true);
