@@ -6,7 +6,7 @@ import { createEventFields, extractFields } from "./fields.ts";
 import type { Logger } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import type { Source, SourceHandler } from "./source.ts";
-import { createWindower, type AddOutcome, type Checkpoint, type Origin } from "./window.ts";
+import { createWindower, detachString, type AddOutcome, type Checkpoint, type Origin } from "./window.ts";
 
 /** Wall time, injectable so tests control it. */
 export interface Clock {
@@ -157,6 +157,16 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   let dedup: Set<string> | null = null;
   let dedupLeft = 0;
   const fields = createEventFields();
+  // One detached copy per server_name: count maps then never pin network chunks in memory.
+  const names = new Map<string, string>();
+  const internName = (name: string): string => {
+    let kept = names.get(name);
+    if (kept === undefined) {
+      kept = detachString(name);
+      if (names.size < 100_000) names.set(kept, kept);
+    }
+    return kept;
+  };
   const skip = (why: SkipReason, id: string | undefined) => {
     stats.skipped[why]++;
     windower.advance(id, undefined);
@@ -183,9 +193,10 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
       const timeMs = resolveEventTime(fields);
       if (!(timeMs > 0 && timeMs <= horizonMs)) return skip("bad-time", id);
       if (fields.domain === "canary") return skip("canary", id);
-      const serverName = fields.serverName;
-      if (serverName === undefined) return skip("no-server-name", id);
-      if (!isValidServerName(serverName)) return skip("bad-server-name", id);
+      const rawName = fields.serverName;
+      if (rawName === undefined) return skip("no-server-name", id);
+      if (!isValidServerName(rawName)) return skip("bad-server-name", id);
+      const serverName = internName(rawName);
       if (filtering && !isAccepted(fields, serverName, filter)) {
         windower.observe(timeMs);
         stats.skipped.filtered++;

@@ -161,7 +161,6 @@ export function createSseSource(options: SourceOptions): Source {
         handler.onConnect();
 
         let oversized = false;
-        let lineChars = 0;
         const limitChars = options.maxEventBytes + 16;
         const parser = createParser({
           onEvent(event: EventSourceMessage) {
@@ -178,51 +177,48 @@ export function createSseSource(options: SourceOptions): Source {
             baseMs = Math.max(100, ms);
           },
         });
-        // Feeds the parser while refusing to buffer a line beyond the event size limit:
-        // the rest of such a line is dropped and the event is reported as oversized.
+        // Feeds the parser complete lines only, keeping the partial last line here: the parser
+        // would otherwise join it with the whole next chunk (a copy of every chunk). A line
+        // longer than the event size limit is cut, the rest dropped, and the event reported
+        // as oversized.
+        let carry = "";
         let skipping = false;
+        const cutLine = (line: string) => {
+          parser.feed(line.slice(0, limitChars));
+          oversized = true;
+          skipping = true;
+          carry = "";
+        };
         const feed = (text: string) => {
           let chunk = text;
           if (skipping) {
             const end = findLineEnd(chunk, 0);
             if (end === -1) return;
             skipping = false;
-            lineChars = 0;
             chunk = chunk.slice(end);
           }
-          const lastEnd = Math.max(chunk.lastIndexOf("\n"), chunk.lastIndexOf("\r"));
+          const lastEnd = findLastLineEnd(chunk);
           if (lastEnd === -1) {
-            if (lineChars + chunk.length > limitChars) {
-              parser.feed(chunk.slice(0, Math.max(0, limitChars - lineChars)));
-              oversized = true;
-              skipping = true;
-              return;
+            carry += chunk;
+            if (carry.length > limitChars) cutLine(carry);
+            return;
+          }
+          let from = 0;
+          if (carry !== "") {
+            const firstEnd = findLineEnd(chunk, 0);
+            if (carry.length + firstEnd > limitChars) {
+              cutLine(carry + chunk.slice(0, Math.max(0, limitChars - carry.length)));
+              skipping = false;
+            } else {
+              parser.feed(carry + chunk.slice(0, firstEnd));
             }
-            lineChars += chunk.length;
-            parser.feed(chunk);
-            return;
+            carry = "";
+            from = firstEnd;
           }
-          const firstEnd = lineChars > 0 ? findLineEnd(chunk, 0) : 0;
-          if (lineChars + firstEnd > limitChars) {
-            parser.feed(chunk.slice(0, Math.max(0, limitChars - lineChars)));
-            oversized = true;
-            chunk = chunk.slice(firstEnd);
-            return feedTail(chunk);
-          }
-          feedTail(chunk);
-        };
-        const feedTail = (chunk: string) => {
-          const lastEnd = Math.max(chunk.lastIndexOf("\n"), chunk.lastIndexOf("\r"));
-          const tail = chunk.length - 1 - lastEnd;
-          if (tail > limitChars) {
-            parser.feed(chunk.slice(0, lastEnd + 1 + limitChars));
-            oversized = true;
-            skipping = true;
-            lineChars = 0;
-            return;
-          }
-          lineChars = tail;
-          parser.feed(chunk);
+          if (lastEnd >= from) parser.feed(from === 0 && lastEnd === chunk.length - 1 ? chunk : chunk.slice(from, lastEnd + 1));
+          const tail = chunk.slice(lastEnd + 1);
+          if (tail.length > limitChars) cutLine(tail);
+          else carry = tail;
         };
 
         const decoder = new TextDecoder();
@@ -263,6 +259,13 @@ export function createSseSource(options: SourceOptions): Source {
   }
 
   return { run };
+}
+
+/** Index of the last CR or LF, or -1; looks for CR only after the last LF (CR-only streams are rare). */
+function findLastLineEnd(text: string): number {
+  const lf = text.lastIndexOf("\n");
+  const cr = text.indexOf("\r", lf + 1);
+  return cr === -1 ? lf : text.lastIndexOf("\r");
 }
 
 /** Index of the first CR or LF at or after `from`, or -1. */

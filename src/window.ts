@@ -78,6 +78,14 @@ export interface WindowerOptions {
   recentSize?: number;
 }
 
+/**
+ * A copy of `text` that does not keep alive the (much larger) network chunk it was sliced
+ * from: anything the windower keeps beyond the current event goes through here.
+ */
+export function detachString(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
 /** Start of the window that holds `timeMs`. */
 export function resolveWindowStart(timeMs: number, windowMs: number): number {
   return Math.floor(timeMs / windowMs) * windowMs;
@@ -157,17 +165,17 @@ export function createWindower(options: WindowerOptions): Windower {
   }
 
   function currentResume(): ResumePoint {
-    return {
-      id: lastId,
-      sinceMs: lastId === null ? sinceMs : null,
-      maxSeenMs: Number.isFinite(maxSeen) ? maxSeen : null,
-      recent: recentIds(),
-    };
+    return resumeBefore(maxSeen);
   }
 
   /** The position just before the event being added; `before` is the newest time seen until then. */
   function resumeBefore(before: number): ResumePoint {
-    return { id: lastId, sinceMs: lastId === null ? sinceMs : null, maxSeenMs: Number.isFinite(before) ? before : null, recent: recentIds() };
+    return {
+      id: lastId === null ? null : detachString(lastId),
+      sinceMs: lastId === null ? sinceMs : null,
+      maxSeenMs: Number.isFinite(before) ? before : null,
+      recent: recentIds().map(detachString),
+    };
   }
 
   function markIncomplete(startMs: number): void {

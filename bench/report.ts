@@ -1,0 +1,227 @@
+/** The benchmark's results: what was measured, the machine it ran on, and the markdown written to bench/results.md. */
+import { readFileSync } from "node:fs";
+import { availableParallelism, release } from "node:os";
+
+/** One run of one consumer. */
+export interface Sample {
+  wallMs: number;
+  peakKb: number | undefined;
+}
+
+/** Every run of one consumer over the same stream. */
+export interface ConsumerResult {
+  label: string;
+  samples: Sample[];
+  /** Events it must read before it may stop (the transport reads the whole stream). */
+  events: number;
+  /** Bytes of stream it reads (approximately, for the ones that stop early). */
+  bytes: number;
+}
+
+/** The 2M-event run of the binary. */
+export interface LongRunResult {
+  events: number;
+  wallMs: number;
+  rssAtMarkKb: number | undefined;
+  markEvents: number;
+  rssAtEndKb: number | undefined;
+  peakKb: number | undefined;
+}
+
+/** The paced (live) run of the binary. */
+export interface LiveResult {
+  ratePerSec: number;
+  seconds: number;
+  /** CPU (user + system) over the period as a percentage of one core. */
+  cpuPercent: number;
+  events: number;
+  rssKb: number | undefined;
+}
+
+/** Everything one `bun run bench` measured. */
+export interface BenchResults {
+  quick: boolean;
+  runs: number;
+  ratePerSec: number;
+  eventBytes: number;
+  transport: ConsumerResult;
+  binary: ConsumerResult;
+  naive: ConsumerResult;
+  parseOnly: ConsumerResult;
+  long: LongRunResult;
+  versionMs: number[];
+  live: LiveResult;
+  totalSeconds: number;
+  /** How peak RSS was read: GNU time's maximum resident set size, or VmHWM from /proc. */
+  peakMethod: string;
+}
+
+/** Where the benchmark ran. */
+export interface Machine {
+  date: string;
+  nproc: number;
+  cpu: string;
+  memory: string;
+  os: string;
+  bun: string;
+  redis: string;
+  binary: string;
+}
+
+/** The middle value (mean of the two middle ones for an even count); NaN when empty. */
+export function computeMedian(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function readOsName(): string {
+  try {
+    const name = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1];
+    return `${name ?? "Linux"}, kernel ${release()}`;
+  } catch {
+    return `${process.platform} ${release()}`;
+  }
+}
+
+/** Describes this machine; `binary` is what `dist/wikistream --version` said. */
+export function readMachine(redisVersion: string, binary: string): Machine {
+  let cpu = "?";
+  let memory = "?";
+  try {
+    cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? "?";
+    const kb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1]);
+    memory = `${(kb / 1024 / 1024).toFixed(1)} GiB`;
+  } catch {
+    // Not Linux: leave the question marks.
+  }
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    nproc: availableParallelism(),
+    cpu,
+    memory,
+    os: readOsName(),
+    bun: Bun.version,
+    redis: redisVersion,
+    binary,
+  };
+}
+
+/** Kilobytes (KiB, as /proc and GNU time give them) as decimal megabytes. */
+function convertKbToMb(kb: number | undefined): number {
+  return kb === undefined ? Number.NaN : (kb * 1024) / 1e6;
+}
+
+function formatMb(kb: number | undefined): string {
+  return kb === undefined ? "?" : `${convertKbToMb(kb).toFixed(0)} MB`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+function formatRate(perSecond: number): string {
+  if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M`;
+  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(0)} k`;
+  return perSecond.toFixed(0);
+}
+
+function summarise(result: ConsumerResult) {
+  const wallMs = computeMedian(result.samples.map((s) => s.wallMs));
+  const peaks = result.samples.map((s) => s.peakKb).filter((kb): kb is number => kb !== undefined);
+  return { wallMs, peakKb: peaks.length > 0 ? computeMedian(peaks) : undefined, maxPeakKb: peaks.length > 0 ? Math.max(...peaks) : undefined };
+}
+
+/** One goal and whether it held. */
+export interface GoalCheck {
+  goal: string;
+  measured: string;
+  holds: boolean;
+}
+
+/** Checks the goals against the results. */
+export function checkGoals(results: BenchResults): GoalCheck[] {
+  const a = summarise(results.transport);
+  const b = summarise(results.binary);
+  const c = summarise(results.naive);
+  const growth = ((results.long.rssAtEndKb ?? Number.NaN) - (results.long.rssAtMarkKb ?? Number.NaN)) / (results.long.rssAtMarkKb ?? Number.NaN);
+  const version = computeMedian(results.versionMs);
+  return [
+    { goal: "(b) ≤ 3× (a)", measured: `${(b.wallMs / a.wallMs).toFixed(1)}×`, holds: b.wallMs <= 3 * a.wallMs },
+    { goal: "(b) ≥ 5× faster than (c)", measured: `${(c.wallMs / b.wallMs).toFixed(1)}×`, holds: c.wallMs >= 5 * b.wallMs },
+    {
+      goal: `peak RSS of (b) ≤ 100 MB at ${formatRate(results.binary.events)} events`,
+      measured: `${formatMb(b.maxPeakKb)} (worst of ${results.runs}; median ${formatMb(b.peakKb)})`,
+      holds: convertKbToMb(b.maxPeakKb) <= 100,
+    },
+    {
+      goal: `RSS after ${formatRate(results.long.events)} events within 10 % of after ${formatRate(results.long.markEvents)}`,
+      measured: `${formatMb(results.long.rssAtMarkKb)} → ${formatMb(results.long.rssAtEndKb)} (${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(0)} %)`,
+      holds: Math.abs(growth) <= 0.1,
+    },
+    { goal: "`--version` ≤ 20 ms", measured: `${version.toFixed(1)} ms (median of ${results.versionMs.length})`, holds: version <= 20 },
+    {
+      goal: `live (${results.live.ratePerSec} events/s) ≤ 1 % of one core`,
+      measured: `${results.live.cpuPercent.toFixed(2)} % over ${results.live.seconds} s`,
+      holds: results.live.cpuPercent <= 1,
+    },
+  ];
+}
+
+/** The results as markdown: machine, the table, the goals. */
+export function formatResults(results: BenchResults, machine: Machine): string {
+  const a = summarise(results.transport);
+  const rows: string[][] = [];
+  const consumers: [string, ConsumerResult][] = [
+    ["a", results.transport],
+    ["b", results.binary],
+    ["c", results.naive],
+    ["d", results.parseOnly],
+  ];
+  for (const [key, result] of consumers) {
+    const s = summarise(result);
+    rows.push([
+      `(${key}) ${result.label}`,
+      formatSeconds(s.wallMs),
+      `${formatRate((result.events * 1000) / s.wallMs)} events/s, ${((result.bytes / 1e6) * (1000 / s.wallMs)).toFixed(0)} MB/s`,
+      `${(s.wallMs / a.wallMs).toFixed(1)}×`,
+      s.peakKb === undefined ? "?" : `${formatMb(s.peakKb)} (max ${formatMb(s.maxPeakKb)})`,
+    ]);
+  }
+  const long = results.long;
+  rows.push([
+    `dist/wikistream, ${formatRate(long.events)} events (generated on the fly), 1 run`,
+    formatSeconds(long.wallMs),
+    `${formatRate((long.events * 1000) / long.wallMs)} events/s`,
+    "",
+    `RSS ${formatMb(long.rssAtMarkKb)} after ${formatRate(long.markEvents)} → ${formatMb(long.rssAtEndKb)} at the end; peak ${formatMb(long.peakKb)}`,
+  ]);
+  rows.push([`dist/wikistream --version, ${results.versionMs.length} runs`, `${computeMedian(results.versionMs).toFixed(1)} ms`, "", "", ""]);
+  rows.push([
+    `dist/wikistream live: ${results.live.ratePerSec} events/s for ${results.live.seconds} s into Redis`,
+    "",
+    `${results.live.cpuPercent.toFixed(2)} % of one core (${results.live.events} events)`,
+    "",
+    `RSS ${formatMb(results.live.rssKb)}`,
+  ]);
+  const header = ["measurement", "median wall time", "throughput / CPU", "× (a)", "peak RSS (median of runs)"];
+  const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
+  const goals = checkGoals(results)
+    .map((g) => `- ${g.holds ? "✅" : "❌"} ${g.goal}: ${g.measured}`)
+    .join("\n");
+  return `# wikistream benchmark${results.quick ? " (quick variant: fewer runs, shorter live test)" : ""}
+
+${machine.date} · ${machine.nproc} cores · ${machine.cpu} · ${machine.memory} RAM · ${machine.os} · Bun ${machine.bun} · redis-server ${machine.redis} · ${machine.binary}
+
+Stream: ${formatRate(results.transport.events)} real recentchange events cycled from tests/fixtures (${(results.eventBytes / results.transport.events).toFixed(0)} bytes per SSE frame, ${(results.eventBytes / 1e6).toFixed(0)} MB), ${results.ratePerSec} events per second of event time, framed like EventStreams, served by bench/server.ts in its own process in 64 KiB writes. (b), (c) and (d) stop once every window before --until is final (${formatRate(results.binary.events)} events read) and their counts are checked against the data; (a) reads the whole stream. Wall time is spawn to exit; ${results.runs} runs each, interleaved; peak RSS is ${results.peakMethod}.
+
+${table}
+
+Goals:
+
+${goals}
+
+\`bun run bench${results.quick ? " --quick" : ""}\` took ${results.totalSeconds.toFixed(0)} s.
+`;
+}

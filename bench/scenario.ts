@@ -1,0 +1,164 @@
+/**
+ * One measurement each: spawn the consumer, time it, check what it counted, hand back the numbers.
+ * Every check throws (the benchmark fails loudly) when a count is off.
+ */
+import { join } from "node:path";
+import { spawnChild, waitUntil, type ChildResult } from "./child.ts";
+import type { ConsumerReport } from "./consumer.ts";
+import type { Feed } from "./feed.ts";
+import { readCpuTicks, readStatusKb } from "./probe.ts";
+import type { BenchRedis } from "./redis.ts";
+import type { LiveResult, LongRunResult, Sample } from "./report.ts";
+import { START_MS, type Expectation } from "./stream.ts";
+
+/** The checkout the benchmark runs in. */
+export const ROOT = new URL("..", import.meta.url).pathname;
+/** The compiled binary under test. */
+export const BINARY = join(ROOT, "dist", "wikistream");
+
+const BENCH = new URL(".", import.meta.url).pathname;
+/** A clean environment for the binary, as a user's shell would give it (no REDIS_URL and the like). */
+const BINARY_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1" };
+
+function fail(what: string, result: ChildResult, why: string): never {
+  throw new Error(`${what}: ${why}\n--- exit code ${result.code}; stderr:\n${result.stderr.slice(-2000)}`);
+}
+
+function parseReport(what: string, result: ChildResult): ConsumerReport {
+  if (result.code !== 0) fail(what, result, "exited with an error");
+  const line = result.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line) as ConsumerReport;
+  } catch {
+    return fail(what, result, `printed no report (stdout: ${line.slice(0, 200)})`);
+  }
+}
+
+/** Throws unless Redis holds exactly the expected window totals. */
+export function checkTotals(what: string, actual: Map<number, number>, expected: Expectation): void {
+  let sum = 0;
+  for (const total of actual.values()) sum += total;
+  const wrong: string[] = [];
+  for (const [start, total] of expected.totals) {
+    if (actual.get(start) !== total) wrong.push(`${new Date(start).toISOString()}: expected ${total}, found ${actual.get(start) ?? "nothing"}`);
+  }
+  for (const start of actual.keys()) if (!expected.totals.has(start)) wrong.push(`${new Date(start).toISOString()}: unexpected window`);
+  if (sum !== expected.counted || wrong.length > 0) {
+    throw new Error(
+      `${what}: Redis holds ${sum} counted events in ${actual.size} windows; the data says ${expected.counted} in ${expected.totals.size}.\n${wrong.slice(0, 10).join("\n")}`,
+    );
+  }
+}
+
+/** (a) Bun fetch reading and discarding the body. */
+export async function measureTransport(feed: Feed): Promise<Sample & { bytes: number }> {
+  const result = await spawnChild(["bun", join(BENCH, "transport.ts"), "--url", feed.url]).done;
+  const report = parseReport("(a) transport", result);
+  if (feed.bytes !== null && report.bytes !== feed.bytes) fail("(a) transport", result, `read ${report.bytes} bytes of ${feed.bytes}`);
+  return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb, bytes: report.bytes };
+}
+
+function createBinaryArgs(feed: Feed, redis: BenchRedis, expected: Expectation): string[] {
+  return [BINARY, "--url", feed.url, "--redis-url", redis.url, "--since", new Date(START_MS).toISOString(), "--until", new Date(expected.untilMs).toISOString()];
+}
+
+function checkBinaryStats(what: string, result: ChildResult, expected: Expectation): void {
+  if (result.code !== 0) fail(what, result, "exited with an error");
+  const counted = Number(/; (\d+) counted/.exec(result.stderr)?.[1]);
+  if (counted !== expected.counted) fail(what, result, `its statistics say ${counted} counted; the data says ${expected.counted}`);
+}
+
+/** (b) dist/wikistream from --since to --until into Redis; checks every window total. */
+export async function measureBinary(feed: Feed, redis: BenchRedis, expected: Expectation): Promise<Sample> {
+  await redis.flush();
+  const result = await spawnChild(createBinaryArgs(feed, redis, expected), { env: BINARY_ENV, pollMs: 20 }).done;
+  checkBinaryStats("(b) dist/wikistream", result, expected);
+  checkTotals("(b) dist/wikistream", await redis.readTotals(""), expected);
+  return { wallMs: result.wallMs, peakKb: result.peakKb };
+}
+
+/** (c) bench/naive.ts: eventsource + JSON.parse + ioredis; checks its count and its windows in Redis. */
+export async function measureNaive(feed: Feed, redis: BenchRedis, expected: Expectation): Promise<Sample> {
+  await redis.flush();
+  const prefix = "naive:";
+  const args = ["--url", feed.url, "--until", String(expected.untilMs), "--redis-url", redis.url, "--prefix", prefix];
+  const result = await spawnChild(["bun", join(BENCH, "naive.ts"), ...args]).done;
+  const report = parseReport("(c) naive", result);
+  if (report.counted !== expected.counted) fail("(c) naive", result, `counted ${report.counted}; the data says ${expected.counted}`);
+  checkTotals("(c) naive", await redis.readTotals(prefix), expected);
+  return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
+}
+
+/** (d) bench/parse-only.ts: fetch + eventsource-parser + JSON.parse + Map counting; checks its count. */
+export async function measureParseOnly(feed: Feed, expected: Expectation): Promise<Sample> {
+  const result = await spawnChild(["bun", join(BENCH, "parse-only.ts"), "--url", feed.url, "--until", String(expected.untilMs)]).done;
+  const report = parseReport("(d) parse-only", result);
+  if (report.counted !== expected.counted) fail("(d) parse-only", result, `counted ${report.counted}; the data says ${expected.counted}`);
+  return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
+}
+
+/**
+ * The binary over a long generated stream: VmRSS when the server has sent `markEvents`, and the
+ * last VmRSS read before it exits. Checks every window total.
+ */
+export async function measureLongRun(feed: Feed, redis: BenchRedis, expected: Expectation, events: number, markEvents: number): Promise<LongRunResult> {
+  await redis.flush();
+  const child = spawnChild(createBinaryArgs(feed, redis, expected), { env: BINARY_ENV, pollMs: 50 });
+  let rssAtMarkKb: number | undefined;
+  feed.onMark((sent) => {
+    if (sent >= markEvents && rssAtMarkKb === undefined) rssAtMarkKb = child.readRss();
+  });
+  const result = await child.done;
+  checkBinaryStats(`dist/wikistream over ${events} events`, result, expected);
+  checkTotals(`dist/wikistream over ${events} events`, await redis.readTotals(""), expected);
+  return { events, wallMs: result.wallMs, rssAtMarkKb, markEvents, rssAtEndKb: result.lastRssKb, peakKb: result.peakKb };
+}
+
+/** Wall time of `dist/wikistream --version`, `runs` times after two warm-up runs. */
+export function measureVersion(runs: number): number[] {
+  const times: number[] = [];
+  for (let i = -2; i < runs; i++) {
+    const started = performance.now();
+    const result = Bun.spawnSync([BINARY, "--version"], { env: BINARY_ENV, stdout: "pipe", stderr: "pipe" });
+    const ms = performance.now() - started;
+    if (result.exitCode !== 0 || !result.stdout.toString().startsWith("wikistream ")) {
+      throw new Error(`dist/wikistream --version failed: ${result.stderr.toString()}`);
+    }
+    if (i >= 0) times.push(ms);
+  }
+  return times;
+}
+
+/** Clock ticks per second, for /proc/<pid>/stat. */
+function readClockTicks(): number {
+  const result = Bun.spawnSync(["getconf", "CLK_TCK"], { stdout: "pipe", stderr: "ignore" });
+  const ticks = Number(result.stdout.toString().trim());
+  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+}
+
+/**
+ * The binary reading a paced live stream into Redis: its CPU time (user + system, from
+ * /proc/<pid>/stat) over `seconds`, starting one second after it connected.
+ */
+export async function measureLive(feed: Feed, redis: BenchRedis, ratePerSec: number, seconds: number): Promise<LiveResult> {
+  await redis.flush();
+  const child = spawnChild([BINARY, "--url", feed.url, "--redis-url", redis.url, "--prefix", "live:"], { env: BINARY_ENV, measurePeak: false });
+  await waitUntil(() => child.stderr().includes("connected to"), 10_000, "dist/wikistream to connect to the paced stream");
+  await Bun.sleep(1000);
+  const pid = child.pid();
+  if (pid === undefined) throw new Error("lost the pid of dist/wikistream");
+  const ticksBefore = readCpuTicks(pid);
+  const startedAt = performance.now();
+  await Bun.sleep(seconds * 1000);
+  const ticksAfter = readCpuTicks(pid);
+  const elapsedMs = performance.now() - startedAt;
+  const rssKb = readStatusKb(pid, "VmRSS");
+  child.kill("SIGTERM");
+  const result = await child.done;
+  if (ticksBefore === undefined || ticksAfter === undefined) fail("live run", result, "exited during the measurement");
+  if (result.code !== 0) fail("live run", result, "did not stop cleanly on SIGTERM");
+  const events = Number(/(\d+) events;/.exec(result.stderr)?.[1]);
+  if (!(events >= ratePerSec * seconds * 0.9)) fail("live run", result, `read ${events} events; ${ratePerSec * seconds} were due`);
+  const cpuPercent = (((ticksAfter - ticksBefore) / readClockTicks()) * 1000 * 100) / elapsedMs;
+  return { ratePerSec, seconds, cpuPercent, events, rssKb };
+}

@@ -1,0 +1,485 @@
+import { describe, expect, test } from "bun:test";
+import { createEventFields, extractFields, extractFieldsSlow, fastPathAccepts, type ExtractStatus } from "../src/fields.ts";
+import { loadRealEvents } from "./support/corpus.ts";
+
+const realLines = loadRealEvents();
+// The same 2026 sample as written by Python's json.dumps, with ", " and ": " separators.
+const sampleLines = new TextDecoder()
+  .decode(Bun.gunzipSync(await Bun.file(new URL("fixtures/wikistream-lakehouse-sample.jsonl.gz", import.meta.url)).bytes()))
+  .split("\n")
+  .filter((line) => line.length > 0);
+
+/** Runs both extractors on `data`; the test fails where they disagree in any field or the status. */
+function expectSame(data: string, label?: string): ExtractStatus {
+  const fast = createEventFields();
+  const slow = createEventFields();
+  // Leftovers from an earlier call must not leak into the answer.
+  Object.assign(fast, { serverName: "stale", timestamp: 1, type: "stale", bot: true, dt: "stale", domain: "stale", metaId: "stale" });
+  const fastStatus = extractFields(data, fast);
+  const slowStatus = extractFieldsSlow(data, slow);
+  // The input rides along so a failure shows which one broke.
+  const input = label ?? data.slice(0, 300);
+  expect({ input, status: fastStatus, ...fast }).toEqual({ input, status: slowStatus, ...slow });
+  return fastStatus;
+}
+
+/** mulberry32: small seeded PRNG, so failures reproduce. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("the data files", () => {
+  test("are all there (committed in tests/fixtures)", () => {
+    expect(realLines.length).toBe(10_966);
+    expect(sampleLines.length).toBe(50);
+  });
+});
+
+describe("differential over every real event", () => {
+  test("recentchange-real.ndjson", () => {
+    let ok = 0;
+    for (const line of realLines) if (expectSame(line) === "ok") ok++;
+    expect(ok).toBe(realLines.length);
+  });
+
+  test("wikistream-lakehouse sample (json.dumps separators)", () => {
+    for (const line of sampleLines) expect(expectSame(line)).toBe("ok");
+  });
+
+  // Otherwise every comparison above could pass by always falling back.
+  test("the fast path answers every real event itself", () => {
+    const refused = [...realLines, ...sampleLines].filter((line) => !fastPathAccepts(line));
+    expect(refused).toEqual([]);
+  });
+
+  test("known values of the first real event", () => {
+    const out = createEventFields();
+    expect(extractFields(realLines[0] ?? "", out)).toBe("ok");
+    expect(out).toEqual({
+      serverName: "www.wikidata.org",
+      timestamp: 1520439377,
+      type: "edit",
+      bot: false,
+      dt: "2018-03-07T16:16:17+00:00",
+      domain: "www.wikidata.org",
+      metaId: "dd8c5690-2222-11e8-a2ad-1418776134f3",
+    });
+  });
+});
+
+const shortReal = [...realLines].sort((a, b) => a.length - b.length).slice(0, 2);
+
+/** A compact event with every picked field, to build the hand-written cases from. */
+const BASE = '{"meta":{"dt":"2021-10-08T12:00:00Z","domain":"en.wikipedia.org","id":"abc"},"type":"edit","server_name":"en.wikipedia.org","timestamp":1633694400,"bot":false}';
+
+/** Alternating object/array nesting around the limits, with right and wrong closers. */
+function mixedNesting(): [string, string][] {
+  const out: [string, string][] = [];
+  for (const depth of [29, 30, 31, 32, 33, 40, 64]) {
+    let open = "";
+    let close = "";
+    for (let d = 0; d < depth; d++) {
+      const isArray = d % 3 === 1;
+      open += isArray ? "[" : '{"k":';
+      close = (isArray ? "]" : "}") + close;
+    }
+    const good = `{"a":${open}1${close},"server_name":"s"}`;
+    out.push([`mixed nesting ${depth}`, good]);
+    for (const at of [0, Math.floor(depth / 2), depth - 1]) {
+      const j = good.indexOf("1") + 1 + at;
+      const swapped = good[j] === "]" ? "}" : "]";
+      out.push([`mixed nesting ${depth}, wrong closer ${at}`, good.slice(0, j) + swapped + good.slice(j + 1)]);
+    }
+  }
+  return out;
+}
+
+const cases: [string, string][] = [
+  ["base", BASE],
+  ["empty object", "{}"],
+  ["empty object with spaces", " { } "],
+  ["escaped quote at the end of a value", '{"server_name":"a\\"","comment":"x"}'],
+  ["escaped backslash before the closing quote", '{"server_name":"a\\\\","comment":"x"}'],
+  ["three backslashes then a quote", '{"comment":"a\\\\\\"b","server_name":"s"}'],
+  ["four backslashes then a quote", '{"comment":"a\\\\\\\\","server_name":"s"}'],
+  ["escaped quote in a skipped value", '{"comment":"say \\"hi\\"","server_name":"s"}'],
+  ["\\u escape in server_name", '{"server_name":"en.wiki\\u0070edia.org"}'],
+  ["\\u escape in a key", '{"server\\u005fname":"x"}'],
+  ["escaped key in meta", '{"meta":{"\\u0064t":"d"}}'],
+  ["\\/ in a picked string", '{"type":"a\\/b"}'],
+  ["surrogate pair escape", '{"server_name":"\\ud83d\\ude00"}'],
+  ["lone surrogate escape", '{"server_name":"\\ud800"}'],
+  ["raw lone surrogate", '{"server_name":"\ud800x"}'],
+  ["raw astral character", '{"server_name":"😀.org","type":"édit"}'],
+  ["non-ASCII everywhere", '{"tïtle":"Ünïcödé ‎ 中文","server_name":"zh.wikipedia.org","comment":"\u2028\u2029"}'],
+  ["\\u0000 escape is fine", '{"comment":"a\\u0000b","server_name":"s"}'],
+  ["uppercase hex escape", '{"comment":"\\u00E9","server_name":"s"}'],
+  ["server_name in log_params", '{"log_params":{"server_name":"nested"},"type":"log"}'],
+  ["server_name in meta", '{"meta":{"server_name":"nested","dt":"d"}}'],
+  ["timestamp in revision", '{"revision":{"timestamp":5},"type":"edit"}'],
+  ["dt at the top level", '{"dt":"top","meta":{"domain":"x"}}'],
+  ["meta nested in meta", '{"meta":{"meta":{"dt":"deep"},"id":"i"}}'],
+  ["duplicate server_name", '{"server_name":"a","server_name":"b"}'],
+  ["duplicate server_name, last not a string", '{"server_name":"a","server_name":1}'],
+  ["duplicate meta, last wins wholly", '{"meta":{"dt":"a","domain":"x"},"meta":{"id":"b"}}'],
+  ["duplicate meta, last not an object", '{"meta":{"dt":"a"},"meta":"x"}'],
+  ["meta is an array", '{"meta":[{"dt":"a"}]}'],
+  ["meta is null", '{"meta":null}'],
+  ["duplicate dt inside meta", '{"meta":{"dt":"a","dt":"b"}}'],
+  ["duplicate bot", '{"bot":true,"bot":null}'],
+  ["duplicate timestamp", '{"timestamp":1,"timestamp":"2"}'],
+  ["missing fields", '{"id":1,"title":"t"}'],
+  ["numbers where strings belong", '{"server_name":42,"type":1.5,"meta":{"dt":0,"domain":-1,"id":1e3}}'],
+  ["strings where numbers belong", '{"timestamp":"1633694400","bot":"false"}'],
+  ["objects where scalars belong", '{"server_name":{},"timestamp":[],"bot":{"a":1},"type":[1]}'],
+  ["bot true", '{"bot":true}'],
+  ["timestamp 1.5e9", '{"timestamp":1.5e9}'],
+  ["timestamp -0", '{"timestamp":-0}'],
+  ["timestamp 0", '{"timestamp":0}'],
+  ["timestamp 1E+2", '{"timestamp":1E+2}'],
+  ["timestamp 1e-2", '{"timestamp":1e-2}'],
+  ["timestamp 0.5", '{"timestamp":0.5}'],
+  ["timestamp 15 digits", '{"timestamp":999999999999999}'],
+  ["timestamp 16 digits", '{"timestamp":9999999999999999}'],
+  ["timestamp 20 digits", '{"timestamp":12345678901234567890}'],
+  ["timestamp -15 digits", '{"timestamp":-999999999999999}'],
+  ["timestamp 1e400 (Infinity)", '{"timestamp":1e400}'],
+  ["timestamp -1e400", '{"timestamp":-1e400}'],
+  ["timestamp tiny", '{"timestamp":1e-400}'],
+  ["timestamp many decimals", '{"timestamp":1633731790.123456789012345678}'],
+  ["key order reversed", '{"bot":true,"timestamp":2,"server_name":"s","type":"t","meta":{"id":"i","domain":"d","dt":"x"}}'],
+  ["spaces between every token", ' { "server_name" : "s" , "meta" : { "dt" : "d" } , "timestamp" : 3 , "x" : [ 1 , { } , [ ] ] } '],
+  ["tabs and newlines between tokens", '{\t"server_name":\n"s",\r\n"timestamp"\t:\t3\n}\n'],
+  ["pretty printed", JSON.stringify(JSON.parse(BASE), null, 2)],
+  ["json.dumps separators", '{"a": [1, 2], "server_name": "s", "meta": {"dt": "d", "id": "i"}, "bot": true}'],
+  ["all literal kinds", '{"a":true,"b":false,"c":null,"d":[true,false,null],"bot":false}'],
+  ["nested arrays and objects", '{"a":[[[{"b":[{"c":{}}]}]]],"server_name":"s"}'],
+  ["empty key", '{"":1,"server_name":"s"}'],
+  ["key that is a prefix of a target", '{"server_nam":"x","server_namex":"y","timestam":1,"typ":"t","met":{}}'],
+  ["__proto__ key", '{"__proto__":{"server_name":"p"},"type":"t"}'],
+  ["deep nesting 5000", `{"a":${"[".repeat(5000)}${"]".repeat(5000)},"server_name":"s"}`],
+  ["deep objects 5000", `{"a":${'{"b":'.repeat(5000)}1${"}".repeat(5000)},"server_name":"s"}`],
+  ["nesting 30 (below the limit)", `{"a":${"[".repeat(30)}${"]".repeat(30)},"server_name":"s"}`],
+  ["nesting 31", `{"a":${"[".repeat(31)}${"]".repeat(31)},"server_name":"s"}`],
+  ["nesting 32", `{"a":${"[".repeat(32)}${"]".repeat(32)},"server_name":"s"}`],
+  ...mixedNesting(),
+  ["long string value", `{"comment":"${"x".repeat(100_000)}","server_name":"s"}`],
+  ["text too long for the fast path", `{"comment":"${"y".repeat(300_000)}","server_name":"s"}`],
+  // Invalid JSON of many kinds.
+  ["empty text", ""],
+  ["only spaces", "   "],
+  ["trailing comma in object", '{"server_name":"s",}'],
+  ["trailing comma in array", '{"a":[1,],"server_name":"s"}'],
+  ["trailing garbage", '{"a":1}x'],
+  ["two objects", '{"a":1}{"b":2}'],
+  ["leading BOM", `\ufeff${BASE}`],
+  ["trailing NUL", `${BASE}\u0000`],
+  ["raw NUL in a string", '{"comment":"a\u0000b","server_name":"s"}'],
+  ["raw control char in a string", '{"comment":"a\u001fb","server_name":"s"}'],
+  ["raw tab in a string", '{"comment":"a\tb","server_name":"s"}'],
+  ["raw newline in a picked string", '{"server_name":"a\nb"}'],
+  ["raw DEL in a string is fine", '{"comment":"a\u007fb","server_name":"s"}'],
+  ["vertical tab between tokens", '{\u000b"a":1}'],
+  ["form feed between tokens", '{"a":1\u000c}'],
+  ["non-breaking space between tokens", '{\u00a0"a":1}'],
+  ["bad escape \\x", '{"comment":"\\x41","server_name":"s"}'],
+  ["bad escape \\u12", '{"comment":"\\u12","server_name":"s"}'],
+  ["bad escape \\u12G4", '{"comment":"\\u12G4","server_name":"s"}'],
+  ["bad escape \\U0041", '{"comment":"\\U0041","server_name":"s"}'],
+  ["backslash at the end of the text", '{"comment":"\\'],
+  ["backslash outside a string", '{\\"a":1}'],
+  ["single quotes", "{'server_name':'s'}"],
+  ["unquoted key", '{server_name:"s"}'],
+  ["missing colon", '{"server_name" "s"}'],
+  ["missing comma", '{"a":1 "server_name":"s"}'],
+  ["double comma", '{"a":1,,"server_name":"s"}'],
+  ["leading zero", '{"timestamp":01}'],
+  ["leading zeros", '{"a":007,"server_name":"s"}'],
+  ["dot without digits", '{"timestamp":1.}'],
+  ["dot first", '{"timestamp":.5}'],
+  ["exponent without digits", '{"timestamp":1e}'],
+  ["exponent sign only", '{"timestamp":1e+}'],
+  ["plus sign", '{"timestamp":+1}'],
+  ["minus alone", '{"timestamp":-}'],
+  ["minus minus", '{"timestamp":--1}'],
+  ["hex number", '{"timestamp":0x10}'],
+  ["NaN", '{"timestamp":NaN}'],
+  ["Infinity", '{"timestamp":Infinity}'],
+  ["capitalised literal", '{"bot":True}'],
+  ["truncated literal", '{"bot":tru}'],
+  ["literal with garbage", '{"bot":truex}'],
+  ["unclosed object", '{"a":1'],
+  ["unclosed array", '{"a":[1}'],
+  ["mismatched brackets", '{"a":[1}]'],
+  ["extra closing brace", '{"a":1}}'],
+  ["unclosed string", '{"server_name":"s'],
+  ["comment", '{"a":1 /* c */}'],
+  ["array", "[]"],
+  ["array of an object", '[{"server_name":"s"}]'],
+  ["null", "null"],
+  ["string", '"str"'],
+  ["number", "42"],
+  ["true", "true"],
+];
+
+describe("adversarial corpus", () => {
+  test.each(cases)("%s", (_name, data) => {
+    expectSame(data);
+  });
+
+  test("states known answers for a few cases", () => {
+    const out = createEventFields();
+    expect(extractFields('{"server\\u005fname":"x"}', out)).toBe("ok");
+    expect(out.serverName).toBe("x");
+    expect(extractFields('{"server_name":"a\\\\","comment":"x"}', out)).toBe("ok");
+    expect(out.serverName).toBe("a\\");
+    expect(extractFields('{"meta":{"dt":"a"},"meta":{"id":"b"}}', out)).toBe("ok");
+    expect(out).toMatchObject({ dt: undefined, metaId: "b" });
+    expect(extractFields('{"timestamp":-0}', out)).toBe("ok");
+    expect(Object.is(out.timestamp, -0)).toBe(true);
+    expect(extractFields('{"timestamp":1e400}', out)).toBe("ok");
+    expect(out.timestamp).toBeUndefined();
+    expect(extractFields('{"a":1}x', out)).toBe("invalid-json");
+    expect(extractFields("[]", out)).toBe("not-object");
+    expect(extractFields('{"comment":"a\u0000b"}', out)).toBe("invalid-json");
+  });
+
+  test("every prefix of two real events", () => {
+    for (const line of realLines.slice(0, 2)) {
+      for (let end = 0; end <= line.length; end++) expectSame(line.slice(0, end), `prefix ${end} of ${line.length}`);
+    }
+  });
+
+  test("every one-character replacement in two short real events", () => {
+    const replacements = ['"', "\\", "{", "}", "[", "]", ",", ":", "0", " ", "\u0000"];
+    for (const line of shortReal) {
+      for (let at = 0; at < line.length; at++) {
+        for (const ch of replacements) {
+          expectSame(line.slice(0, at) + ch + line.slice(at + 1), `${JSON.stringify(ch)} at ${at} of a ${line.length}-char event`);
+        }
+      }
+    }
+  });
+
+  test("every one-character deletion and insertion in a short real event", () => {
+    const line = shortReal[0] ?? "";
+    for (let at = 0; at <= line.length; at++) {
+      expectSame(line.slice(0, at) + line.slice(at + 1), `deletion at ${at}`);
+      expectSame(`${line.slice(0, at)}"${line.slice(at)}`, `quote inserted at ${at}`);
+      expectSame(`${line.slice(0, at)}\\${line.slice(at)}`, `backslash inserted at ${at}`);
+    }
+  });
+});
+
+// Random documents. Objects are member lists, so keys can repeat; numbers are kept as their text.
+type Doc =
+  | { kind: "object"; members: [string, Doc][] }
+  | { kind: "array"; items: Doc[] }
+  | { kind: "string"; value: string }
+  | { kind: "number"; text: string }
+  | { kind: "literal"; text: "true" | "false" | "null" };
+
+const KEYS = ["server_name", "timestamp", "type", "bot", "meta", "dt", "domain", "id", "log_params", "revision", "comment", "title", "", "server_nam", "Server_name", "é", "😀"];
+const CHARS = ["a", "b", "z", " ", '"', "\\", "/", "\n", "\t", "\u0000", "\u001f", "\u007f", "é", "€", "\u2028", "😀", "\ud800", "\udc00", "-", "."];
+
+const PLAIN_CHARS = ["a", "b", "z", ".", "-", "_", " ", "1", "é", "€", "😀"];
+
+/** Half the time plain text (the fast path's usual diet), else anything, escapes and controls too. */
+function randomString(rand: () => number): string {
+  const chars = rand() < 0.5 ? PLAIN_CHARS : CHARS;
+  let s = "";
+  const length = Math.floor(rand() * rand() * 20);
+  for (let j = 0; j < length; j++) s += chars[Math.floor(rand() * chars.length)] ?? "a";
+  return s;
+}
+
+function randomNumber(rand: () => number): string {
+  const pick = rand();
+  if (pick < 0.1) return ["0", "-0", "1e400", "-1e400", "1E+2", "0.5", "1e-400", "12345678901234567890"][Math.floor(rand() * 8)] ?? "0";
+  if (pick < 0.5) return String(Math.floor(rand() * 2e9));
+  let text = rand() < 0.3 ? "-" : "";
+  text += rand() < 0.2 ? "0" : String(1 + Math.floor(rand() * 1e6));
+  if (rand() < 0.4) text += `.${Math.floor(rand() * 1e6)}`;
+  if (rand() < 0.3) text += `${rand() < 0.5 ? "e" : "E"}${["", "+", "-"][Math.floor(rand() * 3)] ?? ""}${Math.floor(rand() * 30)}`;
+  return text;
+}
+
+function randomDoc(rand: () => number, depth: number): Doc {
+  const pick = rand();
+  if (depth < 4 && pick < 0.3) {
+    const members: [string, Doc][] = [];
+    const count = Math.floor(rand() * 7);
+    for (let j = 0; j < count; j++) {
+      const key = rand() < 0.8 ? (KEYS[Math.floor(rand() * KEYS.length)] ?? "k") : randomString(rand);
+      members.push([key, randomDoc(rand, depth + 1)]);
+    }
+    return { kind: "object", members };
+  }
+  if (depth < 4 && pick < 0.4) {
+    const items: Doc[] = [];
+    const count = Math.floor(rand() * 4);
+    for (let j = 0; j < count; j++) items.push(randomDoc(rand, depth + 1));
+    return { kind: "array", items };
+  }
+  if (pick < 0.7) return { kind: "string", value: randomString(rand) };
+  if (pick < 0.9) return { kind: "number", text: randomNumber(rand) };
+  return { kind: "literal", text: (["true", "false", "null"] as const)[Math.floor(rand() * 3)] ?? "null" };
+}
+
+/** A top-level object that names the picked fields often. */
+function randomEvent(rand: () => number): Doc {
+  const members: [string, Doc][] = [];
+  const count = 1 + Math.floor(rand() * 10);
+  for (let j = 0; j < count; j++) {
+    const key = KEYS[Math.floor(rand() * KEYS.length)] ?? "k";
+    let value: Doc;
+    if (key === "meta" && rand() < 0.8) value = randomEvent(rand);
+    else if ((key === "server_name" || key === "type" || key === "dt") && rand() < 0.7) value = { kind: "string", value: randomString(rand) };
+    else value = randomDoc(rand, 1);
+    members.push([key, value]);
+  }
+  return { kind: "object", members };
+}
+
+interface Style {
+  rand: () => number;
+  /** Chance of whitespace at each gap between tokens. */
+  spaces: number;
+  /** Chance of writing a string character as a \u escape. */
+  escapes: number;
+  /** Whether whitespace may be tab, LF and CR too, not only space. */
+  anyWhitespace?: boolean;
+}
+
+function gap(style: Style): string {
+  if (style.rand() >= style.spaces) return "";
+  const kinds = style.anyWhitespace === true ? 4 : 1;
+  let s = "";
+  const length = 1 + Math.floor(style.rand() * 3);
+  for (let j = 0; j < length; j++) s += [" ", "\t", "\n", "\r"][Math.floor(style.rand() * kinds)] ?? " ";
+  return s;
+}
+
+function writeString(value: string, style: Style): string {
+  if (style.escapes === 0) return JSON.stringify(value);
+  let s = '"';
+  for (const unit of Array.from({ length: value.length }, (_, j) => value.charCodeAt(j))) {
+    if (style.rand() < style.escapes || unit < 0x20 || unit === 0x22 || unit === 0x5c) {
+      s += `\\u${unit.toString(16).padStart(4, "0")}`;
+    } else {
+      s += String.fromCharCode(unit);
+    }
+  }
+  return `${s}"`;
+}
+
+function write(doc: Doc, style: Style): string {
+  switch (doc.kind) {
+    case "object":
+      return `{${gap(style)}${doc.members.map(([key, value]) => `${writeString(key, style)}${gap(style)}:${gap(style)}${write(value, style)}${gap(style)}`).join(`,${gap(style)}`)}}`;
+    case "array":
+      return `[${gap(style)}${doc.items.map((item) => `${write(item, style)}${gap(style)}`).join(`,${gap(style)}`)}]`;
+    case "string":
+      return writeString(doc.value, style);
+    case "number":
+    case "literal":
+      return doc.text;
+  }
+}
+
+/** The plain value JSON.parse would build (last duplicate wins), to also test JSON.stringify output. */
+function toValue(doc: Doc): unknown {
+  switch (doc.kind) {
+    case "object": {
+      const obj: Record<string, unknown> = {};
+      for (const [key, value] of doc.members) Object.defineProperty(obj, key, { value: toValue(value), enumerable: true, configurable: true, writable: true });
+      return obj;
+    }
+    case "array":
+      return doc.items.map(toValue);
+    case "string":
+      return doc.value;
+    case "number":
+      return Number(doc.text);
+    case "literal":
+      return doc.text === "null" ? null : doc.text === "true";
+  }
+}
+
+function corrupt(text: string, rand: () => number): string {
+  const at = Math.floor(rand() * (text.length + 1));
+  const junk = ['"', "\\", "{", "}", "[", "]", ",", ":", "0", "-", ".", "e", " ", "\u0000", "\n", "t", "u", "😀"][Math.floor(rand() * 18)] ?? "x";
+  switch (Math.floor(rand() * 4)) {
+    case 0:
+      return text.slice(0, at) + junk + text.slice(at + 1);
+    case 1:
+      return text.slice(0, at) + junk + text.slice(at);
+    case 2:
+      return text.slice(0, at) + text.slice(at + 1);
+    default:
+      return text.slice(0, at);
+  }
+}
+
+describe("property: random documents", () => {
+  const CASES = 4000;
+
+  test("JSON.stringify output", () => {
+    const rand = mulberry32(1);
+    let accepted = 0;
+    for (let j = 0; j < CASES; j++) {
+      const doc = rand() < 0.95 ? randomEvent(rand) : randomDoc(rand, 0);
+      const text = JSON.stringify(toValue(doc));
+      if (fastPathAccepts(text)) accepted++;
+      expectSame(text, `stringify case ${j}`);
+    }
+    expect(accepted).toBeGreaterThan(CASES / 3);
+  });
+
+  test("hand serialised, with duplicates, random whitespace and escapes", () => {
+    const rand = mulberry32(2);
+    let accepted = 0;
+    for (let j = 0; j < CASES; j++) {
+      const doc = randomEvent(rand);
+      const style: Style = {
+        rand,
+        spaces: [0, 0.1, 0.6][j % 3] ?? 0,
+        escapes: [0, 0, 0.05, 0.5][Math.floor(j / 3) % 4] ?? 0,
+        anyWhitespace: j % 5 === 0,
+      };
+      const text = write(doc, style);
+      if (fastPathAccepts(text)) accepted++;
+      expectSame(text, `written case ${j}`);
+    }
+    // Many of these should exercise the fast path, not the fallback.
+    expect(accepted).toBeGreaterThan(CASES / 4);
+  });
+
+  test("random corruptions of those", () => {
+    const rand = mulberry32(3);
+    for (let j = 0; j < CASES; j++) {
+      const style: Style = { rand, spaces: rand() < 0.5 ? 0 : 0.3, escapes: rand() < 0.7 ? 0 : 0.2, anyWhitespace: rand() < 0.2 };
+      let text = write(randomEvent(rand), style);
+      const rounds = 1 + Math.floor(rand() * 3);
+      for (let r = 0; r < rounds; r++) text = corrupt(text, rand);
+      expectSame(text, `corrupted case ${j}`);
+    }
+  });
+
+  test("random corruptions of real events", () => {
+    const rand = mulberry32(4);
+    for (let j = 0; j < CASES; j++) {
+      let text = realLines[Math.floor(rand() * realLines.length)] ?? "";
+      const rounds = 1 + Math.floor(rand() * 2);
+      for (let r = 0; r < rounds; r++) text = corrupt(text, rand);
+      expectSame(text, `corrupted real case ${j}`);
+    }
+  });
+});
