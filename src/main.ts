@@ -51,7 +51,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     process.title = "wikistream";
     if (config.redisUrl !== undefined) log.debug(`writing to ${formatRedisUrl(config.redisUrl)} with prefix '${config.prefix}'`);
     sink = createSink(config, log, env);
-    const source = createSseSource({ url: config.url, userAgent: config.userAgent, idleTimeoutMs: config.idleTimeoutMs, maxEventBytes: config.maxEventBytes, log });
+    const source = createSseSource({ url: config.url, userAgent: config.userAgent, idleTimeoutMs: config.idleTimeoutMs, maxEventBytes: config.maxEventBytes, log, coalesceMs: 1000 });
     await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal });
     return 0;
   } catch (error) {

@@ -2,11 +2,11 @@ import type { Config } from "./config.ts";
 import { formatDuration } from "./duration.ts";
 import { WikistreamError } from "./error.ts";
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "./event.ts";
-import { createEventFields, extractFields } from "./fields.ts";
+import { createEventFields, extractFields, extractFieldsSlow } from "./fields.ts";
 import type { Logger } from "./log.ts";
 import type { Sink } from "./sink.ts";
-import type { Source, SourceHandler } from "./source.ts";
-import { createWindower, detachString, type AddOutcome, type Checkpoint, type Origin } from "./window.ts";
+import { decodeLatin1, type Source, type SourceHandler } from "./source.ts";
+import { createWindower, detachString, type AddOutcome, type Checkpoint, type Origin, type WindowBatch } from "./window.ts";
 
 /** Wall time, injectable so tests control it. */
 export interface Clock {
@@ -47,6 +47,9 @@ export interface PipelineOptions {
   /** Windows the sink may hold unwritten before reading pauses. */
   maxBacklog?: number;
 }
+
+const REWRITE_INTERVAL_MS = 5000;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 // Events dated more than this beyond the wall clock are treated as broken, so that one bad
 // timestamp cannot close every open window at once.
@@ -119,7 +122,18 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   const filter: EventFilter = { types: config.types, excludeBots: config.excludeBots, servers: config.servers };
   const filtering = filter.types !== undefined || filter.excludeBots || filter.servers.length > 0;
 
-  const saved = await sink.open();
+  // A signal while the sink cannot open yet (Redis not up, OOM, a lock to wait for) stops the run too.
+  const opening = sink.open();
+  const aborted = new Promise<"aborted">((resolve) => {
+    if (options.signal.aborted) resolve("aborted");
+    options.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+  });
+  const saved = await Promise.race([opening, aborted]);
+  if (saved === "aborted") {
+    opening.catch(() => undefined);
+    log.info(formatStats(stats));
+    return { reason: "signal", stats };
+  }
   const start = resolveStart(config, saved, log);
   const windower = createWindower({
     windowMs: config.windowMs,
@@ -137,12 +151,25 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
 
   let lastFlush = clock.now();
   let horizonMs = lastFlush + FUTURE_SLACK_MS;
-  const flush = () => {
-    lastFlush = clock.now();
-    const batch = windower.drain();
-    if (batch !== null) {
+  // Newly due and final windows go out at every flush; rewrites of windows still taking late
+  // events, and checkpoints alone, at most every REWRITE_INTERVAL_MS (live, that is most writes).
+  let lastRewrite = lastFlush;
+  let deferred: WindowBatch | null = null;
+  const flush = (final = false) => {
+    const now = clock.now();
+    lastFlush = now;
+    const rewrite = final || now - lastRewrite >= REWRITE_INTERVAL_MS;
+    if (rewrite) lastRewrite = now;
+    const batch = windower.drain(rewrite);
+    if (batch !== null && (batch.windows.length > 0 || batch.incomplete.length > 0 || rewrite)) {
       sink.write(batch);
+      deferred = null;
       for (const w of batch.windows) log.debug(`window ${w.startMs / 1000} ${w.final ? "final" : "due"}: ${w.total} changes`);
+    } else if (batch !== null) {
+      deferred = batch;
+    } else if (deferred !== null && rewrite) {
+      sink.write(deferred);
+      deferred = null;
     }
   };
   const finishIfDone = () => {
@@ -157,15 +184,21 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   let dedup: Set<string> | null = null;
   let dedupLeft = 0;
   const fields = createEventFields();
-  // One detached copy per server_name: count maps then never pin network chunks in memory.
-  const names = new Map<string, string>();
-  const internName = (name: string): string => {
-    let kept = names.get(name);
-    if (kept === undefined) {
-      kept = detachString(name);
-      if (names.size < 100_000) names.set(kept, kept);
+  // server_name as read (Latin-1 view of its bytes) → the name to count, or null when invalid.
+  // One detached copy per name: count maps then never pin network chunks in memory.
+  const names = new Map<string, string | null>();
+  const exact = createEventFields();
+  const resolveServerName = (raw: string, data: string): string | null => {
+    const known = names.get(raw);
+    if (known !== undefined) return known;
+    if (!PRINTABLE_ASCII.test(raw)) {
+      // Non-ASCII (or escaped) names need the event decoded as UTF-8 to be exact; never cached.
+      extractFieldsSlow(decodeLatin1(data), exact);
+      return exact.serverName !== undefined && isValidServerName(exact.serverName) ? exact.serverName : null;
     }
-    return kept;
+    const name = isValidServerName(raw) ? detachString(raw) : null;
+    if (names.size < 100_000) names.set(name ?? detachString(raw), name);
+    return name;
   };
   const skip = (why: SkipReason, id: string | undefined) => {
     stats.skipped[why]++;
@@ -175,7 +208,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   const handler: SourceHandler = {
     onMessage(id, data, oversized) {
       stats.events++;
-      if (oversized || (data.length > config.maxEventBytes / 3 && Buffer.byteLength(data) > config.maxEventBytes)) {
+      if (oversized || data.length > config.maxEventBytes) {
         return skip("oversized", id);
       }
       const status = extractFields(data, fields);
@@ -195,8 +228,8 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
       if (fields.domain === "canary") return skip("canary", id);
       const rawName = fields.serverName;
       if (rawName === undefined) return skip("no-server-name", id);
-      if (!isValidServerName(rawName)) return skip("bad-server-name", id);
-      const serverName = internName(rawName);
+      const serverName = resolveServerName(rawName, data);
+      if (serverName === null) return skip("bad-server-name", id);
       if (filtering && !isAccepted(fields, serverName, filter)) {
         windower.observe(timeMs);
         stats.skipped.filtered++;
@@ -209,7 +242,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
     onOtherEvent(type, data) {
       if (type === "error") {
         stats.streamErrors++;
-        log.warn(`the stream reported an error: ${data.slice(0, 300)}`);
+        log.warn(`the stream reported an error: ${decodeLatin1(data.slice(0, 600)).slice(0, 300)}`);
       } else {
         stats.events++;
         stats.skipped["other-event-type"]++;
@@ -244,7 +277,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
     options.signal.removeEventListener("abort", onSignal);
     stop.abort();
   }
-  flush();
+  flush(true);
   const timeoutMs = reason === "until" ? Number.POSITIVE_INFINITY : (options.stopTimeoutMs ?? 1500);
   const written = await Promise.race([sink.flush(timeoutMs, options.signal), sink.failed]);
   if (!written) log.warn(`stopped with ${sink.backlog()} windows unwritten; the saved position lets the next run redo them`);

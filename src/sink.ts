@@ -249,17 +249,39 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
     const ready = new Promise<void>((resolve) => client.once("ready", () => resolve()));
     client.connect().catch(() => undefined);
     await Promise.race([ready, failed]);
-    await acquireLock(client);
-    lockTimer = setInterval(() => void refreshLock(), Math.max(500, Math.floor(lockTtlMs / 3)));
-    const fields = await client.hgetall(keys.checkpoint);
+    let fields: Record<string, string>;
+    try {
+      await acquireLock(client);
+      lockTimer = setInterval(() => void refreshLock(), Math.max(500, Math.floor(lockTtlMs / 3)));
+      fields = await client.hgetall(keys.checkpoint);
+    } catch (error) {
+      // A refusal at start (read-only replica, ACL) is as final as one during the run: say so plainly.
+      throw (error instanceof WikistreamError ? undefined : toFatal(error)) ?? error;
+    }
     return parseCheckpointFields(fields, keys.checkpoint);
+  }
+
+  function logOom(error: unknown, waiting: string): void {
+    if (now() - lastOomLog <= 30_000) return;
+    lastOomLog = now();
+    log.error(`Redis at ${where} is out of memory (${formatError(error)}); ${waiting}: free memory or raise maxmemory, retrying`);
   }
 
   async function acquireLock(client: RedisClient): Promise<void> {
     const deadline = now() + lockTtlMs + 1000;
     let lastTtl = Number.POSITIVE_INFINITY;
     for (;;) {
-      if ((await client.set(keys.lock, lockText, "PX", lockTtlMs, "NX")) === "OK") return;
+      let taken: string | null;
+      try {
+        taken = await client.set(keys.lock, lockText, "PX", lockTtlMs, "NX");
+      } catch (error) {
+        // Out of memory is for the user to fix while we wait, as it is for window writes.
+        if (classifyRedisError(error) !== "oom") throw error;
+        logOom(error, "cannot take the lock yet");
+        await Bun.sleep(250);
+        continue;
+      }
+      if (taken === "OK") return;
       const current = await client.get(keys.lock);
       if (current === null) continue;
       let holder: Partial<LockHolder> = {};
@@ -348,10 +370,7 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
       failures++;
       const waiting = `${pending.size} windows wait in memory`;
       if (classifyRedisError(error) === "oom") {
-        if (now() - lastOomLog > 30_000) {
-          lastOomLog = now();
-          log.error(`Redis at ${where} is out of memory (${formatError(error)}); ${waiting}: free memory or raise maxmemory, retrying`);
-        }
+        logOom(error, waiting);
       } else if (!outageLogged) {
         outageLogged = true;
         log.warn(`cannot write to Redis at ${where} (${formatError(error)}); ${waiting}, retrying`);
@@ -379,7 +398,14 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
     if (incomplete.length > 0) multi.sadd(keys.incomplete, ...incomplete.map((ms) => String(ms / 1000)));
     if (Number.isFinite(newest)) multi.eval(MAX_SCRIPT, 1, keys.epochIndex, newest);
     if (checkpoint) multi.hset(keys.checkpoint, formatCheckpointFields(checkpoint, now()));
-    const results = await multi.exec();
+    let results: Awaited<ReturnType<typeof multi.exec>>;
+    try {
+      results = await multi.exec();
+    } catch (error) {
+      // EXECABORT hides why Redis refused a queued command (OOM, READONLY, NOAUTH…): report that instead.
+      const previous: unknown = typeof error === "object" && error !== null && "previousErrors" in error ? error.previousErrors : undefined;
+      throw (Array.isArray(previous) ? (previous as unknown[]).find((e) => e instanceof Error) : undefined) ?? error;
+    }
     if (results === null) throw new Error("transaction aborted");
     for (const [error] of results) if (error) throw error;
   }

@@ -60,6 +60,7 @@ interface OpenWindow {
   counts: Map<string, number>;
   total: number;
   dirty: boolean;
+  written: boolean;
   resume: ResumePoint;
   seq: number;
 }
@@ -104,8 +105,11 @@ export interface Windower {
   observe(timeMs: number): void;
   /** Records that the stream has moved past the event with this SSE id (and meta.id, when known). */
   advance(id: string | undefined, metaId: string | undefined): void;
-  /** Collects due and final windows plus the checkpoint to save with them; null when nothing changed. */
-  drain(): WindowBatch | null;
+  /**
+   * Collects windows newly due or final, plus the checkpoint to save with them; null when nothing
+   * changed. Windows already written and changed since are included only when `rewrite` is set.
+   */
+  drain(rewrite?: boolean): WindowBatch | null;
   /** True once every window that starts before `untilMs` is final. */
   isDone(): boolean;
   /** The position to resume from after a reconnect in this process (the last event seen). */
@@ -218,6 +222,7 @@ export function createWindower(options: WindowerOptions): Windower {
         counts: new Map(),
         total: 0,
         dirty: false,
+        written: false,
         resume: resumeBefore(before),
         seq: seq++,
       };
@@ -238,7 +243,7 @@ export function createWindower(options: WindowerOptions): Windower {
     if (metaId !== undefined) pushRecent(metaId);
   }
 
-  function drain(): WindowBatch | null {
+  function drain(rewrite = true): WindowBatch | null {
     const watermark = maxSeen - latenessMs;
     const windows: WindowSnapshot[] = [];
     const starts = [...open.keys()].sort((a, b) => a - b);
@@ -247,9 +252,10 @@ export function createWindower(options: WindowerOptions): Windower {
       if (window === undefined) continue;
       const endMs = startMs + windowMs;
       const isFinal = endMs <= watermark;
-      if (isFinal || (window.dirty && endMs <= maxSeen)) {
+      if (isFinal || (window.dirty && endMs <= maxSeen && (rewrite || !window.written))) {
         windows.push({ startMs, endMs, total: window.total, counts: new Map(window.counts), final: isFinal });
         window.dirty = false;
+        window.written = true;
       }
       if (isFinal) open.delete(startMs);
     }

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createLogger } from "../../src/log.ts";
-import { createSseSource, type SourceHandler } from "../../src/source.ts";
+import { createSseSource, decodeLatin1, type SourceHandler } from "../../src/source.ts";
 import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions } from "../support/fixture-server.ts";
 import { runWikistream } from "../support/process.ts";
@@ -423,10 +423,11 @@ async function readChunks(chunks: Uint8Array[], maxEventBytes: number): Promise<
   const handler: SourceHandler = {
     onMessage(id, data, oversized) {
       // What run.ts does with it: an event cut by the reader, or too large in bytes, is skipped.
-      events.push(oversized || Buffer.byteLength(data) > maxEventBytes ? { kind: "oversized", id } : { kind: "message", id, data });
+      // The reader hands over one character per byte, so length is the size in bytes.
+      events.push(oversized || data.length > maxEventBytes ? { kind: "oversized", id } : { kind: "message", id, data: decodeLatin1(data) });
     },
     onOtherEvent(type, data) {
-      events.push({ kind: "other", type, data });
+      events.push({ kind: "other", type, data: decodeLatin1(data) });
     },
     onChunk() {
       reads++;
