@@ -47,7 +47,8 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     const config = resolveConfig(rawArgs, env);
     verbose = config.verbose;
     log = createLogger({ color, verbose: config.verbose, quiet: config.quiet });
-    // The URL may carry a password: keep it out of `ps` where the runtime allows.
+    // Names the process in top/ps -o comm. It does not rewrite /proc/<pid>/cmdline on Linux,
+    // which is why the README says to pass a password in REDIS_URL, not on the command line.
     process.title = "wikistream";
     if (config.redisUrl !== undefined) log.debug(`writing to ${formatRedisUrl(config.redisUrl)} with prefix '${config.prefix}'`);
     sink = createSink(config, log, env);

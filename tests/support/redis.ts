@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
+import { waitFor } from "./process.ts";
 
 /** A port nobody listens on right now. */
 export async function findFreePort(): Promise<number> {
@@ -11,9 +12,21 @@ export async function findFreePort(): Promise<number> {
   return port;
 }
 
+/** PEM files for a TLS redis-server: a CA, a server certificate it signed, and an unrelated CA. */
+export interface TlsFiles {
+  dir: string;
+  /** The CA that signed the server certificate. */
+  ca: string;
+  cert: string;
+  key: string;
+  /** A CA that signed nothing the server presents. */
+  otherCa: string;
+}
+
 /** A redis-server of the test's own, on a free port, that the test may kill and restart. */
 export interface TestRedis {
   port: number;
+  /** redis://127.0.0.1:port, or rediss:// when started with TLS. */
   url: string;
   dir: string;
   client: Redis;
@@ -24,31 +37,62 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Starts `redis-server` with the given extra arguments and waits until it answers PING. */
-export async function startRedis(extraArgs: string[] = [], options: { port?: number } = {}): Promise<TestRedis> {
+/** Options of startRedis. */
+export interface StartRedisOptions {
+  port?: number;
+  /** Serve TLS only (`--port 0 --tls-port P`), with these files; clients need not present a certificate. */
+  tls?: TlsFiles;
+}
+
+/**
+ * Starts `redis-server` with the given extra arguments and waits until it answers PING.
+ * Defaults are no RDB and no AOF in a fresh --dir; extra arguments come last and win
+ * (`--appendonly yes --appendfsync always` turns AOF on; `start()` after `kill()` reuses the dir).
+ */
+export async function startRedis(extraArgs: string[] = [], options: StartRedisOptions = {}): Promise<TestRedis> {
   const port = options.port ?? (await findFreePort());
   const dir = mkdtempSync(join(tmpdir(), "wikistream-redis-"));
+  const tls = options.tls;
+  const listen = tls
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"]
+    : ["--port", String(port)];
+  const cliArgs = ["redis-cli", "-p", String(port), ...(tls ? ["--tls", "--cacert", tls.ca] : []), ...authArgs(extraArgs)];
   let proc: ReturnType<typeof Bun.spawn> | undefined;
   const start = async () => {
-    proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extraArgs], {
+    const started = Bun.spawn(["redis-server", ...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extraArgs], {
       stdout: "ignore",
       stderr: "ignore",
     });
+    proc = started;
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = Bun.spawnSync(["redis-cli", "-p", String(port), ...authArgs(extraArgs), "ping"], { stderr: "ignore" });
+      const probe = Bun.spawnSync([...cliArgs, "ping"], { stderr: "ignore" });
       if (probe.stdout.toString().includes("PONG")) return;
-      if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
+      if (started.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server on ${port} did not start (exit ${started.exitCode})`);
       await Bun.sleep(50);
     }
   };
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    proc?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const password = passwordOf(extraArgs);
-  const client = new Redis({ port, host: "127.0.0.1", password, lazyConnect: false, maxRetriesPerRequest: 50, retryStrategy: () => 100 });
+  const client = new Redis({
+    port,
+    host: "127.0.0.1",
+    password,
+    tls: tls ? { ca: readFileSync(tls.ca, "utf8") } : undefined,
+    lazyConnect: false,
+    maxRetriesPerRequest: 50,
+    retryStrategy: () => 100,
+  });
   client.on("error", () => undefined);
   const handle: TestRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     dir,
     client,
     async dump(prefix = "") {
@@ -87,4 +131,63 @@ function passwordOf(args: string[]): string | undefined {
 function authArgs(args: string[]): string[] {
   const password = passwordOf(args);
   return password === undefined ? [] : ["-a", password, "--no-auth-warning"];
+}
+
+/** The Redis content of a prefix without the bookkeeping keys that differ between equivalent runs (checkpoint, lock). */
+export async function dumpWindows(redis: TestRedis, prefix: string): Promise<Record<string, unknown>> {
+  const all = await redis.dump(prefix);
+  delete all[`${prefix}checkpoint`];
+  delete all[`${prefix}lock`];
+  return all;
+}
+
+/** The saved resume id of a prefix: null without a checkpoint, "" before the first one with an id. */
+export async function readCheckpointId(redis: TestRedis, prefix: string): Promise<string | null> {
+  return redis.client.hget(`${prefix}checkpoint`, "id");
+}
+
+/** Waits until the checkpoint of `prefix` holds a resume id other than `previous` (and not empty): the run saved a position of its own. */
+export async function waitForNewCheckpoint(redis: TestRedis, prefix: string, previous: string | null, timeoutMs = 20_000): Promise<string> {
+  let id: string | null = null;
+  await waitFor(
+    async () => {
+      id = await readCheckpointId(redis, prefix);
+      return id !== null && id !== "" && id !== previous;
+    },
+    timeoutMs,
+    `a new checkpoint under '${prefix}'`,
+  );
+  return id ?? "";
+}
+
+/**
+ * A field of `INFO` (any section) as a number, e.g. `total_connections_received` (stats) or
+ * `errorstat_OOM` (errorstats, where it reads `count=N`); 0 when absent, as Redis lists no error
+ * kind before its first occurrence.
+ */
+export async function readInfoNumber(redis: TestRedis, field: string, section = "everything"): Promise<number> {
+  const info = await redis.client.info(section);
+  const match = new RegExp(`^${field}:(?:count=)?(\\d+)`, "m").exec(info);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Makes a CA, a server certificate for 127.0.0.1 and localhost signed by it, and a second,
+ * unrelated CA, with `openssl` in a fresh temporary dir. Throws when openssl is missing or fails.
+ */
+export function createTlsFiles(): TlsFiles {
+  const dir = mkdtempSync(join(tmpdir(), "wikistream-tls-"));
+  const path = (name: string) => join(dir, name);
+  const openssl = (args: string[]) => {
+    const result = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    if (result.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${result.stderr.toString().trim()}`);
+  };
+  const selfSigned = (name: string, subject: string) =>
+    openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path(`${name}.key`), "-out", path(`${name}.pem`), "-days", "2", "-subj", subject]);
+  selfSigned("ca", "/CN=wikistream test CA");
+  selfSigned("other", "/CN=unrelated test CA");
+  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("server.key"), "-out", path("server.csr"), "-subj", "/CN=127.0.0.1"]);
+  writeFileSync(path("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  openssl(["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("server.ext")]);
+  return { dir, ca: path("ca.pem"), cert: path("server.pem"), key: path("server.key"), otherCa: path("other.pem") };
 }
