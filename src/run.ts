@@ -2,7 +2,7 @@ import type { Config } from "./config.ts";
 import { formatDuration } from "./duration.ts";
 import { WikistreamError } from "./error.ts";
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "./event.ts";
-import { createEventFields, extractFields, extractFieldsSlow } from "./fields.ts";
+import { createEventFields, extractFieldsLatin1, extractFieldsSlow } from "./fields.ts";
 import type { Logger } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import { decodeLatin1, type Source, type SourceHandler } from "./source.ts";
@@ -211,7 +211,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
       if (oversized || data.length > config.maxEventBytes) {
         return skip("oversized", id);
       }
-      const status = extractFields(data, fields);
+      const status = extractFieldsLatin1(data, fields);
       if (status !== "ok") return skip(status, id);
       const metaId = fields.metaId;
       if (dedupLeft > 0) {

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { createEventFields, extractFields, extractFieldsSlow, fastPathAccepts, type ExtractStatus } from "../src/fields.ts";
+import {
+  createEventFields,
+  extractFields,
+  extractFieldsLatin1,
+  extractFieldsSlow,
+  fastPathAccepts,
+  fastPathAcceptsLatin1,
+  type ExtractStatus,
+} from "../src/fields.ts";
 import { loadRealEvents } from "./support/corpus.ts";
 
 const realLines = loadRealEvents();
@@ -483,3 +491,129 @@ describe("property: random documents", () => {
     }
   });
 });
+
+// The Latin-1 entry point, on what the SSE source hands over: the UTF-8 bytes, one char per byte.
+
+/** The Latin-1 view of `text`'s UTF-8 bytes (every char at most 0xff). */
+function latin1(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
+
+/** Like expectSame, for extractFieldsLatin1 against extractFieldsSlow of the same Latin-1 text. */
+function expectSameLatin1(data: string, label?: string): ExtractStatus {
+  for (let j = 0; j < data.length; j++) if (data.charCodeAt(j) > 0xff) throw new Error(`not Latin-1: ${label ?? data.slice(0, 300)}`);
+  const fast = createEventFields();
+  const slow = createEventFields();
+  Object.assign(fast, { serverName: "stale", timestamp: 1, type: "stale", bot: true, dt: "stale", domain: "stale", metaId: "stale" });
+  const fastStatus = extractFieldsLatin1(data, fast);
+  const slowStatus = extractFieldsSlow(data, slow);
+  const input = label ?? data.slice(0, 300);
+  expect({ input, status: fastStatus, ...fast }).toEqual({ input, status: slowStatus, ...slow });
+  return fastStatus;
+}
+
+const latin1Real = realLines.map(latin1);
+const latin1Sample = sampleLines.map(latin1);
+
+/** Raw Latin-1 characters, and UTF-16 units whose low byte is a quote, a backslash or a control. */
+const wideCases: [string, string][] = [
+  ["Latin-1 letters and C1 controls in strings", '{"comment":"\u00e9\u0085\u0080\u009f\u00ff","server_name":"\u00e9.org","meta":{"dt":"\u00a0"}}'],
+  ["Latin-1 letters in keys", '{"\u00e9":1,"server_nam\u00e9":"x","server_name":"s"}'],
+  ["NEL between tokens", '{\u0085"a":1}'],
+  ["0xff between tokens", '{"a":1\u00ff}'],
+  ["units with a special low byte in strings", '{"server_name":"\u0122\u015c\u0100\u017b\u0120","type":"\u0109"}'],
+  ["units with a special low byte as escapes", '{"comment":"\\\u0175\u0030\u0030\u0030\u0030","server_name":"s"}'],
+  ["unit with a quote's low byte between tokens", '{"a":1,\u0122"b":2}'],
+  ["unit with a brace's low byte after the object", '{"a":1}\u017d'],
+  ["unit with a space's low byte between tokens", '{\u0120"a":1}'],
+];
+
+describe("general strings with units above 0xff", () => {
+  test.each(wideCases)("%s", (_name, data) => {
+    expectSame(data);
+  });
+});
+
+describe("Latin-1 views", () => {
+  test("differential over every real event", () => {
+    let ok = 0;
+    for (const line of latin1Real) if (expectSameLatin1(line) === "ok") ok++;
+    expect(ok).toBe(latin1Real.length);
+    for (const line of latin1Sample) expect(expectSameLatin1(line)).toBe("ok");
+  });
+
+  test("the fast path answers every real event's Latin-1 view itself", () => {
+    const refused = [...latin1Real, ...latin1Sample].filter((line) => !fastPathAcceptsLatin1(line));
+    expect(refused).toEqual([]);
+  });
+
+  test("the same fields as extractFields of the UTF-8 text, where they are ASCII", () => {
+    const a = createEventFields();
+    const b = createEventFields();
+    for (let j = 0; j < realLines.length; j++) {
+      expect(extractFieldsLatin1(latin1Real[j] ?? "", a)).toBe(extractFields(realLines[j] ?? "", b));
+      for (const [key, value] of Object.entries(b)) {
+        if (typeof value !== "string" || /^[\x20-\x7e]*$/.test(value)) expect([key, a[key as keyof typeof a]]).toEqual([key, value]);
+      }
+    }
+  });
+
+  test.each([...cases, ...wideCases])("adversarial: %s", (_name, data) => {
+    expectSameLatin1(latin1(data));
+  });
+
+  test.each([...cases, ...wideCases].filter(([, data]) => /^[\u0000-\u00ff]*$/.test(data)))("adversarial, read as Latin-1 itself: %s", (_name, data) => {
+    expectSameLatin1(data);
+  });
+
+  test("every prefix of two real events", () => {
+    for (const line of latin1Real.slice(0, 2)) {
+      for (let end = 0; end <= line.length; end++) expectSameLatin1(line.slice(0, end), `prefix ${end} of ${line.length}`);
+    }
+  });
+
+  test("every one-character replacement in two short real events", () => {
+    const replacements = ['"', "\\", "{", "}", "[", "]", ",", ":", "0", " ", "\u0000", "\u0080", "\u00a0", "\u00ff"];
+    for (const line of shortReal.map(latin1)) {
+      for (let at = 0; at < line.length; at++) {
+        for (const ch of replacements) {
+          expectSameLatin1(line.slice(0, at) + ch + line.slice(at + 1), `${JSON.stringify(ch)} at ${at} of a ${line.length}-char event`);
+        }
+      }
+    }
+  });
+
+  test("random documents, written and corrupted", () => {
+    const rand = mulberry32(5);
+    let accepted = 0;
+    const CASES = 4000;
+    for (let j = 0; j < CASES; j++) {
+      const doc = rand() < 0.95 ? randomEvent(rand) : randomDoc(rand, 0);
+      const style: Style = { rand, spaces: [0, 0.1, 0.6][j % 3] ?? 0, escapes: [0, 0, 0.05, 0.5][Math.floor(j / 3) % 4] ?? 0, anyWhitespace: j % 5 === 0 };
+      const text = latin1(j % 2 === 0 ? JSON.stringify(toValue(doc)) : write(doc, style));
+      if (fastPathAcceptsLatin1(text)) accepted++;
+      expectSameLatin1(text, `Latin-1 case ${j}`);
+      let bad = text;
+      const rounds = 1 + Math.floor(rand() * 3);
+      for (let r = 0; r < rounds; r++) bad = latin1(corrupt(bad, rand));
+      expectSameLatin1(bad, `corrupted Latin-1 case ${j}`);
+    }
+    expect(accepted).toBeGreaterThan(CASES / 4);
+  });
+
+  test("random corruptions of real events", () => {
+    const rand = mulberry32(6);
+    for (let j = 0; j < 4000; j++) {
+      let text = latin1Real[Math.floor(rand() * latin1Real.length)] ?? "";
+      const rounds = 1 + Math.floor(rand() * 2);
+      for (let r = 0; r < rounds; r++) text = corrupt(text, rand);
+      // Junk above 0xff becomes its UTF-8 bytes.
+      expectSameLatin1(latin1Unchanged(text), `corrupted real Latin-1 case ${j}`);
+    }
+  });
+});
+
+/** `text` with every char above 0xff replaced by the Latin-1 view of its UTF-8 bytes. */
+function latin1Unchanged(text: string): string {
+  return text.replace(/[^\u0000-\u00ff]+/gu, (wide) => latin1(wide));
+}
