@@ -79,7 +79,7 @@ function describeFetchError(error: unknown): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/** Creates the EventStreams reader: fetch → TextDecoder → eventsource-parser, reconnecting forever. */
+/** Creates the EventStreams reader: fetch → Latin-1 text → eventsource-parser, reconnecting forever. */
 export function createSseSource(options: SourceOptions): Source {
   const doFetch = options.fetch ?? fetch;
   const random = options.random ?? Math.random;
@@ -162,7 +162,11 @@ export function createSseSource(options: SourceOptions): Source {
           log.warn(`${options.url} sent '${contentType || "no content type"}', not text/event-stream (a proxy page?); retrying in ${(delayMs / 1000).toFixed(1)}s`);
           continue;
         }
-        if (response.body === null) continue;
+        if (response.body === null) {
+          attempt++;
+          delayMs = resolveBackoff(attempt, baseMs, maxBackoffMs, random);
+          continue;
+        }
         if (connectedOnce) log.debug(`reconnected to ${options.url}`);
         else log.info(`connected to ${options.url}${position.id !== null ? " (resuming)" : position.sinceMs !== null ? ` (since ${new Date(position.sinceMs).toISOString()})` : ""}`);
         connectedOnce = true;
