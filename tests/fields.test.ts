@@ -9,6 +9,7 @@ import {
   type ExtractStatus,
 } from "../src/fields.ts";
 import { loadRealEvents } from "./support/corpus.ts";
+import { createRandom } from "./support/random.ts";
 
 const realLines = loadRealEvents();
 // The same 2026 sample as written by Python's json.dumps, with ", " and ": " separators.
@@ -31,17 +32,6 @@ function expectSame(data: string, label?: string): ExtractStatus {
   return fastStatus;
 }
 
-/** mulberry32: small seeded PRNG, so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("the data files", () => {
   test("are all there (committed in tests/fixtures)", () => {
@@ -440,7 +430,7 @@ describe("property: random documents", () => {
   const CASES = 4000;
 
   test("JSON.stringify output", () => {
-    const rand = mulberry32(1);
+    const rand = createRandom(1);
     let accepted = 0;
     for (let j = 0; j < CASES; j++) {
       const doc = rand() < 0.95 ? randomEvent(rand) : randomDoc(rand, 0);
@@ -452,7 +442,7 @@ describe("property: random documents", () => {
   });
 
   test("hand serialised, with duplicates, random whitespace and escapes", () => {
-    const rand = mulberry32(2);
+    const rand = createRandom(2);
     let accepted = 0;
     for (let j = 0; j < CASES; j++) {
       const doc = randomEvent(rand);
@@ -471,7 +461,7 @@ describe("property: random documents", () => {
   });
 
   test("random corruptions of those", () => {
-    const rand = mulberry32(3);
+    const rand = createRandom(3);
     for (let j = 0; j < CASES; j++) {
       const style: Style = { rand, spaces: rand() < 0.5 ? 0 : 0.3, escapes: rand() < 0.7 ? 0 : 0.2, anyWhitespace: rand() < 0.2 };
       let text = write(randomEvent(rand), style);
@@ -482,7 +472,7 @@ describe("property: random documents", () => {
   });
 
   test("random corruptions of real events", () => {
-    const rand = mulberry32(4);
+    const rand = createRandom(4);
     for (let j = 0; j < CASES; j++) {
       let text = realLines[Math.floor(rand() * realLines.length)] ?? "";
       const rounds = 1 + Math.floor(rand() * 2);
@@ -584,7 +574,7 @@ describe("Latin-1 views", () => {
   });
 
   test("random documents, written and corrupted", () => {
-    const rand = mulberry32(5);
+    const rand = createRandom(5);
     let accepted = 0;
     const CASES = 4000;
     for (let j = 0; j < CASES; j++) {
@@ -602,7 +592,7 @@ describe("Latin-1 views", () => {
   });
 
   test("random corruptions of real events", () => {
-    const rand = mulberry32(6);
+    const rand = createRandom(6);
     for (let j = 0; j < 4000; j++) {
       let text = latin1Real[Math.floor(rand() * latin1Real.length)] ?? "";
       const rounds = 1 + Math.floor(rand() * 2);

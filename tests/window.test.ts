@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createWindower, resolveWindowStart, type Checkpoint, type WindowBatch } from "../src/window.ts";
+import { createRandom } from "./support/random.ts";
 
 const W = 30_000;
 const L = 60_000;
@@ -97,16 +98,6 @@ describe("resume points", () => {
 
 // ---- property test: random disorder, lateness and crashes against a plain model ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Ev {
   t: number;
@@ -145,7 +136,7 @@ function createStore() {
 describe("property: crashes at random points change nothing", () => {
   for (let seed = 1; seed <= 300; seed++) {
     test(`seed ${seed}`, () => {
-      const random = mulberry32(seed);
+      const random = createRandom(seed);
       const windowMs = [1000, 5000, 30_000][Math.floor(random() * 3)] ?? 30_000;
       const latenessMs = Math.floor(random() * 4) * windowMs + Math.floor(random() * windowMs);
       const n = 50 + Math.floor(random() * 400);

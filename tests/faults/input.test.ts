@@ -9,8 +9,8 @@ import { createLogger } from "../../src/log.ts";
 import { createSseSource, decodeLatin1, type SourceHandler } from "../../src/source.ts";
 import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions } from "../support/fixture-server.ts";
-import { runWikistream } from "../support/process.ts";
-import { startRedis, type TestRedis } from "../support/redis.ts";
+import { runWikistream, skippedOf, summaryOf } from "../support/process.ts";
+import { dumpWindows, startRedis, type TestRedis } from "../support/redis.ts";
 
 setDefaultTimeout(30_000);
 
@@ -305,29 +305,6 @@ afterAll(async () => {
   await redis.stop();
 });
 
-/** Redis content of a prefix without the bookkeeping keys that differ between equivalent runs. */
-async function dumpData(prefix: string): Promise<Record<string, unknown>> {
-  const all = await redis.dump(prefix);
-  delete all[`${prefix}checkpoint`];
-  delete all[`${prefix}lock`];
-  return all;
-}
-
-/** The end-of-run summary line (see formatStats in src/run.ts). */
-function summaryOf(stderr: string): string {
-  return stderr.split("\n").find((line) => /^\d+ events; \d+ counted/.test(line)) ?? "";
-}
-
-/** The `skipped:` counters of a summary line. */
-function skippedOf(summary: string): Record<string, number> {
-  const list = /skipped: ([^;]*)/.exec(summary)?.[1] ?? "";
-  const out: Record<string, number> = {};
-  for (const item of list.split(", ").filter(Boolean)) {
-    const at = item.lastIndexOf(" ");
-    out[item.slice(0, at)] = Number(item.slice(at + 1));
-  }
-  return out;
-}
 
 /** The corpus with the case's items inserted, the fixture options that frame them, and the good events. */
 function assemble(inputCase: InputCase): { options: FixtureOptions; good: string[] } {
@@ -376,7 +353,7 @@ describe("bad input mixed into the 2021 capture is skipped and counted by reason
         const result = await runWikistream([...args, ...(inputCase.args ?? [])]);
         expect(result.stderr).not.toContain("error:");
         expect(result.code).toBe(0);
-        expect(await dumpData(prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
+        expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
         const summary = summaryOf(result.stderr);
         const total = [...reference.values()].reduce((sum, counts) => sum + [...counts.values()].reduce((a, b) => a + b, 0), 0);
         expect(summary).toContain(`; ${total} counted`);

@@ -6,8 +6,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
-import { runWikistream, spawnWikistream, type WikistreamProcess } from "../support/process.ts";
+import { killStrayRuns, runWikistream, spawnTracked, type WikistreamProcess } from "../support/process.ts";
 import { dumpWindows, readCheckpointId, startRedis, waitForNewCheckpoint, type TestRedis } from "../support/redis.ts";
+import { createRandom } from "../support/random.ts";
 
 setDefaultTimeout(60_000);
 
@@ -52,30 +53,8 @@ async function withPacedServer(ratePerSec: number, body: (server: FixtureServer)
   }
 }
 
-/** Runs started by the current test; any still alive when it ends (a failed assertion) are killed. */
-const running: WikistreamProcess[] = [];
+afterEach(killStrayRuns);
 
-function spawnRun(args: string[], options: { env?: Record<string, string> } = {}): WikistreamProcess {
-  const run = spawnWikistream(args, options);
-  running.push(run);
-  return run;
-}
-
-afterEach(() => {
-  for (const run of running.splice(0)) if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
-});
-
-/** A small seeded PRNG (mulberry32), so that a failing sequence of kill moments can be replayed. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Waits for `ready` unless `run` exits first, which fails the test with what it printed. */
 async function whileRunning<T>(run: WikistreamProcess, ready: Promise<T>): Promise<T> {
@@ -107,7 +86,7 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
       const args = replayArgs(paced.url, prefix, ["--quiet"]);
       for (let k = 0; k < 20; k++) {
         const saved = await readCheckpointId(redis, prefix);
-        const run = spawnRun(args);
+        const run = spawnTracked(args);
         // Kill only after this run has saved a position of its own, so the next one resumes from it.
         await whileRunning(run, waitForNewCheckpoint(redis, prefix, saved));
         const waitedMs = Math.floor(random() * 500);
@@ -139,7 +118,7 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
     async (signal) => {
       const prefix = `${signal.toLowerCase()}:`;
       await withPacedServer(1500, async (paced) => {
-        const run = spawnRun(replayArgs(paced.url, prefix));
+        const run = spawnTracked(replayArgs(paced.url, prefix));
         await whileRunning(run, waitForNewCheckpoint(redis, prefix, null));
         const started = performance.now();
         run.proc.kill(signal);
@@ -172,7 +151,7 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
   test("a second instance on the same prefix exits 1 at once with one line naming the prefix and the other pid, and the first is unaffected", async () => {
     const prefix = "two:";
     await withPacedServer(4000, async (paced) => {
-      const first = spawnRun(replayArgs(paced.url, prefix, ["--quiet"]));
+      const first = spawnTracked(replayArgs(paced.url, prefix, ["--quiet"]));
       await whileRunning(first, waitForNewCheckpoint(redis, prefix, null));
       const second = await runWikistream(replayArgs(paced.url, prefix));
       // The first was still running when the second had already given up.
@@ -195,7 +174,7 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
     const prefix = "takeover:";
     let deadPid = 0;
     await withPacedServer(1500, async (paced) => {
-      const dead = spawnRun(replayArgs(paced.url, prefix, ["--quiet"]));
+      const dead = spawnTracked(replayArgs(paced.url, prefix, ["--quiet"]));
       await whileRunning(dead, waitForNewCheckpoint(redis, prefix, null));
       dead.proc.kill("SIGKILL");
       await dead.done;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
-import { resolveBinary, runWikistream, spawnWikistream, waitFor, type WikistreamProcess } from "../support/process.ts";
+import { killStrayRuns, resolveBinary, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { createTlsFiles, dumpWindows, findFreePort, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
 
 setDefaultTimeout(30_000);
@@ -45,18 +45,7 @@ afterAll(async () => {
   await Promise.all([secured.stop(), plain.stop(), replica.stop()]);
 });
 
-/** Runs started by the current test; any still alive when it ends (a failed assertion) are killed. */
-const running: WikistreamProcess[] = [];
-
-function spawnRun(args: string[], options: { env?: Record<string, string> } = {}): WikistreamProcess {
-  const run = spawnWikistream(args, options);
-  running.push(run);
-  return run;
-}
-
-afterEach(() => {
-  for (const run of running.splice(0)) if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
-});
+afterEach(killStrayRuns);
 
 function linesOf(text: string): string[] {
   return text.split("\n").filter((line) => line.trim() !== "");
@@ -105,7 +94,7 @@ describe("the Redis password", () => {
 
   test("given in REDIS_URL, it is in neither /proc/<pid>/cmdline nor stderr while waiting for Redis", async () => {
     const port = await findFreePort();
-    const run = spawnRun(["--url", server.url, "--verbose"], { env: { REDIS_URL: `redis://:${ENCODED}@127.0.0.1:${port}` } });
+    const run = spawnTracked(["--url", server.url, "--verbose"], { env: { REDIS_URL: `redis://:${ENCODED}@127.0.0.1:${port}` } });
     await waitFor(() => run.stderr().includes("waiting for Redis"), 10_000, "the waiting message");
     expect(readCmdline(run.proc.pid)).not.toContain(ENCODED);
     const result = await terminate(run);
@@ -117,7 +106,7 @@ describe("the Redis password", () => {
 
   test("given with --redis-url, it stays visible in /proc/<pid>/cmdline: Bun's process.title renames only /proc/<pid>/comm (why the README says to use REDIS_URL)", async () => {
     const port = await findFreePort();
-    const run = spawnRun(["--url", server.url, "--redis-url", `redis://:${ENCODED}@127.0.0.1:${port}`, "--verbose"]);
+    const run = spawnTracked(["--url", server.url, "--redis-url", `redis://:${ENCODED}@127.0.0.1:${port}`, "--verbose"]);
     await waitFor(() => run.stderr().includes("waiting for Redis"), 10_000, "the waiting message");
     // This documents a limit of the runtime, not a wish: if Bun ever rewrites argv, this fails
     // and the README's advice can be relaxed.

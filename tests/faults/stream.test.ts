@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { buildCycledStream, computeReference, formatReferenceAsRedis, type Reference } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions, type FixtureServer } from "../support/fixture-server.ts";
-import { runWikistream, spawnWikistream, waitFor } from "../support/process.ts";
-import { findFreePort, startRedis, type TestRedis } from "../support/redis.ts";
+import { runWikistream, skippedOf, spawnWikistream, summaryOf, waitFor } from "../support/process.ts";
+import { dumpWindows, findFreePort, startRedis, type TestRedis } from "../support/redis.ts";
 
 setDefaultTimeout(30_000);
 
@@ -33,13 +33,6 @@ afterAll(async () => {
   await redis.stop();
 });
 
-/** Redis content of a prefix without the bookkeeping keys that differ between equivalent runs. */
-async function dumpData(prefix: string): Promise<Record<string, unknown>> {
-  const all = await redis.dump(prefix);
-  delete all[`${prefix}checkpoint`];
-  delete all[`${prefix}lock`];
-  return all;
-}
 
 /** Flags of a replay of the corpus into Redis under `prefix`. */
 function replayArgs(url: string, prefix: string, extra: string[] = []): string[] {
@@ -64,22 +57,6 @@ async function withServer(options: Omit<FixtureOptions, "events">, body: (server
   }
 }
 
-/** The end-of-run summary line (see formatStats in src/run.ts). */
-function summaryOf(stderr: string): string {
-  return stderr.split("\n").find((line) => /^\d+ events; \d+ counted/.test(line)) ?? "";
-}
-
-/** The `skipped:` counters of a summary line. */
-function skippedOf(summary: string): Record<string, number> {
-  const list = /skipped: ([^;]*)/.exec(summary)?.[1] ?? "";
-  const out: Record<string, number> = {};
-  for (const item of list.split(", ").filter(Boolean)) {
-    const at = item.lastIndexOf(" ");
-    out[item.slice(0, at)] = Number(item.slice(at + 1));
-  }
-  return out;
-}
-
 const PROXY_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
 describe("stream faults: the result equals the independent count of the 2021 capture, cycled twice", () => {
@@ -93,7 +70,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const result = await runWikistream(replayArgs(server.url, "drop:", ["--quiet"]));
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
-      expect(await dumpData("drop:")).toEqual(formatReferenceAsRedis(reference, "drop:"));
+      expect(await dumpWindows(redis, "drop:")).toEqual(formatReferenceAsRedis(reference, "drop:"));
       const [first, ...resumed] = server.connections;
       expect(first?.since).toBe(new Date(sinceMs).toISOString());
       expect(resumed.length).toBeGreaterThan(20);
@@ -109,7 +86,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const result = await runWikistream(replayArgs(server.url, "stall:", ["--idle-timeout", "500ms", "--verbose"]));
       expect(result.code).toBe(0);
       expect(result.stderr).toContain("no data for 500ms; reconnecting");
-      expect(await dumpData("stall:")).toEqual(formatReferenceAsRedis(reference, "stall:"));
+      expect(await dumpWindows(redis, "stall:")).toEqual(formatReferenceAsRedis(reference, "stall:"));
       expect(server.connections.length).toBe(2);
       expect(server.connections[1]?.lastEventId).toBe('[{"topic":"eqiad.mediawiki.recentchange","partition":0,"offset":999}]');
       expect(server.connections[1]?.startIndex).toBe(1000);
@@ -144,7 +121,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
         const result = await runWikistream(replayArgs(server.url, answer.prefix));
         expect(result.code).toBe(0);
         expect(result.stderr).toContain(answer.logged);
-        expect(await dumpData(answer.prefix)).toEqual(formatReferenceAsRedis(reference, answer.prefix));
+        expect(await dumpWindows(redis, answer.prefix)).toEqual(formatReferenceAsRedis(reference, answer.prefix));
         expect(server.connections.length).toBe(2);
         expect(server.connections[1]?.since).toBe(new Date(sinceMs).toISOString());
         if (answer.minGapMs !== undefined) {
@@ -166,7 +143,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       expect(lines[0]).toContain("--user-agent");
       // Not retried: a 403 does not go away by asking again.
       expect(server.connections.map((c) => c.userAgent)).toEqual(["curl/8.5.0"]);
-      expect(await dumpData("ua403:")).toEqual({});
+      expect(await dumpWindows(redis, "ua403:")).toEqual({});
     });
   });
 
@@ -175,7 +152,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const result = await runWikistream(replayArgs(server.url, "uadefault:", ["--quiet"]));
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
-      expect(await dumpData("uadefault:")).toEqual(formatReferenceAsRedis(reference, "uadefault:"));
+      expect(await dumpWindows(redis, "uadefault:")).toEqual(formatReferenceAsRedis(reference, "uadefault:"));
       expect(server.connections.length).toBeGreaterThan(1);
       for (const connection of server.connections) {
         expect(connection.userAgent ?? "").toMatch(/^wikistream\/\S+ .*https?:\/\/[^\s)]+/);
@@ -190,7 +167,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const second = await runWikistream(["--url", server.url, "--redis-url", redis.url, "--prefix", "later:", "--until", String(untilMs), "--quiet"]);
       expect(second.stderr).toBe("");
       expect(second.code).toBe(0);
-      expect(await dumpData("later:")).toEqual(formatReferenceAsRedis(reference, "later:"));
+      expect(await dumpWindows(redis, "later:")).toEqual(formatReferenceAsRedis(reference, "later:"));
       // The second run resumed from the saved position instead of starting over.
       expect(server.connections[1]?.lastEventId).not.toBeNull();
     });
@@ -230,7 +207,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const savedOffset = (JSON.parse(saved.id ?? "") as { offset: number }[])[0]?.offset ?? -1;
       const finalMs = Number(saved.final_ms);
       expect(savedOffset).toBeGreaterThan(0);
-      const before = await dumpData(prefix);
+      const before = await dumpWindows(redis, prefix);
 
       // The history before minOffset has expired: the saved id is refused and the events in between
       // are gone for good. Cut it at least 1000 events (about a minute) on, where the recorded
@@ -262,7 +239,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       expect([...incomplete].filter((s) => s * 1000 < finalMs)).toEqual([]);
       // …final windows keep what the first run wrote, listed windows hold at most the true counts,
       // and every other window is exact.
-      const after = await dumpData(prefix);
+      const after = await dumpWindows(redis, prefix);
       const expected = formatReferenceAsRedis(reference, prefix);
       for (const start of new Set([...windowStarts(after, prefix), ...windowStarts(expected, prefix)])) {
         const key = `${prefix}${start}`;
@@ -286,7 +263,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       expect(result.stderr).toContain('the stream reported an error: {"message":"boom"}');
       expect(summaryOf(result.stderr)).toContain("2 stream error events");
       expect(skippedOf(summaryOf(result.stderr))).toEqual({});
-      expect(await dumpData("errevent:")).toEqual(formatReferenceAsRedis(reference, "errevent:"));
+      expect(await dumpWindows(redis, "errevent:")).toEqual(formatReferenceAsRedis(reference, "errevent:"));
       expect(server.connections.length).toBe(1);
     });
   });
@@ -297,7 +274,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const result = await runWikistream(replayArgs(url, "redirect:", ["--quiet"]));
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
-      expect(await dumpData("redirect:")).toEqual(formatReferenceAsRedis(reference, "redirect:"));
+      expect(await dumpWindows(redis, "redirect:")).toEqual(formatReferenceAsRedis(reference, "redirect:"));
       // Every connection came through the old path, and the redirect kept the query and the headers.
       expect(server.redirected.length).toBe(server.connections.length);
       expect(server.connections.length).toBeGreaterThan(5);
@@ -321,7 +298,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
       const result = await run.done;
       expect(result.code).toBe(0);
       expect(result.stderr).toContain(`cannot reach ${url}`);
-      expect(await dumpData("refused:")).toEqual(formatReferenceAsRedis(reference, "refused:"));
+      expect(await dumpWindows(redis, "refused:")).toEqual(formatReferenceAsRedis(reference, "refused:"));
       expect(server.connections.length).toBe(1);
       expect(server.connections[0]?.since).toBe(new Date(sinceMs).toISOString());
     } finally {
@@ -334,7 +311,7 @@ describe("stream faults: the result equals the independent count of the 2021 cap
     await withServer({ dropEvery: 300, repeatOnResume: 20 }, async (server) => {
       const result = await runWikistream(replayArgs(server.url, "repeat:"));
       expect(result.code).toBe(0);
-      expect(await dumpData("repeat:")).toEqual(formatReferenceAsRedis(reference, "repeat:"));
+      expect(await dumpWindows(redis, "repeat:")).toEqual(formatReferenceAsRedis(reference, "repeat:"));
       const resumed = server.connections.filter((c) => c.lastEventId !== null);
       expect(resumed.length).toBeGreaterThan(20);
       expect(skippedOf(summaryOf(result.stderr))).toEqual({ duplicate: 20 * resumed.length });

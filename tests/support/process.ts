@@ -75,3 +75,33 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     await Bun.sleep(20);
   }
 }
+
+const tracked: WikistreamProcess[] = [];
+
+/** Like spawnWikistream, but remembered, so `killStrayRuns` (in an afterEach) ends it when a test fails midway. */
+export function spawnTracked(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): WikistreamProcess {
+  const run = spawnWikistream(args, options);
+  tracked.push(run);
+  return run;
+}
+
+/** Kills every run from spawnTracked that is still alive. */
+export function killStrayRuns(): void {
+  for (const run of tracked.splice(0)) if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
+}
+
+/** The end-of-run summary line on stderr (see formatStats in src/run.ts). */
+export function summaryOf(stderr: string): string {
+  return stderr.split("\n").find((line) => /^\d+ events; \d+ counted/.test(line)) ?? "";
+}
+
+/** The `skipped:` counters of a summary line, by reason. */
+export function skippedOf(summary: string): Record<string, number> {
+  const list = /skipped: ([^;]*)/.exec(summary)?.[1] ?? "";
+  const out: Record<string, number> = {};
+  for (const item of list.split(", ").filter(Boolean)) {
+    const at = item.lastIndexOf(" ");
+    out[item.slice(0, at)] = Number(item.slice(at + 1));
+  }
+  return out;
+}
