@@ -121,8 +121,6 @@ export interface Windower {
    * newest final window. Returns the time to request with `?since=`.
    */
   restartAfterGap(): number;
-  /** Number of windows held in memory. */
-  openCount(): number;
 }
 
 /** Creates a Windower, fresh or restored from a checkpoint. */
@@ -314,6 +312,5 @@ export function createWindower(options: WindowerOptions): Windower {
     position: () => ({ id: lastId, sinceMs: lastId === null ? sinceMs : null }),
     recentIds,
     restartAfterGap,
-    openCount: () => open.size,
   };
 }
