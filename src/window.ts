@@ -180,6 +180,15 @@ export function createWindower(options: WindowerOptions): Windower {
     };
   }
 
+  /**
+   * A live start joins mid-stream. Events sent before we connected may be dated up to the
+   * lateness after the first one we see (the stream is out of order), so every window up to
+   * there may miss some.
+   */
+  function learnOrigin(timeMs: number): void {
+    if (originMs === null) originMs = resolveWindowCeil(timeMs + latenessMs + 1, windowMs);
+  }
+
   function markIncomplete(startMs: number): void {
     if (!incomplete.has(startMs)) {
       incomplete.add(startMs);
@@ -199,7 +208,7 @@ export function createWindower(options: WindowerOptions): Windower {
       return "after-until";
     }
     if (endMs <= maxSeen - latenessMs) return "late";
-    if (originMs === null) originMs = startMs + windowMs;
+    learnOrigin(timeMs);
     // A live start has no position before its first event: resuming from that event's time
     // (rather than live) lets a restart recount every window after the origin in full.
     if (lastId === null && sinceMs === null) sinceMs = timeMs;
@@ -225,7 +234,7 @@ export function createWindower(options: WindowerOptions): Windower {
         seq: seq++,
       };
       open.set(startMs, window);
-      if (startMs < originMs) markIncomplete(startMs);
+      if (originMs !== null && startMs < originMs) markIncomplete(startMs);
     }
     window.counts.set(serverName, (window.counts.get(serverName) ?? 0) + 1);
     window.total++;
@@ -291,9 +300,17 @@ export function createWindower(options: WindowerOptions): Windower {
   }
 
   function restartAfterGap(): number {
-    open.clear();
+    // Windows the watermark has passed hold every event they will ever get (all were read before
+    // the refusal): they stay, to be drained as final, and their replayed events count as late.
+    // The others are dropped and recounted from the first window that is not final.
+    const watermark = maxSeen - latenessMs;
+    const from = Number.isFinite(watermark)
+      ? Math.max(resolveWindowStart(watermark, windowMs), Number.isFinite(finalMs) ? finalMs : Number.NEGATIVE_INFINITY)
+      : Number.isFinite(finalMs)
+        ? finalMs
+        : (sinceMs ?? 0);
+    for (const startMs of [...open.keys()]) if (startMs + windowMs > watermark) open.delete(startMs);
     untilResume = null;
-    const from = Number.isFinite(finalMs) ? finalMs : Number.isFinite(maxSeen) ? resolveWindowStart(maxSeen, windowMs) : (sinceMs ?? 0);
     lastId = null;
     sinceMs = from;
     gapFromMs = from;
@@ -305,6 +322,7 @@ export function createWindower(options: WindowerOptions): Windower {
     add,
     observe(timeMs: number): void {
       if (timeMs > maxSeen) maxSeen = timeMs;
+      learnOrigin(timeMs);
     },
     advance,
     drain,

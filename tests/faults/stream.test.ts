@@ -255,6 +255,23 @@ describe("stream faults: the result equals the independent count of the 2021 cap
     });
   }
 
+  test("a Last-Event-ID refused with HTTP 400 in the middle of a run loses nothing: windows not yet final are recounted from ?since=", async () => {
+    const refuse = (info: { index: number }) => (info.index === 1 ? new Response('{"error":"Invalid Last-Event-ID"}', { status: 400 }) : undefined);
+    await withServer({ dropEvery: 3000, respond: refuse }, async (server) => {
+      const result = await runWikistream(replayArgs(server.url, "mid400:"));
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain("refused the saved position");
+      const [first, refused, fallback] = server.connections;
+      expect(first?.lastEventId).toBeNull();
+      expect(refused?.lastEventId).not.toBeNull();
+      expect(fallback?.lastEventId).toBeNull();
+      expect(fallback?.since).not.toBeNull();
+      // Nothing was lost, so nothing is listed, and every window is exact.
+      expect(await redis.client.smembers("mid400:incomplete")).toEqual([]);
+      expect(await dumpWindows(redis, "mid400:")).toEqual(formatReferenceAsRedis(reference, "mid400:"));
+    });
+  });
+
   test("an `event: error` in the middle of the stream is logged, not counted, and the result is exact", async () => {
     const boom = 'event: error\ndata: {"message":"boom"}\n\n';
     await withServer({ frame: (i, frame) => (i === 1000 || i === 5000 ? frame + boom : frame) }, async (server) => {
