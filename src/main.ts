@@ -15,9 +15,29 @@ function readCa(config: Config): string | undefined {
   }
 }
 
-function createSink(config: Config, log: Logger, env: Record<string, string | undefined>): Sink {
+function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController): Sink {
   if (config.redisUrl === undefined) {
-    return createStdoutSink({ format: config.format, color: config.format === "text" && resolveColor(process.stdout.isTTY === true, env) });
+    // Whoever reads our output went away (`| head`): stop reading the stream, quietly.
+    let closed = false;
+    const close = (error: unknown) => {
+      if (closed) return;
+      closed = true;
+      log.debug(`stdout closed (${formatError(error)}); stopping`);
+      stop.abort();
+    };
+    process.stdout.on("error", close);
+    // Each write resolves once flushed, and the sink's flush awaits it, so a slow reader still
+    // gets every window before we exit.
+    const write = (text: string) =>
+      closed
+        ? undefined
+        : new Promise<void>((resolve) =>
+            process.stdout.write(text, (error) => {
+              if (error) close(error);
+              resolve();
+            }),
+          );
+    return createStdoutSink({ format: config.format, color: config.format === "text" && resolveColor(process.stdout.isTTY === true, env), write });
   }
   return createRedisSink({ url: config.redisUrl, prefix: config.prefix, log, ca: readCa(config) });
 }
@@ -51,7 +71,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     // which is why the README says to pass a password in REDIS_URL, not on the command line.
     process.title = "wikistream";
     if (config.redisUrl !== undefined) log.debug(`writing to ${formatRedisUrl(config.redisUrl)} with prefix '${config.prefix}'`);
-    sink = createSink(config, log, env);
+    sink = createSink(config, log, env, controller);
     const source = createSseSource({ url: config.url, userAgent: config.userAgent, idleTimeoutMs: config.idleTimeoutMs, maxEventBytes: config.maxEventBytes, log, coalesceMs: 1000 });
     await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal });
     return 0;

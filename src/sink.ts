@@ -28,23 +28,33 @@ export interface Sink {
 export interface StdoutSinkOptions {
   format: OutputFormat;
   color: boolean;
-  write?: (text: string) => void;
+  /** Writes text out; a returned promise is awaited before `flush` reports everything written. */
+  write?: (text: string) => unknown;
 }
 
 /** Prints each window once it is final: a table on a terminal, or one JSON line per window. */
 export function createStdoutSink(options: StdoutSinkOptions): Sink {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
+  let written: Promise<unknown> = Promise.resolve();
   return {
     open: async () => null,
     write(batch) {
+      let text = "";
       for (const window of batch.windows) {
         if (!window.final) continue;
-        write(options.format === "jsonl" ? formatWindowJson(window) : formatWindowText(window, { color: options.color }));
+        text += options.format === "jsonl" ? formatWindowJson(window) : formatWindowText(window, { color: options.color });
       }
+      if (text !== "") written = written.then(() => write(text));
     },
     backlog: () => 0,
     writable: async () => undefined,
-    flush: async () => true,
+    async flush(timeoutMs) {
+      const done = written.then(
+        () => true,
+        () => false,
+      );
+      return Number.isFinite(timeoutMs) ? Promise.race([done, Bun.sleep(timeoutMs).then(() => false)]) : done;
+    },
     failed: new Promise<never>(() => undefined),
     close: async () => undefined,
   };

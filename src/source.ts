@@ -73,6 +73,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+function whenAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
 function describeFetchError(error: unknown): string {
   const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
   const message = formatError(error);
@@ -88,6 +95,7 @@ export function createSseSource(options: SourceOptions): Source {
   const log = options.log;
 
   async function run(handler: SourceHandler, signal: AbortSignal): Promise<void> {
+    const stopped = whenAborted(signal);
     let attempt = 0;
     let baseMs = 1000;
     let connectedOnce = false;
@@ -248,7 +256,8 @@ export function createSseSource(options: SourceOptions): Source {
             const wait = handler.onChunk();
             if (wait !== undefined) {
               holding = true;
-              await wait;
+              // A stop must not wait for the sink to catch up (Redis may be away for long).
+              await Promise.race([wait, stopped]);
               holding = false;
               lastActivity = performance.now();
             }

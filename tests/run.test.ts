@@ -113,6 +113,41 @@ describe("backpressure", () => {
   });
 });
 
+describe("stopping", () => {
+  test("a stop while reading is held for a sink that is behind ends the run at once, not when the sink catches up", async () => {
+    const frames = Array.from({ length: 400 }, (_, i) => `event: message\nid: [${i}]\ndata: ${event(i, T0 + i * 10_000)}\n\n`);
+    const fetchStub = (async (_url: URL, init?: RequestInit) => {
+      if (init?.signal?.aborted) throw new Error("aborted");
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const frame of frames) controller.enqueue(new TextEncoder().encode(frame));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    }) as unknown as typeof fetch;
+    const log = createLogger({ quiet: true });
+    const source = createSseSource({ url: "http://stub.invalid/", userAgent: "test", idleTimeoutMs: 60_000, maxEventBytes: 4096, log, fetch: fetchStub });
+    const sink = createMemorySink();
+    const stop = new AbortController();
+    let tick = 0;
+    const run = runPipeline({
+      config: createConfig(),
+      source,
+      sink,
+      clock: { now: () => T0 + (tick += 1000) },
+      log,
+      signal: stop.signal,
+      maxBacklog: 2,
+      stopTimeoutMs: 100,
+    });
+    await Bun.sleep(200);
+    expect(sink.backlog()).toBeGreaterThan(2);
+    stop.abort();
+    const ended = await Promise.race([run.then(() => "ended"), Bun.sleep(2000).then(() => "still running")]);
+    expect(ended).toBe("ended");
+  });
+});
+
 describe("fuzz: random bytes through the SSE reader, the scanner and the windows", () => {
   for (let seed = 1; seed <= 25; seed++) {
     test(`seed ${seed}: no crash, no hang, and every event is accounted for`, async () => {
