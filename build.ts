@@ -315,6 +315,8 @@ export async function runBuild(request: BuildRequest): Promise<void> {
   }
 
   if (request.writeChecksums) await removeStaleArtifacts();
+  // A single-target build changes a file the old checksums name: they no longer hold.
+  else await rm(join(DIST, CHECKSUMS_FILE), { force: true });
   const checksums: Checksum[] = [];
   let total = 0;
   // Check every runtime before compiling anything, so a missing one fails fast.

@@ -15,7 +15,7 @@ export function parseDuration(text: string): number | undefined {
 
 /**
  * Parses a point in time: ISO 8601 (`2026-11-26T10:00:00Z`; without a zone it is UTC),
- * or Unix time as seconds (10 digits or fewer) or milliseconds (more digits).
+ * or Unix time as seconds (11 digits or fewer) or milliseconds (more digits).
  * Returns Unix milliseconds, or undefined when the text is not a time.
  */
 export function parseTime(text: string): number | undefined {

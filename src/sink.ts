@@ -131,6 +131,8 @@ return 0`;
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const TAKEOVER_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`;
 
+const WATCH_CONFLICT = new Error("the lock key changed between WATCH and EXEC");
+
 /** Options of createRedisSink. */
 export interface RedisSinkOptions {
   url: string;
@@ -301,8 +303,9 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
         // Not ours to interpret: wait for it to expire like any foreign holder.
       }
       const who = `pid ${holder.pid ?? "?"} on ${holder.host ?? "?"}`;
-      if (holder.host === lockValue.host && typeof holder.pid === "number") {
-        if (holder.pid !== process.pid && isProcessAlive(holder.pid)) {
+      // Same host and pid but not our token: another container (both pid 1, say), so foreign.
+      if (holder.host === lockValue.host && typeof holder.pid === "number" && holder.pid !== process.pid) {
+        if (isProcessAlive(holder.pid)) {
           throw new WikistreamError("lock", `another wikistream (${who}) is writing to prefix '${options.prefix}': stop it, or give this one another --prefix`);
         }
         if ((await client.eval(TAKEOVER_SCRIPT, 1, keys.lock, current, lockText, lockTtlMs)) === 1) {
@@ -375,7 +378,9 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
       for (const window of windows) if (!pending.has(window.startMs)) pending.set(window.startMs, window);
       for (const start of incomplete) pendingIncomplete.add(start);
       if (pendingCheckpoint === null) pendingCheckpoint = checkpoint;
-      const bad = toFatal(error);
+      // Our own lock refresh landed between WATCH and EXEC: nothing is wrong, write again.
+      if (error === WATCH_CONFLICT) return schedule(0);
+      const bad = error instanceof WikistreamError ? error : toFatal(error);
       if (bad) return fail(bad);
       failures++;
       const waiting = `${pending.size} windows wait in memory`;
@@ -393,7 +398,18 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
   }
 
   async function send(client: RedisClient, windows: WindowSnapshot[], incomplete: number[], checkpoint: Checkpoint | null): Promise<void> {
+    // Write only while the lock is ours: after an outage longer than its TTL another instance
+    // may hold it, and the refresh timer could notice too late. WATCH makes EXEC fail if the
+    // lock changes between this check and the write.
+    await client.watch(keys.lock);
+    const holder = await client.get(keys.lock);
+    if (holder !== null && holder !== lockText) {
+      await client.unwatch();
+      throw new WikistreamError("lock", `another wikistream took over prefix '${options.prefix}' (our lock expired): stopping so the two cannot mix their windows`);
+    }
     const multi = client.multi();
+    // The lock vanished (a Redis restart without persistence): take it back with this write.
+    if (holder === null) multi.set(keys.lock, lockText, "PX", lockTtlMs);
     let newest = Number.NEGATIVE_INFINITY;
     for (const window of windows) {
       const start = window.startMs / 1000;
@@ -416,7 +432,7 @@ export function createRedisSink(options: RedisSinkOptions): Sink {
       const previous: unknown = typeof error === "object" && error !== null && "previousErrors" in error ? error.previousErrors : undefined;
       throw (Array.isArray(previous) ? (previous as unknown[]).find((e) => e instanceof Error) : undefined) ?? error;
     }
-    if (results === null) throw new Error("transaction aborted");
+    if (results === null) throw WATCH_CONFLICT;
     for (const [error] of results) if (error) throw error;
   }
 

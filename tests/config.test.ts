@@ -127,5 +127,6 @@ describe("formatRedisUrl", () => {
     expect(formatRedisUrl("redis://user:s3cret@host:6379/2")).toBe("redis://user:***@host:6379/2");
     expect(formatRedisUrl("rediss://:s3cret@host:6380")).not.toContain("s3cret");
     expect(formatRedisUrl("redis://host:6379")).toBe("redis://host:6379");
+    expect(formatRedisUrl("redis://host:6379/?password=s3cret&db=1")).not.toContain("s3cret");
   });
 });

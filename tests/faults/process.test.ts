@@ -170,6 +170,22 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
     });
   });
 
+  test("when another instance has taken the lock (ours expired while Redis was away), the next write is refused, not made", async () => {
+    const prefix = "stolen:";
+    await withPacedServer(1500, async (paced) => {
+      const run = spawnTracked(replayArgs(paced.url, prefix, ["--quiet"]));
+      await whileRunning(run, waitForNewCheckpoint(redis, prefix, null));
+      // Another host's instance holds the lock now; the refresh timer (every 5 s) has not looked yet.
+      await redis.client.set(`${prefix}lock`, JSON.stringify({ token: "other", host: "elsewhere", pid: 1 }), "PX", 600_000);
+      const before = await redis.dump(prefix);
+      const result = await run.done;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`another wikistream took over prefix '${prefix}'`);
+      // Not one window or checkpoint written after the lock changed hands.
+      expect(await redis.dump(prefix)).toEqual(before);
+    });
+  });
+
   test("after an instance is SIGKILLed, a new one takes over its lock at once instead of waiting for the TTL", async () => {
     const prefix = "takeover:";
     let deadPid = 0;
