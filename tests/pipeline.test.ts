@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { buildCycledStream, computeReference, formatReferenceAsRedis } from "./support/corpus.ts";
+import { createReplayScenario, formatReferenceAsRedis } from "./support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
 import { runWikistream, spawnWikistream, waitFor } from "./support/process.ts";
 import { dumpWindows, startRedis, type TestRedis } from "./support/redis.ts";
@@ -7,12 +7,7 @@ import { dumpWindows, startRedis, type TestRedis } from "./support/redis.ts";
 setDefaultTimeout(90_000);
 
 const WINDOW_MS = 30_000;
-const LATENESS_MS = 60_000;
-const stream = buildCycledStream({ cycles: 3, canaryEvery: 97 });
-const sinceMs = Math.floor(stream.firstMs / WINDOW_MS) * WINDOW_MS;
-// Stop inside the third cycle so that later events close the last windows.
-const untilMs = sinceMs + 2 * stream.periodMs + 95_000;
-const reference = computeReference(stream.events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs });
+const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, canaryEvery: 97, untilIntoLastCycleMs: 95_000 });
 const baseArgs = ["--since", String(sinceMs), "--until", String(untilMs), "--quiet"];
 
 let redis: TestRedis;

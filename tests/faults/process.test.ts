@@ -4,7 +4,7 @@
  * and the fixture SSE server, and the Redis content must equal the independent count exactly.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
+import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, type WikistreamProcess } from "../support/process.ts";
 import { dumpWindows, readCheckpointId, startRedis, waitForNewCheckpoint, type TestRedis } from "../support/redis.ts";
@@ -16,11 +16,7 @@ setDefaultTimeout(60_000);
 // within its first flush, which keeps twenty restarts quick.
 const WINDOW_MS = 10_000;
 const LATENESS_MS = 20_000;
-const stream = buildCycledStream({ cycles: 3, windowMs: WINDOW_MS });
-const sinceMs = Math.floor(stream.firstMs / WINDOW_MS) * WINDOW_MS;
-// Stop inside the third cycle, so that later events close the last windows.
-const untilMs = sinceMs + 2 * stream.periodMs + 100_000;
-const reference = computeReference(stream.events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs });
+const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilIntoLastCycleMs: 100_000 });
 const eventTimesMs = stream.events.map((line) => (JSON.parse(line) as { timestamp: number }).timestamp * 1000);
 const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENESS_MS / 1000}s`, "--since", String(sinceMs), "--until", String(untilMs)];
 

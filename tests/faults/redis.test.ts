@@ -6,20 +6,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
+import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { runWikistream, spawnWikistream, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { dumpWindows, findFreePort, readInfoNumber, startRedis, waitForNewCheckpoint, type TestRedis } from "../support/redis.ts";
 
 setDefaultTimeout(30_000);
 
-const WINDOW_MS = 30_000;
-const LATENESS_MS = 60_000;
-const stream = buildCycledStream({ cycles: 2 });
-const sinceMs = Math.floor(stream.firstMs / WINDOW_MS) * WINDOW_MS;
-// Stop inside the second cycle, so that later events close the last windows.
-const untilMs = sinceMs + stream.periodMs + 95_000;
-const reference = computeReference(stream.events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs });
+const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
 // About 7,500 events are read before the run can stop: some 3 s at this rate.
 const PACE = 2500;
 

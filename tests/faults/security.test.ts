@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
+import { computeReference, createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, resolveBinary, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { createTlsFiles, dumpWindows, findFreePort, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
@@ -16,10 +16,7 @@ setDefaultTimeout(30_000);
 
 const WINDOW_MS = 30_000;
 const LATENESS_MS = 60_000;
-const stream = buildCycledStream({ cycles: 2 });
-const sinceMs = Math.floor(stream.firstMs / WINDOW_MS) * WINDOW_MS;
-const untilMs = sinceMs + stream.periodMs + 95_000;
-const reference = computeReference(stream.events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs });
+const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
 const rangeArgs = ["--since", String(sinceMs), "--until", String(untilMs)];
 
 // Characters that must be percent-encoded in a URL, so both spellings are looked for.

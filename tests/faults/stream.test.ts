@@ -4,7 +4,7 @@
  * server, and the Redis content must equal the independent count of the same events exactly.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { buildCycledStream, computeReference, formatReferenceAsRedis, type Reference } from "../support/corpus.ts";
+import { createReplayScenario, formatReferenceAsRedis, type Reference } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions, type FixtureServer } from "../support/fixture-server.ts";
 import { runWikistream, skippedOf, spawnWikistream, summaryOf, waitFor } from "../support/process.ts";
 import { dumpWindows, findFreePort, startRedis, type TestRedis } from "../support/redis.ts";
@@ -12,12 +12,7 @@ import { dumpWindows, findFreePort, startRedis, type TestRedis } from "../suppor
 setDefaultTimeout(30_000);
 
 const WINDOW_MS = 30_000;
-const LATENESS_MS = 60_000;
-const stream = buildCycledStream({ cycles: 2 });
-const sinceMs = Math.floor(stream.firstMs / WINDOW_MS) * WINDOW_MS;
-// Stop inside the second cycle, so that later events close the last windows.
-const untilMs = sinceMs + stream.periodMs + 150_000;
-const reference = computeReference(stream.events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs });
+const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 150_000 });
 const eventTimes = stream.events.map((line) => {
   const event = JSON.parse(line) as { timestamp: number };
   return event.timestamp * 1000;

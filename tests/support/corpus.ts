@@ -114,3 +114,28 @@ export function formatReferenceAsRedis(reference: Reference, prefix = ""): Recor
   }
   return out;
 }
+
+/** Options of createReplayScenario. */
+export interface ScenarioOptions {
+  cycles: number;
+  windowMs?: number;
+  latenessMs?: number;
+  canaryEvery?: number;
+  /** Where --until falls, counted from the start of the last cycle. */
+  untilIntoLastCycleMs: number;
+}
+
+/**
+ * A replay as most tests use it: the cycled capture, --since at the first window boundary, and
+ * --until inside the last cycle so that later events close every window before it; with the
+ * reference counts of one uninterrupted run.
+ */
+export function createReplayScenario(options: ScenarioOptions) {
+  const windowMs = options.windowMs ?? 30_000;
+  const latenessMs = options.latenessMs ?? 60_000;
+  const stream = buildCycledStream({ cycles: options.cycles, windowMs, canaryEvery: options.canaryEvery });
+  const sinceMs = Math.floor(stream.firstMs / windowMs) * windowMs;
+  const untilMs = sinceMs + (options.cycles - 1) * stream.periodMs + options.untilIntoLastCycleMs;
+  const reference = computeReference(stream.events, { windowMs, latenessMs, untilMs });
+  return { stream, sinceMs, untilMs, reference };
+}
