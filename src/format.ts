@@ -5,11 +5,15 @@ export function sortCounts(counts: Map<string, number>): [string, number][] {
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-/** One JSON line per window: {"start":S,"end":E,"total":N,"counts":{"server":n,...}}, counts largest first. */
-export function formatWindowJson(window: WindowSnapshot): string {
+/**
+ * One JSON line per window: {"start":S,"end":E,"total":N,"counts":{"server":n,...}}, counts
+ * largest first; `"incomplete":true` is added for a window known to miss events.
+ */
+export function formatWindowJson(window: WindowSnapshot, incomplete = false): string {
   const counts: Record<string, number> = {};
   for (const [name, n] of sortCounts(window.counts)) counts[name] = n;
-  return `${JSON.stringify({ start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts })}\n`;
+  const line = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts };
+  return `${JSON.stringify(incomplete ? { ...line, incomplete: true } : line)}\n`;
 }
 
 function formatClock(ms: number): string {
@@ -17,7 +21,7 @@ function formatClock(ms: number): string {
 }
 
 /** A compact table of the top wikis of one window, with bars scaled to the largest. */
-export function formatWindowText(window: WindowSnapshot, options: { color?: boolean; top?: number; width?: number } = {}): string {
+export function formatWindowText(window: WindowSnapshot, options: { color?: boolean; top?: number; width?: number; incomplete?: boolean } = {}): string {
   const top = options.top ?? 10;
   const barWidth = options.width ?? 30;
   const rows = sortCounts(window.counts);
@@ -28,7 +32,9 @@ export function formatWindowText(window: WindowSnapshot, options: { color?: bool
   const bold = (t: string) => (options.color ? `\x1b[1m${t}\x1b[22m` : t);
   const cyan = (t: string) => (options.color ? `\x1b[36m${t}\x1b[39m` : t);
   const lines = [
-    bold(`${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${window.total} changes on ${rows.length} wikis`),
+    bold(
+      `${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${window.total} changes on ${rows.length} wikis${options.incomplete ? "  (incomplete: misses events)" : ""}`,
+    ),
   ];
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / max) * barWidth)));

@@ -36,13 +36,17 @@ export interface StdoutSinkOptions {
 export function createStdoutSink(options: StdoutSinkOptions): Sink {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   let written: Promise<unknown> = Promise.resolve();
+  // A window is reported incomplete when first seen, and printed once final, maybe later.
+  const incomplete = new Set<number>();
   return {
     open: async () => null,
     write(batch) {
+      for (const start of batch.incomplete) incomplete.add(start);
       let text = "";
       for (const window of batch.windows) {
         if (!window.final) continue;
-        text += options.format === "jsonl" ? formatWindowJson(window) : formatWindowText(window, { color: options.color });
+        const partial = incomplete.delete(window.startMs);
+        text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
       }
       if (text !== "") written = written.then(() => write(text));
     },

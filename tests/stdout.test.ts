@@ -57,3 +57,19 @@ test("when the reader of stdout goes away (| head -1), it stops quietly with exi
     await paced.stop();
   }
 });
+
+test("in jsonl, a window known to miss events (before an unaligned --since) says so; the others do not", async () => {
+  const since = Math.floor(sinceS / 30) * 30 + 45; // mid-window
+  const proc = Bun.spawn(
+    [resolveBinary(), "--url", server.url, "--window", "30s", "--since", String(since), "--until", String(since + 200), "--format", "jsonl", "--quiet"],
+    { stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "" } },
+  );
+  const lines = (await new Response(proc.stdout).text())
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { start: number; incomplete?: boolean });
+  expect(await proc.exited).toBe(0);
+  const origin = Math.ceil(since / 30) * 30;
+  expect(lines.filter((l) => l.start < origin).length).toBeGreaterThan(0);
+  for (const line of lines) expect({ start: line.start, incomplete: line.incomplete === true }).toEqual({ start: line.start, incomplete: line.start < origin });
+});
