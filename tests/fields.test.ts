@@ -148,6 +148,9 @@ const cases: [string, string][] = [
   ["timestamp 16 digits", '{"timestamp":9999999999999999}'],
   ["timestamp 20 digits", '{"timestamp":12345678901234567890}'],
   ["timestamp -15 digits", '{"timestamp":-999999999999999}'],
+  ["timestamp -16 digits (17 characters)", '{"timestamp":-9999999999999999}'],
+  ["timestamp 2^53 + 1 (rounds)", '{"timestamp":9007199254740993}'],
+  ["timestamp -2^53 - 1 (rounds)", '{"timestamp":-9007199254740993}'],
   ["timestamp 1e400 (Infinity)", '{"timestamp":1e400}'],
   ["timestamp -1e400", '{"timestamp":-1e400}'],
   ["timestamp tiny", '{"timestamp":1e-400}'],
@@ -247,6 +250,38 @@ describe("adversarial corpus", () => {
     expect(extractFields('{"a":1}x', out)).toBe("invalid-json");
     expect(extractFields("[]", out)).toBe("not-object");
     expect(extractFields('{"comment":"a\u0000b"}', out)).toBe("invalid-json");
+  });
+
+  // The wasm walker matches names with masked 2-, 4- and 8-byte loads: every near miss must miss.
+  test("near misses of every picked name, at the top level, in meta and deeper", () => {
+    const names = ["server_name", "timestamp", "type", "bot", "meta", "dt", "domain", "id"];
+    const variants = new Set<string>();
+    for (const name of names) {
+      variants.add(name);
+      for (let j = 0; j <= name.length; j++) {
+        variants.add(name.slice(0, j) + name.slice(j + 1));
+        for (const ch of ["x", "_", "\"", " ", "\u00e9", name[j] ?? "s"]) {
+          variants.add(name.slice(0, j) + ch + name.slice(j + 1));
+          variants.add(name.slice(0, j) + ch + name.slice(j));
+        }
+      }
+    }
+    const values = ['"v"', "7", "true", "false", "null", '{"dt":"d","id":"i","domain":"m"}', "[]"];
+    for (const key of variants) {
+      for (const value of values) {
+        const member = `"${key}":${value}`;
+        for (const doc of [`{${member}}`, `{"meta":{${member}}}`, `{"a":{${member}},"meta":{"x":{${member}}}}`, `{"type":"t",${member},"bot":true}`]) {
+          expectSame(doc);
+          expectSame(Buffer.from(doc, "utf8").toString("latin1"));
+          const fast = createEventFields();
+          const slow = createEventFields();
+          const latin1 = Buffer.from(doc, "utf8").toString("latin1");
+          expect([latin1, extractFieldsLatin1(latin1, fast), fast]).toEqual([latin1, extractFieldsSlow(latin1, slow), slow]);
+        }
+      }
+    }
+    // Otherwise the comparisons above could pass by always falling back.
+    expect(fastPathAcceptsLatin1('{"server_nam":"v","meta":{"dtt":"v"}}')).toBe(true);
   });
 
   test("every prefix of two real events", () => {
