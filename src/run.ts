@@ -5,7 +5,7 @@ import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type
 import { createEventFields, extractFieldsLatin1, extractFieldsSlow } from "./fields.ts";
 import type { Logger } from "./log.ts";
 import type { Sink } from "./sink.ts";
-import { decodeLatin1, type Source, type SourceHandler } from "./source.ts";
+import { decodeLatin1, whenAborted, type Source, type SourceHandler } from "./source.ts";
 import { createWindower, detachString, type AddOutcome, type Checkpoint, type Origin, type WindowBatch } from "./window.ts";
 
 /** Wall time, injectable so tests control it. */
@@ -124,11 +124,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
 
   // A signal while the sink cannot open yet (Redis not up, OOM, a lock to wait for) stops the run too.
   const opening = sink.open();
-  const aborted = new Promise<"aborted">((resolve) => {
-    if (options.signal.aborted) resolve("aborted");
-    options.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
-  });
-  const saved = await Promise.race([opening, aborted]);
+  const saved = await Promise.race([opening, whenAborted(options.signal).then(() => "aborted" as const)]);
   if (saved === "aborted") {
     opening.catch(() => undefined);
     log.info(formatStats(stats));

@@ -73,7 +73,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function whenAborted(signal: AbortSignal): Promise<void> {
+/** Resolves once `signal` aborts (at once if it already has). */
+export function whenAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener("abort", () => resolve(), { once: true });

@@ -166,10 +166,6 @@ export function createWindower(options: WindowerOptions): Windower {
     return ring.length < recentSize ? ring.slice() : [...ring.slice(ringHead), ...ring.slice(0, ringHead)];
   }
 
-  function currentResume(): ResumePoint {
-    return resumeBefore(maxSeen);
-  }
-
   /** The position just before the event being added; `before` is the newest time seen until then. */
   function resumeBefore(before: number): ResumePoint {
     return {
@@ -282,7 +278,7 @@ export function createWindower(options: WindowerOptions): Windower {
       windows,
       incomplete: [...incomplete].sort((a, b) => a - b),
       checkpoint: {
-        resume: earliest ? earliest.resume : currentResume(),
+        resume: earliest ? earliest.resume : resumeBefore(maxSeen),
         finalMs: Number.isFinite(finalMs) ? finalMs : null,
         originMs,
         windowMs,
