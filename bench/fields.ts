@@ -14,7 +14,7 @@ import {
   fastPathAccepts,
   fastPathAcceptsLatin1,
   type EventFields,
-} from "../src/fields.ts";
+} from "../src/event/fields.ts";
 import { loadRealEvents } from "../tests/support/corpus.ts";
 
 const path = process.argv[2];

@@ -2,7 +2,7 @@ import type { Config } from "./config.ts";
 import { formatDuration } from "./duration.ts";
 import { WikistreamError } from "./error.ts";
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "./event.ts";
-import { createEventFields, extractFieldsLatin1, extractFieldsSlow } from "./fields.ts";
+import { createEventFields, extractFieldsLatin1, extractFieldsSlow } from "./event/fields.ts";
 import type { Logger } from "./log.ts";
 import type { Sink } from "./sink.ts";
 import { decodeLatin1, whenAborted, type Source, type SourceHandler } from "./source.ts";

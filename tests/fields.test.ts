@@ -7,7 +7,7 @@ import {
   fastPathAccepts,
   fastPathAcceptsLatin1,
   type ExtractStatus,
-} from "../src/fields.ts";
+} from "../src/event/fields.ts";
 import { loadRealEvents } from "./support/corpus.ts";
 import { createRandom } from "./support/random.ts";
 
