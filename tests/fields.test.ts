@@ -1,37 +1,47 @@
 import { describe, expect, test } from "bun:test";
-import {
-  createEventFields,
-  extractFields,
-  extractFieldsLatin1,
-  extractFieldsSlow,
-  fastPathAccepts,
-  fastPathAcceptsLatin1,
-  type ExtractStatus,
-} from "../src/event/fields.ts";
+import { createEventFields, extractFieldsLatin1, extractFieldsSlow, fastPathAcceptsLatin1, type ExtractStatus } from "../src/event/fields.ts";
 import { loadRealEvents } from "./support/corpus.ts";
 import { createRandom } from "./support/random.ts";
 
-const realLines = loadRealEvents();
+// extractFieldsLatin1 reads what the SSE source hands over: the UTF-8 bytes of an event, one
+// character per byte. Every input below is such a Latin-1 view (or Latin-1 text as it is).
+
+/** The Latin-1 view of `text`'s UTF-8 bytes (every char at most 0xff). */
+function latin1(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
+
+/** `text` with every char above 0xff replaced by the Latin-1 view of its UTF-8 bytes. */
+function latin1Unchanged(text: string): string {
+  return text.replace(/[^\u0000-\u00ff]+/gu, (wide) => latin1(wide));
+}
+
+const utf8Lines = loadRealEvents();
+const realLines = utf8Lines.map(latin1);
 // The same 2026 sample as written by Python's json.dumps, with ", " and ": " separators.
 const sampleLines = new TextDecoder()
   .decode(Bun.gunzipSync(await Bun.file(new URL("fixtures/wikistream-lakehouse-sample.jsonl.gz", import.meta.url)).bytes()))
   .split("\n")
-  .filter((line) => line.length > 0);
+  .filter((line) => line.length > 0)
+  .map(latin1);
 
-/** Runs both extractors on `data`; the test fails where they disagree in any field or the status. */
+/**
+ * Runs extractFieldsLatin1 and extractFieldsSlow on the same text, whose every char must be at
+ * most 0xff; the test fails where they disagree in any field or the status.
+ */
 function expectSame(data: string, label?: string): ExtractStatus {
+  // The input rides along so a failure shows which one broke.
+  const input = label ?? data.slice(0, 300);
+  if (/[^\u0000-\u00ff]/.test(data)) throw new Error(`not Latin-1: ${input}`);
   const fast = createEventFields();
   const slow = createEventFields();
   // Leftovers from an earlier call must not leak into the answer.
   Object.assign(fast, { serverName: "stale", timestamp: 1, type: "stale", bot: true, dt: "stale", domain: "stale", metaId: "stale" });
-  const fastStatus = extractFields(data, fast);
+  const fastStatus = extractFieldsLatin1(data, fast);
   const slowStatus = extractFieldsSlow(data, slow);
-  // The input rides along so a failure shows which one broke.
-  const input = label ?? data.slice(0, 300);
   expect({ input, status: fastStatus, ...fast }).toEqual({ input, status: slowStatus, ...slow });
   return fastStatus;
 }
-
 
 describe("the data files", () => {
   test("are all there (committed in tests/fixtures)", () => {
@@ -40,7 +50,7 @@ describe("the data files", () => {
   });
 });
 
-describe("differential over every real event", () => {
+describe("differential over every real event (Latin-1 views)", () => {
   test("recentchange-real.ndjson", () => {
     let ok = 0;
     for (const line of realLines) if (expectSame(line) === "ok") ok++;
@@ -53,13 +63,13 @@ describe("differential over every real event", () => {
 
   // Otherwise every comparison above could pass by always falling back.
   test("the fast path answers every real event itself", () => {
-    const refused = [...realLines, ...sampleLines].filter((line) => !fastPathAccepts(line));
+    const refused = [...realLines, ...sampleLines].filter((line) => !fastPathAcceptsLatin1(line));
     expect(refused).toEqual([]);
   });
 
   test("known values of the first real event", () => {
     const out = createEventFields();
-    expect(extractFields(realLines[0] ?? "", out)).toBe("ok");
+    expect(extractFieldsLatin1(realLines[0] ?? "", out)).toBe("ok");
     expect(out).toEqual({
       serverName: "www.wikidata.org",
       timestamp: 1520439377,
@@ -72,7 +82,8 @@ describe("differential over every real event", () => {
   });
 });
 
-const shortReal = [...realLines].sort((a, b) => a.length - b.length).slice(0, 2);
+/** The two shortest real events (by UTF-16 length, as they were picked before), as Latin-1 views. */
+const shortReal = [...utf8Lines].sort((a, b) => a.length - b.length).slice(0, 2).map(latin1);
 
 /** A compact event with every picked field, to build the hand-written cases from. */
 const BASE = '{"meta":{"dt":"2021-10-08T12:00:00Z","domain":"en.wikipedia.org","id":"abc"},"type":"edit","server_name":"en.wikipedia.org","timestamp":1633694400,"bot":false}';
@@ -230,26 +241,53 @@ const cases: [string, string][] = [
   ["true", "true"],
 ];
 
+/**
+ * Raw Latin-1 characters, and chars whose UTF-16 low byte is a quote, a backslash, a brace, a
+ * space or a control (built against a former UTF-16 path): as Latin-1 views, multi-byte UTF-8
+ * sequences inside and outside strings; read as Latin-1 themselves (the first four), C1 controls,
+ * NEL and 0xff.
+ */
+const wideCases: [string, string][] = [
+  ["Latin-1 letters and C1 controls in strings", '{"comment":"\u00e9\u0085\u0080\u009f\u00ff","server_name":"\u00e9.org","meta":{"dt":"\u00a0"}}'],
+  ["Latin-1 letters in keys", '{"\u00e9":1,"server_nam\u00e9":"x","server_name":"s"}'],
+  ["NEL between tokens", '{\u0085"a":1}'],
+  ["0xff between tokens", '{"a":1\u00ff}'],
+  ["units with a special low byte in strings", '{"server_name":"\u0122\u015c\u0100\u017b\u0120","type":"\u0109"}'],
+  ["units with a special low byte as escapes", '{"comment":"\\\u0175\u0030\u0030\u0030\u0030","server_name":"s"}'],
+  ["unit with a quote's low byte between tokens", '{"a":1,\u0122"b":2}'],
+  ["unit with a brace's low byte after the object", '{"a":1}\u017d'],
+  ["unit with a space's low byte between tokens", '{\u0120"a":1}'],
+];
+
+/** Whether every char of `text` is at most 0xff. */
+function isLatin1(text: string): boolean {
+  return /^[\u0000-\u00ff]*$/.test(text);
+}
+
 describe("adversarial corpus", () => {
-  test.each(cases)("%s", (_name, data) => {
+  test.each([...cases, ...wideCases])("%s (Latin-1 view)", (_name, data) => {
+    expectSame(latin1(data));
+  });
+
+  test.each([...cases, ...wideCases].filter(([, data]) => isLatin1(data)))("%s (read as Latin-1 itself)", (_name, data) => {
     expectSame(data);
   });
 
   test("states known answers for a few cases", () => {
     const out = createEventFields();
-    expect(extractFields('{"server\\u005fname":"x"}', out)).toBe("ok");
+    expect(extractFieldsLatin1('{"server\\u005fname":"x"}', out)).toBe("ok");
     expect(out.serverName).toBe("x");
-    expect(extractFields('{"server_name":"a\\\\","comment":"x"}', out)).toBe("ok");
+    expect(extractFieldsLatin1('{"server_name":"a\\\\","comment":"x"}', out)).toBe("ok");
     expect(out.serverName).toBe("a\\");
-    expect(extractFields('{"meta":{"dt":"a"},"meta":{"id":"b"}}', out)).toBe("ok");
+    expect(extractFieldsLatin1('{"meta":{"dt":"a"},"meta":{"id":"b"}}', out)).toBe("ok");
     expect(out).toMatchObject({ dt: undefined, metaId: "b" });
-    expect(extractFields('{"timestamp":-0}', out)).toBe("ok");
+    expect(extractFieldsLatin1('{"timestamp":-0}', out)).toBe("ok");
     expect(Object.is(out.timestamp, -0)).toBe(true);
-    expect(extractFields('{"timestamp":1e400}', out)).toBe("ok");
+    expect(extractFieldsLatin1('{"timestamp":1e400}', out)).toBe("ok");
     expect(out.timestamp).toBeUndefined();
-    expect(extractFields('{"a":1}x', out)).toBe("invalid-json");
-    expect(extractFields("[]", out)).toBe("not-object");
-    expect(extractFields('{"comment":"a\u0000b"}', out)).toBe("invalid-json");
+    expect(extractFieldsLatin1('{"a":1}x', out)).toBe("invalid-json");
+    expect(extractFieldsLatin1("[]", out)).toBe("not-object");
+    expect(extractFieldsLatin1('{"comment":"a\u0000b"}', out)).toBe("invalid-json");
   });
 
   // The wasm walker matches names with masked 2-, 4- and 8-byte loads: every near miss must miss.
@@ -271,12 +309,9 @@ describe("adversarial corpus", () => {
       for (const value of values) {
         const member = `"${key}":${value}`;
         for (const doc of [`{${member}}`, `{"meta":{${member}}}`, `{"a":{${member}},"meta":{"x":{${member}}}}`, `{"type":"t",${member},"bot":true}`]) {
+          // é read as one byte (0xe9), and as its two UTF-8 bytes.
           expectSame(doc);
-          expectSame(Buffer.from(doc, "utf8").toString("latin1"));
-          const fast = createEventFields();
-          const slow = createEventFields();
-          const latin1 = Buffer.from(doc, "utf8").toString("latin1");
-          expect([latin1, extractFieldsLatin1(latin1, fast), fast]).toEqual([latin1, extractFieldsSlow(latin1, slow), slow]);
+          expectSame(latin1(doc));
         }
       }
     }
@@ -291,7 +326,7 @@ describe("adversarial corpus", () => {
   });
 
   test("every one-character replacement in two short real events", () => {
-    const replacements = ['"', "\\", "{", "}", "[", "]", ",", ":", "0", " ", "\u0000"];
+    const replacements = ['"', "\\", "{", "}", "[", "]", ",", ":", "0", " ", "\u0000", "\u0080", "\u00a0", "\u00ff"];
     for (const line of shortReal) {
       for (let at = 0; at < line.length; at++) {
         for (const ch of replacements) {
@@ -469,8 +504,8 @@ describe("property: random documents", () => {
     let accepted = 0;
     for (let j = 0; j < CASES; j++) {
       const doc = rand() < 0.95 ? randomEvent(rand) : randomDoc(rand, 0);
-      const text = JSON.stringify(toValue(doc));
-      if (fastPathAccepts(text)) accepted++;
+      const text = latin1(JSON.stringify(toValue(doc)));
+      if (fastPathAcceptsLatin1(text)) accepted++;
       expectSame(text, `stringify case ${j}`);
     }
     expect(accepted).toBeGreaterThan(CASES / 3);
@@ -487,8 +522,8 @@ describe("property: random documents", () => {
         escapes: [0, 0, 0.05, 0.5][Math.floor(j / 3) % 4] ?? 0,
         anyWhitespace: j % 5 === 0,
       };
-      const text = write(doc, style);
-      if (fastPathAccepts(text)) accepted++;
+      const text = latin1(write(doc, style));
+      if (fastPathAcceptsLatin1(text)) accepted++;
       expectSame(text, `written case ${j}`);
     }
     // Many of these should exercise the fast path, not the fallback.
@@ -502,143 +537,59 @@ describe("property: random documents", () => {
       let text = write(randomEvent(rand), style);
       const rounds = 1 + Math.floor(rand() * 3);
       for (let r = 0; r < rounds; r++) text = corrupt(text, rand);
-      expectSame(text, `corrupted case ${j}`);
+      expectSame(latin1(text), `corrupted case ${j}`);
     }
   });
 
-  test("random corruptions of real events", () => {
+  test("random corruptions of real events, then their Latin-1 views", () => {
     const rand = createRandom(4);
     for (let j = 0; j < CASES; j++) {
-      let text = realLines[Math.floor(rand() * realLines.length)] ?? "";
+      let text = utf8Lines[Math.floor(rand() * utf8Lines.length)] ?? "";
       const rounds = 1 + Math.floor(rand() * 2);
       for (let r = 0; r < rounds; r++) text = corrupt(text, rand);
-      expectSame(text, `corrupted real case ${j}`);
-    }
-  });
-});
-
-// The Latin-1 entry point, on what the SSE source hands over: the UTF-8 bytes, one char per byte.
-
-/** The Latin-1 view of `text`'s UTF-8 bytes (every char at most 0xff). */
-function latin1(text: string): string {
-  return Buffer.from(text, "utf8").toString("latin1");
-}
-
-/** Like expectSame, for extractFieldsLatin1 against extractFieldsSlow of the same Latin-1 text. */
-function expectSameLatin1(data: string, label?: string): ExtractStatus {
-  for (let j = 0; j < data.length; j++) if (data.charCodeAt(j) > 0xff) throw new Error(`not Latin-1: ${label ?? data.slice(0, 300)}`);
-  const fast = createEventFields();
-  const slow = createEventFields();
-  Object.assign(fast, { serverName: "stale", timestamp: 1, type: "stale", bot: true, dt: "stale", domain: "stale", metaId: "stale" });
-  const fastStatus = extractFieldsLatin1(data, fast);
-  const slowStatus = extractFieldsSlow(data, slow);
-  const input = label ?? data.slice(0, 300);
-  expect({ input, status: fastStatus, ...fast }).toEqual({ input, status: slowStatus, ...slow });
-  return fastStatus;
-}
-
-const latin1Real = realLines.map(latin1);
-const latin1Sample = sampleLines.map(latin1);
-
-/** Raw Latin-1 characters, and UTF-16 units whose low byte is a quote, a backslash or a control. */
-const wideCases: [string, string][] = [
-  ["Latin-1 letters and C1 controls in strings", '{"comment":"\u00e9\u0085\u0080\u009f\u00ff","server_name":"\u00e9.org","meta":{"dt":"\u00a0"}}'],
-  ["Latin-1 letters in keys", '{"\u00e9":1,"server_nam\u00e9":"x","server_name":"s"}'],
-  ["NEL between tokens", '{\u0085"a":1}'],
-  ["0xff between tokens", '{"a":1\u00ff}'],
-  ["units with a special low byte in strings", '{"server_name":"\u0122\u015c\u0100\u017b\u0120","type":"\u0109"}'],
-  ["units with a special low byte as escapes", '{"comment":"\\\u0175\u0030\u0030\u0030\u0030","server_name":"s"}'],
-  ["unit with a quote's low byte between tokens", '{"a":1,\u0122"b":2}'],
-  ["unit with a brace's low byte after the object", '{"a":1}\u017d'],
-  ["unit with a space's low byte between tokens", '{\u0120"a":1}'],
-];
-
-describe("general strings with units above 0xff", () => {
-  test.each(wideCases)("%s", (_name, data) => {
-    expectSame(data);
-  });
-});
-
-describe("Latin-1 views", () => {
-  test("differential over every real event", () => {
-    let ok = 0;
-    for (const line of latin1Real) if (expectSameLatin1(line) === "ok") ok++;
-    expect(ok).toBe(latin1Real.length);
-    for (const line of latin1Sample) expect(expectSameLatin1(line)).toBe("ok");
-  });
-
-  test("the fast path answers every real event's Latin-1 view itself", () => {
-    const refused = [...latin1Real, ...latin1Sample].filter((line) => !fastPathAcceptsLatin1(line));
-    expect(refused).toEqual([]);
-  });
-
-  test("the same fields as extractFields of the UTF-8 text, where they are ASCII", () => {
-    const a = createEventFields();
-    const b = createEventFields();
-    for (let j = 0; j < realLines.length; j++) {
-      expect(extractFieldsLatin1(latin1Real[j] ?? "", a)).toBe(extractFields(realLines[j] ?? "", b));
-      for (const [key, value] of Object.entries(b)) {
-        if (typeof value !== "string" || /^[\x20-\x7e]*$/.test(value)) expect([key, a[key as keyof typeof a]]).toEqual([key, value]);
-      }
+      expectSame(latin1(text), `corrupted real case ${j}`);
     }
   });
 
-  test.each([...cases, ...wideCases])("adversarial: %s", (_name, data) => {
-    expectSameLatin1(latin1(data));
-  });
-
-  test.each([...cases, ...wideCases].filter(([, data]) => /^[\u0000-\u00ff]*$/.test(data)))("adversarial, read as Latin-1 itself: %s", (_name, data) => {
-    expectSameLatin1(data);
-  });
-
-  test("every prefix of two real events", () => {
-    for (const line of latin1Real.slice(0, 2)) {
-      for (let end = 0; end <= line.length; end++) expectSameLatin1(line.slice(0, end), `prefix ${end} of ${line.length}`);
-    }
-  });
-
-  test("every one-character replacement in two short real events", () => {
-    const replacements = ['"', "\\", "{", "}", "[", "]", ",", ":", "0", " ", "\u0000", "\u0080", "\u00a0", "\u00ff"];
-    for (const line of shortReal.map(latin1)) {
-      for (let at = 0; at < line.length; at++) {
-        for (const ch of replacements) {
-          expectSameLatin1(line.slice(0, at) + ch + line.slice(at + 1), `${JSON.stringify(ch)} at ${at} of a ${line.length}-char event`);
-        }
-      }
-    }
-  });
-
-  test("random documents, written and corrupted", () => {
+  test("random documents, Latin-1 views, written and corrupted", () => {
     const rand = createRandom(5);
     let accepted = 0;
-    const CASES = 4000;
     for (let j = 0; j < CASES; j++) {
       const doc = rand() < 0.95 ? randomEvent(rand) : randomDoc(rand, 0);
       const style: Style = { rand, spaces: [0, 0.1, 0.6][j % 3] ?? 0, escapes: [0, 0, 0.05, 0.5][Math.floor(j / 3) % 4] ?? 0, anyWhitespace: j % 5 === 0 };
       const text = latin1(j % 2 === 0 ? JSON.stringify(toValue(doc)) : write(doc, style));
       if (fastPathAcceptsLatin1(text)) accepted++;
-      expectSameLatin1(text, `Latin-1 case ${j}`);
+      expectSame(text, `Latin-1 case ${j}`);
       let bad = text;
       const rounds = 1 + Math.floor(rand() * 3);
       for (let r = 0; r < rounds; r++) bad = latin1(corrupt(bad, rand));
-      expectSameLatin1(bad, `corrupted Latin-1 case ${j}`);
+      expectSame(bad, `corrupted Latin-1 case ${j}`);
     }
     expect(accepted).toBeGreaterThan(CASES / 4);
   });
 
-  test("random corruptions of real events", () => {
+  test("random corruptions of real events' Latin-1 views", () => {
     const rand = createRandom(6);
-    for (let j = 0; j < 4000; j++) {
-      let text = latin1Real[Math.floor(rand() * latin1Real.length)] ?? "";
+    for (let j = 0; j < CASES; j++) {
+      let text = realLines[Math.floor(rand() * realLines.length)] ?? "";
       const rounds = 1 + Math.floor(rand() * 2);
       for (let r = 0; r < rounds; r++) text = corrupt(text, rand);
       // Junk above 0xff becomes its UTF-8 bytes.
-      expectSameLatin1(latin1Unchanged(text), `corrupted real Latin-1 case ${j}`);
+      expectSame(latin1Unchanged(text), `corrupted real Latin-1 case ${j}`);
     }
   });
 });
 
-/** `text` with every char above 0xff replaced by the Latin-1 view of its UTF-8 bytes. */
-function latin1Unchanged(text: string): string {
-  return text.replace(/[^\u0000-\u00ff]+/gu, (wide) => latin1(wide));
-}
+describe("Latin-1 views against the UTF-8 text", () => {
+  // What production relies on: the fields read from the Latin-1 view are the UTF-8 text's, once
+  // their bytes are decoded as UTF-8.
+  test("the same fields as JSON.parse of the UTF-8 text, every real event", () => {
+    const a = createEventFields();
+    const b = createEventFields();
+    for (let j = 0; j < utf8Lines.length; j++) {
+      expect(extractFieldsLatin1(realLines[j] ?? "", a)).toBe(extractFieldsSlow(utf8Lines[j] ?? "", b));
+      const decoded = Object.entries(a).map(([key, value]) => [key, typeof value === "string" ? Buffer.from(value, "latin1").toString("utf8") : value]);
+      expect(Object.fromEntries(decoded)).toEqual(b);
+    }
+  });
+});
