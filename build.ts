@@ -161,7 +161,7 @@ export const USAGE = `Usage: bun build.ts [--all | --target NAME...] [--entry FI
   --all              build every target into dist/${PROGRAM_NAME}-<version>-<target>[.exe] and write dist/${CHECKSUMS_FILE}
   --target NAME      build one target (repeatable); NAME is one of:
                      ${TARGETS.map((t) => t.name).join(", ")}
-  --entry FILE       entry point (default src/cli.ts)
+  --entry FILE       entry point (default src/cli/index.ts)
   --runtime-dir DIR  take each target's Bun runtime from DIR/@oven/bun-<os>-<arch>/bin/bun[.exe]
                      instead of letting Bun download it (DIR is a node_modules folder)
 `;
@@ -173,7 +173,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildRequest {
     options: {
       all: { type: "boolean", default: false },
       target: { type: "string", multiple: true },
-      entry: { type: "string", default: "src/cli.ts" },
+      entry: { type: "string", default: "src/cli/index.ts" },
       "runtime-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },

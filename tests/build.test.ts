@@ -110,12 +110,12 @@ describe("SHA256SUMS", () => {
 });
 
 describe("parseBuildArgs", () => {
-  test("no flag builds for this machine from src/cli.ts", () => {
+  test("no flag builds for this machine from src/cli/index.ts", () => {
     const request = parseBuildArgs([]);
     expect(request.mode).toBe("host");
     expect(request.targets).toEqual([]);
     expect(request.writeChecksums).toBe(false);
-    expect(request.entry).toBe("src/cli.ts");
+    expect(request.entry).toBe("src/cli/index.ts");
     expect(request.runtimeDir).toBeUndefined();
   });
 

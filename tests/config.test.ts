@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_URL, formatRedisUrl, parseGlob, resolveConfig } from "../src/config.ts";
-import { formatDuration, parseDuration, parseTime } from "../src/duration.ts";
-import { WikistreamError } from "../src/error.ts";
+import { resolveConfig } from "../src/cli/config.ts";
+import { DEFAULT_URL } from "../src/cli/flags.ts";
+import { parseGlob } from "../src/cli/values.ts";
+import { formatRedisUrl } from "../src/sink/redis/url.ts";
+import { formatDuration, parseDuration, parseTime } from "../src/lib/duration.ts";
+import { WikistreamError } from "../src/lib/error.ts";
 
 describe("parseDuration", () => {
   test.each([

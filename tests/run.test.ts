@@ -4,11 +4,11 @@
  * nor hang the pipeline.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createLogger } from "../src/log.ts";
-import { runPipeline, type PipelineConfig } from "../src/run.ts";
-import type { Sink } from "../src/sink.ts";
-import { createSseSource, type Source } from "../src/source.ts";
-import type { WindowBatch, WindowSnapshot } from "../src/window.ts";
+import { createLogger } from "../src/lib/log.ts";
+import type { Sink, Source } from "../src/run/ports.ts";
+import { runPipeline, type PipelineConfig } from "../src/run/run.ts";
+import { createSseSource } from "../src/source/sse.ts";
+import type { WindowBatch, WindowSnapshot } from "../src/window/types.ts";
 import { createRandom } from "./support/random.ts";
 
 setDefaultTimeout(30_000);
@@ -32,8 +32,8 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
   };
 }
 
-/** A sink that keeps windows in memory and writes only when `release()` says so. */
-function createMemorySink() {
+/** A sink that keeps windows in memory and writes only when `release()` says so; it holds the reader past `maxBacklog` windows. */
+function createMemorySink(maxBacklog = Number.POSITIVE_INFINITY) {
   const pending = new Map<number, WindowSnapshot>();
   const written = new Map<number, WindowSnapshot>();
   let blocked = true;
@@ -46,7 +46,7 @@ function createMemorySink() {
       if (!blocked) sink.release();
     },
     backlog: () => pending.size,
-    writable: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    hold: () => (pending.size > maxBacklog ? new Promise<void>((resolve) => waiters.push(resolve)) : undefined),
     async flush() {
       return pending.size === 0;
     },
@@ -72,7 +72,7 @@ describe("backpressure", () => {
     const chunks = 40;
     let processedChunks = 0;
     let heldAt = -1;
-    const sink = createMemorySink();
+    const sink = createMemorySink(3);
     const source: Source = {
       async run(handler, signal) {
         handler.onConnect();
@@ -97,7 +97,6 @@ describe("backpressure", () => {
       clock: { now: () => T0 + (tick += 1000) },
       log: createLogger({ quiet: true }),
       signal: new AbortController().signal,
-      maxBacklog: 3,
     });
     // The reader is held once four windows wait, and stays held while the sink is blocked.
     await Bun.sleep(200);
@@ -127,7 +126,7 @@ describe("stopping", () => {
     }) as unknown as typeof fetch;
     const log = createLogger({ quiet: true });
     const source = createSseSource({ url: "http://stub.invalid/", userAgent: "test", idleTimeoutMs: 60_000, maxEventBytes: 4096, log, fetch: fetchStub });
-    const sink = createMemorySink();
+    const sink = createMemorySink(2);
     const stop = new AbortController();
     let tick = 0;
     const run = runPipeline({
@@ -137,8 +136,7 @@ describe("stopping", () => {
       clock: { now: () => T0 + (tick += 1000) },
       log,
       signal: stop.signal,
-      maxBacklog: 2,
-      stopTimeoutMs: 100,
+      stopGraceMs: 100,
     });
     await Bun.sleep(200);
     expect(sink.backlog()).toBeGreaterThan(2);

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { createWindower, resolveWindowStart, type Checkpoint, type WindowBatch } from "../src/window.ts";
+import { resolveWindowStart } from "../src/window/align.ts";
+import type { Checkpoint, WindowBatch } from "../src/window/types.ts";
+import { createWindower } from "../src/window/windower.ts";
 import { createRandom } from "./support/random.ts";
 
 const W = 30_000;

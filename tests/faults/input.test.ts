@@ -5,8 +5,10 @@
  * The last tests feed the SSE reader in process, split at every byte offset.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { createLogger } from "../../src/log.ts";
-import { createSseSource, decodeLatin1, type SourceHandler } from "../../src/source.ts";
+import { createLogger } from "../../src/lib/log.ts";
+import { decodeLatin1 } from "../../src/lib/latin1.ts";
+import type { SourceHandler } from "../../src/run/ports.ts";
+import { createSseSource } from "../../src/source/sse.ts";
 import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions } from "../support/fixture-server.ts";
 import { runWikistream, skippedOf, summaryOf } from "../support/process.ts";

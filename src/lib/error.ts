@@ -30,3 +30,8 @@ export function formatError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** The `code` property of anything thrown (`ECONNREFUSED`, `ERR_TLS_…`), or "" when it has none. */
+export function readErrorCode(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+}

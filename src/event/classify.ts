@@ -1,4 +1,4 @@
-import type { EventFields } from "./event/fields.ts";
+import type { EventFields } from "./fields.ts";
 
 /** Why an event was not counted; each is a counter in the run's statistics. */
 export type SkipReason =

@@ -1,4 +1,4 @@
-import type { WindowSnapshot } from "./window.ts";
+import type { WindowSnapshot } from "../window/types.ts";
 
 /** Counts sorted by count (descending), then by name, as [server_name, count] pairs. */
 export function sortCounts(counts: Map<string, number>): [string, number][] {

@@ -1,0 +1,71 @@
+/**
+ * Flags + environment → a validated Config: pure (argv, env and whether stdout is a terminal
+ * come in as arguments), so every rule is a row of a table test.
+ */
+import type { OutputFormat } from "../sink/stdout.ts";
+import { FLAGS, type FlagValues } from "./flags.ts";
+import { resolveFlags } from "./parse.ts";
+import { usage } from "./values.ts";
+
+/** Everything a run needs, validated; times and durations in milliseconds. */
+export interface Config {
+  url: string;
+  redisUrl: string | undefined;
+  redisCaFile: string | undefined;
+  windowMs: number;
+  latenessMs: number;
+  prefix: string;
+  sinceMs: number | undefined;
+  untilMs: number | undefined;
+  resume: boolean;
+  idleTimeoutMs: number;
+  types: ReadonlySet<string> | undefined;
+  excludeBots: boolean;
+  servers: readonly RegExp[];
+  userAgent: string;
+  format: OutputFormat;
+  maxEventBytes: number;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+/** Parses argv and env with the flag table (see cli/parse.ts). */
+export function resolveFlagValues(rawArgs: readonly string[], env: Record<string, string | undefined>): FlagValues {
+  return resolveFlags(rawArgs, env, FLAGS) as FlagValues;
+}
+
+/**
+ * Maps raw argv and the environment to a validated Config. Flag beats env beats default.
+ * Throws a `usage` WikistreamError that names the flag and the expected form.
+ */
+export function resolveConfig(
+  rawArgs: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+  stdoutIsTTY: boolean = process.stdout.isTTY === true,
+): Config {
+  const f = resolveFlagValues(rawArgs, env);
+  const redisUrl = f["redis-url"];
+  if (f["redis-ca"] !== undefined && !redisUrl?.startsWith("rediss:")) throw usage("--redis-ca needs a rediss:// --redis-url");
+  if (f.since !== undefined && f.until !== undefined && f.until <= f.since) throw usage("--until must be later than --since");
+  if (f.verbose && f.quiet) throw usage("--verbose and --quiet exclude each other");
+  return {
+    url: f.url,
+    redisUrl,
+    redisCaFile: f["redis-ca"],
+    windowMs: f.window,
+    latenessMs: f.lateness,
+    prefix: f.prefix,
+    sinceMs: f.since,
+    untilMs: f.until,
+    resume: !f["no-resume"],
+    idleTimeoutMs: f["idle-timeout"],
+    types: f.type,
+    excludeBots: f["exclude-bots"],
+    servers: f.server,
+    userAgent: f["user-agent"],
+    format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
+    maxEventBytes: f["max-event-bytes"],
+    verbose: f.verbose,
+    quiet: f.quiet,
+  };
+}

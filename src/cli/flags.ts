@@ -1,0 +1,98 @@
+/**
+ * The one table of flags: each declared once with its kind, environment variable, default,
+ * help line and validation. The parser (cli/config.ts), --help (cli/help.ts) and the README's
+ * option table (checked by tests/cli.test.ts) all come from here.
+ */
+import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
+import { parseBytes, parseChoice, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
+
+/** The public EventStreams endpoint for recent changes. */
+export const DEFAULT_URL = "https://stream.wikimedia.org/v2/stream/recentchange";
+
+/** The User-Agent sent when none is given; Wikimedia refuses anonymous clients. */
+export const DEFAULT_USER_AGENT = `wikistream/${VERSION} (+${REPOSITORY_URL})`;
+
+/** How a flag takes its value. */
+export type FlagKind = "string" | "boolean" | "list";
+
+/** One flag. `T` is what its text turns into. */
+export interface FlagSpec<T> {
+  kind: FlagKind;
+  /** Shown after the flag in --help: `--window DUR`. */
+  hint?: string;
+  /** The environment variable read when the flag is absent (a list: comma-separated). */
+  env?: string;
+  /** The text used when neither flag nor env gives one; parsed like a value the user typed. */
+  default?: string;
+  /** What --help says of the default when it is not the text itself ("stdout", "live"). */
+  defaultHelp?: string;
+  /** One short line for --help. */
+  help: string;
+  /** A one-letter alias. */
+  short?: string;
+  /** Turns one value into its setting; throws a `usage` WikistreamError naming `label`. */
+  parse(text: string, label: string): T;
+}
+
+const text = (value: string) => value;
+/** Declares a flag, keeping its exact type (which fields it has, what it parses to). */
+const flag = <const S extends FlagSpec<unknown>>(spec: S): S => spec;
+const toggle = (help: string, env?: string) => flag({ kind: "boolean", help, env, parse: () => true });
+
+/** Every flag of `wikistream` (the counting run). Order is the order of --help. */
+export const FLAGS = {
+  "redis-url": flag({
+    kind: "string",
+    hint: "URL",
+    env: "REDIS_URL",
+    defaultHelp: "print windows to stdout",
+    help: "write windows to this Redis (redis://, rediss://)",
+    parse: parseRedisUrlFlag,
+  }),
+  prefix: flag({ kind: "string", hint: "STR", env: "WIKISTREAM_PREFIX", default: "", defaultHelp: "empty", help: "prefix of every Redis key", parse: parsePrefix }),
+  window: flag({ kind: "string", hint: "DUR", env: "WIKISTREAM_WINDOW", default: "30s", help: "window length, whole seconds: 30s, 2m", parse: (t, l) => parseDurationFlag(t, l, { minMs: 1000, wholeSeconds: true }) }),
+  lateness: flag({ kind: "string", hint: "DUR", env: "WIKISTREAM_LATENESS", default: "60s", help: "how late an event may arrive and still count", parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }) }),
+  since: flag({ kind: "string", hint: "TIME", env: "WIKISTREAM_SINCE", defaultHelp: "live", help: "start from history: ISO 8601 or Unix time", parse: parseTimeFlag }),
+  until: flag({ kind: "string", hint: "TIME", env: "WIKISTREAM_UNTIL", defaultHelp: "run forever", help: "write every window before TIME, then exit 0", parse: parseTimeFlag }),
+  "no-resume": toggle("ignore the position saved in Redis"),
+  type: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_TYPE", defaultHelp: "all", help: "count only these change types: edit,new,log…", parse: parseTypes }),
+  server: flag({ kind: "list", hint: "GLOB", env: "WIKISTREAM_SERVER", defaultHelp: "all", help: "count only server_names matching GLOB; repeatable", parse: (t) => parseGlob(t) }),
+  "exclude-bots": toggle("do not count changes flagged bot", "WIKISTREAM_EXCLUDE_BOTS"),
+  format: flag({
+    kind: "string",
+    hint: "FMT",
+    env: "WIKISTREAM_FORMAT",
+    defaultHelp: "text on a terminal, else jsonl",
+    help: "stdout format: text or jsonl",
+    parse: (t, l) => parseChoice(t, l, ["text", "jsonl"] as const),
+  }),
+  url: flag({ kind: "string", hint: "URL", env: "WIKISTREAM_URL", default: DEFAULT_URL, defaultHelp: "Wikimedia's", help: "the SSE endpoint to read", parse: parseHttpUrl }),
+  "user-agent": flag({ kind: "string", hint: "STR", env: "WIKISTREAM_USER_AGENT", default: DEFAULT_USER_AGENT, defaultHelp: "wikistream/<version> (+<repo>)", help: "User-Agent header sent to the stream", parse: parseUserAgent }),
+  "idle-timeout": flag({ kind: "string", hint: "DUR", env: "WIKISTREAM_IDLE_TIMEOUT", default: "30s", help: "reconnect after this long without data", parse: (t, l) => parseDurationFlag(t, l, { minMs: 100 }) }),
+  "max-event-bytes": flag({ kind: "string", hint: "SIZE", env: "WIKISTREAM_MAX_EVENT_BYTES", default: "1MiB", help: "skip (and count) larger events", parse: parseBytes }),
+  "redis-ca": flag({ kind: "string", hint: "FILE", env: "WIKISTREAM_REDIS_CA", defaultHelp: "system CAs", help: "PEM CA bundle to trust for rediss://", parse: text }),
+  verbose: toggle("log every reconnect and write; stacks on errors"),
+  quiet: toggle("log errors only"),
+  help: { ...toggle("show this help"), short: "h" },
+  version: toggle("print the version and build commit"),
+} as const;
+
+/** The name of a flag in {@link FLAGS}. */
+export type FlagName = keyof typeof FLAGS;
+
+/** What one flag's text parses to. */
+type Parsed<S> = S extends { parse(text: string, label: string): infer T } ? T : never;
+
+/**
+ * The value of every flag after parsing: a list for repeatable flags, a boolean for switches,
+ * and undefined where nothing was given and there is no default.
+ */
+export type FlagValues = {
+  [K in FlagName]: (typeof FLAGS)[K] extends { kind: "list" }
+    ? Parsed<(typeof FLAGS)[K]>[]
+    : (typeof FLAGS)[K] extends { kind: "boolean" }
+      ? boolean
+      : (typeof FLAGS)[K] extends { default: string }
+        ? Parsed<(typeof FLAGS)[K]>
+        : Parsed<(typeof FLAGS)[K]> | undefined;
+};

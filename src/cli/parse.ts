@@ -1,0 +1,111 @@
+/**
+ * argv + environment → flag values, from the flag table. node:util's parseArgs splits argv (in
+ * its lenient mode, which reports every token instead of throwing a message we cannot word);
+ * here each token is checked against the table: unknown flags, missing values and positional
+ * arguments are refused with one line. citty accepts anything, so this is where typos are caught.
+ */
+import { parseArgs } from "node:util";
+import { WikistreamError } from "../lib/error.ts";
+import type { FlagSpec } from "./flags.ts";
+import { usage } from "./values.ts";
+
+type Table = Record<string, FlagSpec<unknown>>;
+
+/** Boolean flags accept these inline values (`--quiet=false`). */
+const BOOLEAN_TEXT = /^(true|false|1|0)$/;
+/** Environment values that switch a boolean on. */
+const ENV_TRUE = /^(1|true|yes|on)$/i;
+
+/** The closest known flag name to a typo, when it is close enough to be what was meant. */
+export function suggestFlag(name: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of names) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** Raw texts per flag as typed (a list of every occurrence), or `true` for a switch. */
+type RawValues = Map<string, string[] | boolean>;
+
+/** Splits argv into raw values per flag, refusing anything the table does not know. */
+export function readArgv(rawArgs: readonly string[], table: Table): RawValues {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    options[name] = { type: spec.kind === "boolean" ? "boolean" : "string", multiple: spec.kind === "list", ...(spec.short ? { short: spec.short } : {}) };
+  }
+  const { tokens } = parseArgs({ args: [...rawArgs], options, strict: false, allowPositionals: true, tokens: true });
+  const values: RawValues = new Map();
+  for (const token of tokens) {
+    if (token.kind === "positional") throw usage(`unexpected argument '${token.value}': wikistream takes only flags`);
+    if (token.kind === "option-terminator") continue;
+    const spec = table[token.name];
+    if (spec === undefined || (token.rawName.startsWith("--") && token.name.length < 2)) {
+      const near = suggestFlag(token.name, Object.keys(table));
+      throw usage(`unknown flag '${token.rawName}'${near ? `: did you mean --${near}?` : ""}`);
+    }
+    if (spec.kind === "boolean") {
+      if (token.value !== undefined && !BOOLEAN_TEXT.test(token.value)) throw usage(`--${token.name} takes no value`);
+      values.set(token.name, token.value === undefined || token.value === "true" || token.value === "1");
+      continue;
+    }
+    // Without `=`, a value that looks like a flag is the next flag: this one's value is missing.
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith("--") && token.value.length > 2)) {
+      throw usage(`--${token.name} needs a value: ${spec.hint ?? "a value"}`);
+    }
+    const list = values.get(token.name);
+    values.set(token.name, Array.isArray(list) ? [...list, token.value] : [token.value]);
+  }
+  return values;
+}
+
+/** Parses one text with a flag's rule, naming the environment variable when it came from there. */
+function parseOne<T>(spec: FlagSpec<T>, name: string, text: string, fromEnv: boolean): T {
+  try {
+    return spec.parse(text, `--${name}`);
+  } catch (error) {
+    if (fromEnv && spec.env && error instanceof WikistreamError) throw new WikistreamError(error.type, `${error.message} (from ${spec.env})`);
+    throw error;
+  }
+}
+
+/**
+ * Resolves every flag of `table`: flag beats environment beats default. Returns the parsed
+ * value per flag name (a list for repeatable flags; undefined when absent without default).
+ */
+export function resolveFlags(rawArgs: readonly string[], env: Record<string, string | undefined>, table: Table): Record<string, unknown> {
+  const raw = readArgv(rawArgs, table);
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    const given = raw.get(name);
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    if (spec.kind === "boolean") {
+      out[name] = typeof given === "boolean" ? given : fromEnv !== undefined && ENV_TRUE.test(fromEnv);
+    } else if (spec.kind === "list") {
+      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(",");
+      out[name] = texts.map((t) => t.trim()).filter(Boolean).map((t) => parseOne(spec, name, t, !Array.isArray(given)));
+    } else if (Array.isArray(given)) {
+      out[name] = parseOne(spec, name, given[given.length - 1] ?? "", false);
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      out[name] = parseOne(spec, name, fromEnv, true);
+    } else {
+      out[name] = spec.default === undefined ? undefined : parseOne(spec, name, spec.default, false);
+    }
+  }
+  return out;
+}

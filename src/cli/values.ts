@@ -1,0 +1,91 @@
+/** Validation of single flag values: each turns text into a setting or throws one usage line naming the flag. */
+import { parseDuration, parseTime } from "../lib/duration.ts";
+import { WikistreamError } from "../lib/error.ts";
+
+/** A usage error (exit 2) that points at --help. */
+export function usage(message: string): WikistreamError {
+  return new WikistreamError("usage", `${message} (see wikistream --help)`);
+}
+
+/** One of a fixed set of words. */
+export function parseChoice<C extends string>(value: string, label: string, choices: readonly C[]): C {
+  if ((choices as readonly string[]).includes(value)) return value as C;
+  throw usage(`${label} must be ${choices.join(" or ")}, got '${value}'`);
+}
+
+/** A duration (`30`, `30s`, `2m`) of at least `minMs`, in milliseconds. */
+export function parseDurationFlag(value: string, label: string, rules: { minMs: number; wholeSeconds?: boolean }): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw usage(`${label} '${value}' is not a duration: use 30, 30s, 2m or 1h`);
+  if (ms < rules.minMs) throw usage(`${label} must be at least ${rules.minMs}ms, got '${value}'`);
+  if (rules.wholeSeconds && ms % 1000 !== 0) throw usage(`${label} must be whole seconds, got ${ms}ms`);
+  return ms;
+}
+
+/** A point in time, in Unix milliseconds. */
+export function parseTimeFlag(value: string, label: string): number {
+  const ms = parseTime(value);
+  if (ms === undefined) throw usage(`${label} '${value}' is not a time: use ISO 8601 (2026-11-26T10:00:00Z) or Unix seconds`);
+  return ms;
+}
+
+function parseUrl(value: string, label: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usage(`${label} is not a URL: expected ${protocols.map((p) => `${p}//host…`).join(" or ")}`);
+  }
+  if (!protocols.includes(url.protocol)) throw usage(`${label} must start with ${protocols.join(" or ")}, got ${url.protocol}`);
+  return value;
+}
+
+/** An http(s) URL, kept as typed. */
+export function parseHttpUrl(value: string, label: string): string {
+  return parseUrl(value, label, ["http:", "https:"]);
+}
+
+/** A Redis URL, kept as typed. */
+export function parseRedisUrlFlag(value: string, label: string): string {
+  return parseUrl(value, label, ["redis:", "rediss:"]);
+}
+
+/** Characters a key prefix may hold: what is safe in a shell and in redis-cli without quoting. */
+const PREFIX_PATTERN = /^[A-Za-z0-9_.:\-/{}]{0,100}$/;
+
+/** A Redis key prefix. */
+export function parsePrefix(value: string, label: string): string {
+  if (!PREFIX_PATTERN.test(value)) throw usage(`${label} '${value}' may use only letters, digits and _ . : - / { } (100 at most)`);
+  return value;
+}
+
+/** A comma-separated list of change types. */
+export function parseTypes(value: string, label: string): ReadonlySet<string> {
+  const types = new Set(value.split(",").map((t) => t.trim()).filter(Boolean));
+  if (types.size === 0) throw usage(`${label} needs at least one type, e.g. edit,new,log,categorize`);
+  return types;
+}
+
+/** Printable ASCII: what an HTTP header value may safely hold. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+/** A User-Agent header value. */
+export function parseUserAgent(value: string, label: string): string {
+  if (!PRINTABLE_ASCII.test(value)) throw usage(`${label} must be printable ASCII`);
+  return value;
+}
+
+/** A size in bytes (`1048576`, `512KiB`, `1MiB`) of at least 1 KiB. */
+export function parseBytes(value: string, label: string): number {
+  const match = /^\s*(\d+)\s*(B|KiB|MiB|K|M|KB|MB)?\s*$/i.exec(value);
+  const unit = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1048576, mb: 1048576, mib: 1048576 }[(match?.[2] ?? "b").toLowerCase()];
+  const bytes = match && unit ? Number(match[1]) * unit : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1024) throw usage(`${label} '${value}' must be a size of at least 1024 bytes, e.g. 1MiB`);
+  return bytes;
+}
+
+/** Turns a shell-style glob (`*`, `?`) into an anchored, case-insensitive RegExp. */
+export function parseGlob(glob: string): RegExp {
+  const source = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${source}$`, "i");
+}

@@ -1,0 +1,57 @@
+/**
+ * What the orchestrator needs from the outside world, defined here so that the adapters
+ * (`source/`, `sink/`) depend on the run and not the other way round.
+ */
+import type { Checkpoint, WindowBatch } from "../window/types.ts";
+
+/** Wall time, injectable so tests control it. */
+export interface Clock {
+  now(): number;
+}
+
+/**
+ * What the source calls while it reads. `onMessage` runs synchronously for every event.
+ * Event text arrives as Latin-1 (one character per byte, see `event/latin1.ts`): decoding
+ * UTF-8 for every byte costs more than the rest of the hot path, and all wikistream reads of
+ * an event is ASCII in practice, so only the rare non-ASCII field is decoded, by the handler.
+ */
+export interface SourceHandler {
+  /** A `message` event (or one without a type). `oversized` when it exceeded the size limit and was cut. */
+  onMessage(id: string | undefined, data: string, oversized: boolean): void;
+  /** An event of any other type; `error` events from the server land here too. */
+  onOtherEvent(type: string, data: string): void;
+  /** Called after each network chunk; a returned promise holds reading until it settles (backpressure). */
+  onChunk(): Promise<void> | undefined;
+  /** A connection was accepted (HTTP 200 with an event stream). */
+  onConnect(): void;
+  /** Where to resume: the last event id, else a start time, else live. */
+  position(): { id: string | null; sinceMs: number | null };
+  /** The server refused our Last-Event-ID (HTTP 400). Returns the time to resume from with `?since=`. */
+  onResumeRejected(): number;
+}
+
+/** A reconnecting reader of one event stream. */
+export interface Source {
+  /** Reads until `signal` aborts (resolves) or a fatal error (rejects). */
+  run(handler: SourceHandler, signal: AbortSignal): Promise<void>;
+}
+
+/** Where windows go. Writes are queued and never block the reader. */
+export interface Sink {
+  /** Connects and returns the saved checkpoint, or null when there is none (or the sink keeps none). */
+  open(): Promise<Checkpoint | null>;
+  /** Queues a batch; later batches supersede earlier ones window by window. */
+  write(batch: WindowBatch): void;
+  /** Windows queued but not yet written. */
+  backlog(): number;
+  /**
+   * A promise while the sink wants reading to pause (it holds more unwritten windows than it
+   * will keep in memory), settling once it has room again; undefined when reading may go on.
+   */
+  hold(): Promise<void> | undefined;
+  /** Resolves true once everything queued is written, false if the sink failed first. */
+  flush(): Promise<boolean>;
+  /** Rejects when the sink hits an error that retrying cannot fix; never resolves. */
+  readonly failed: Promise<never>;
+  close(): Promise<void>;
+}

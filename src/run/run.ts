@@ -1,0 +1,192 @@
+/**
+ * The orchestrator: reads the source, counts events into windows and hands due windows with
+ * their checkpoint to the sink, until --until is reached or the run is stopped. It owns the
+ * interfaces it needs (`ports.ts`); the adapters come from outside so tests can swap them.
+ */
+import type { EventFilter } from "../event/classify.ts";
+import { scannerStatus, slowPathCount } from "../event/fields.ts";
+import { whenAborted } from "../lib/abort.ts";
+import { formatDuration } from "../lib/duration.ts";
+import { WikistreamError } from "../lib/error.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Checkpoint, Origin } from "../window/types.ts";
+import { createWindower, type Windower } from "../window/windower.ts";
+import { EventCounter } from "./events.ts";
+import { Flusher } from "./flusher.ts";
+import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
+import { createStats, formatStats, type RunStats } from "./stats.ts";
+
+/** Why a run ended normally. */
+export type StopReason = "until" | "signal";
+
+/** The settings the pipeline reads. */
+export interface PipelineConfig extends EventFilter {
+  windowMs: number;
+  latenessMs: number;
+  sinceMs: number | undefined;
+  untilMs: number | undefined;
+  resume: boolean;
+  maxEventBytes: number;
+  /** Names the data's place in messages (the Redis key prefix). */
+  prefix: string;
+}
+
+/** Options of runPipeline. */
+export interface PipelineOptions {
+  config: PipelineConfig;
+  source: Source;
+  sink: Sink;
+  clock: Clock;
+  log: Logger;
+  /** Aborting it stops the run gracefully (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+  /** How often due windows and the checkpoint are handed to the sink. */
+  flushIntervalMs?: number;
+  /** How long a stop waits for the sink; {@link STOP_GRACE_MS} unless a test needs it shorter. */
+  stopGraceMs?: number;
+}
+
+/**
+ * How long a stop (SIGINT/SIGTERM) waits for the sink to write what is due: long enough for
+ * one more write to a Redis that answers, short enough that a supervisor's stop (systemd waits
+ * 90 s, Kubernetes 30 s) or a person at a terminal never has to wait.
+ */
+export const STOP_GRACE_MS = 1500;
+
+// Events dated more than this beyond the wall clock are treated as broken, so that one bad
+// timestamp cannot close every open window at once.
+const FUTURE_SLACK_MS = 3_600_000;
+
+function resolveStart(config: PipelineConfig, saved: Checkpoint | null, log: Logger): { checkpoint?: Checkpoint; origin: Origin } {
+  const origin: Origin = config.sinceMs !== undefined ? { kind: "since", sinceMs: config.sinceMs } : { kind: "live" };
+  if (saved === null) return { origin };
+  if (!config.resume) {
+    log.info("ignoring the saved position (--no-resume)");
+    return { origin };
+  }
+  if (saved.windowMs !== config.windowMs) {
+    throw new WikistreamError(
+      "checkpoint",
+      `prefix '${config.prefix}' holds ${formatDuration(saved.windowMs)} windows but --window is ${formatDuration(config.windowMs)}: use the same --window, another --prefix, or --no-resume`,
+    );
+  }
+  if (saved.latenessMs !== config.latenessMs) {
+    log.warn(`the saved position was made with --lateness ${formatDuration(saved.latenessMs)}; replaying with ${formatDuration(config.latenessMs)} may count late events differently`);
+  }
+  if (config.sinceMs !== undefined) log.warn("--since is ignored: resuming from the saved position (add --no-resume to start from --since)");
+  return { checkpoint: saved, origin };
+}
+
+/** Opens the sink, unless a stop comes first (Redis not up, OOM, a lock to wait for). */
+async function openSink(sink: Sink, signal: AbortSignal): Promise<Checkpoint | null | "aborted"> {
+  const opening = sink.open();
+  const saved = await Promise.race([opening, whenAborted(signal).then(() => "aborted" as const)]);
+  if (saved === "aborted") opening.catch(() => undefined);
+  return saved;
+}
+
+/** Resolves true once the sink has written everything, false after `graceMs` once `signal` aborts. */
+async function flushWithin(sink: Sink, signal: AbortSignal, graceMs: number): Promise<boolean> {
+  const gaveUp = whenAborted(signal).then(() => Bun.sleep(graceMs).then(() => false));
+  return Promise.race([sink.flush(), gaveUp, sink.failed]);
+}
+
+/**
+ * Reads the source, counts events into windows and hands due windows with their checkpoint
+ * to the sink, until --until is reached or `signal` aborts. Resolves with why it stopped.
+ */
+export async function runPipeline(options: PipelineOptions): Promise<{ reason: StopReason; stats: RunStats }> {
+  const { config, source, sink, clock, log } = options;
+  const stats = createStats();
+  const scanner = scannerStatus();
+  if (!scanner.fast) log.warn(`the fast field scanner did not load (${scanner.reason ?? "no reason given"}); every event takes the slower JSON.parse path`);
+  const slowBefore = slowPathCount();
+  const saved = await openSink(sink, options.signal);
+  if (saved === "aborted") {
+    log.info(formatStats(stats));
+    return { reason: "signal", stats };
+  }
+  const start = resolveStart(config, saved, log);
+  const windower = createWindower({
+    windowMs: config.windowMs,
+    latenessMs: config.latenessMs,
+    untilMs: config.untilMs ?? null,
+    checkpoint: start.checkpoint,
+    origin: start.origin,
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  if (options.signal.aborted) stop.abort();
+  options.signal.addEventListener("abort", onSignal, { once: true });
+  const flusher = new Flusher(windower, sink, clock, log);
+  const reached = { until: false };
+  const finishIfDone = () => {
+    if (config.untilMs === undefined || !windower.isDone()) return false;
+    reached.until = true;
+    stop.abort();
+    return true;
+  };
+  const handler = createHandler({ config, windower, stats, sink, clock, log, flusher, finishIfDone, flushIntervalMs: options.flushIntervalMs ?? 1000 });
+  const timer = setInterval(() => {
+    if (!finishIfDone()) flusher.flush();
+  }, options.flushIntervalMs ?? 1000);
+  const progress = log.verbose ? setInterval(() => log.debug(formatStats(stats)), 30_000) : undefined;
+  try {
+    if (!finishIfDone()) await Promise.race([source.run(handler, stop.signal), sink.failed]);
+  } finally {
+    clearInterval(timer);
+    if (progress) clearInterval(progress);
+    options.signal.removeEventListener("abort", onSignal);
+    stop.abort();
+  }
+  flusher.flush(true);
+  const reason: StopReason = reached.until ? "until" : "signal";
+  const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS);
+  if (!written) log.warn(`stopped with ${sink.backlog()} windows unwritten; the saved position lets the next run redo them`);
+  stats.slowPath = slowPathCount() - slowBefore;
+  log.info(formatStats(stats));
+  return { reason, stats };
+}
+
+interface HandlerParts {
+  config: PipelineConfig;
+  windower: Windower;
+  stats: RunStats;
+  sink: Sink;
+  clock: Clock;
+  log: Logger;
+  flusher: Flusher;
+  finishIfDone(): boolean;
+  flushIntervalMs: number;
+}
+
+/** The source's handler: events to the counter, and after each chunk a flush when due and the sink's backpressure. */
+function createHandler(parts: HandlerParts): SourceHandler {
+  const { windower, sink, clock, flusher } = parts;
+  let horizonMs = clock.now() + FUTURE_SLACK_MS;
+  const counter = new EventCounter({
+    windower,
+    stats: parts.stats,
+    filter: parts.config,
+    maxEventBytes: parts.config.maxEventBytes,
+    log: parts.log,
+    horizonMs: () => horizonMs,
+  });
+  return {
+    onMessage: (id, data, oversized) => counter.onMessage(id, data, oversized),
+    onOtherEvent: (type, data) => counter.onOtherEvent(type, data),
+    onChunk() {
+      const now = clock.now();
+      horizonMs = now + FUTURE_SLACK_MS;
+      if (parts.finishIfDone()) return undefined;
+      if (now - flusher.lastFlush >= parts.flushIntervalMs) flusher.flush();
+      return sink.hold();
+    },
+    onConnect() {
+      parts.stats.connections++;
+      counter.onConnect();
+    },
+    position: () => windower.position(),
+    onResumeRejected: () => windower.restartAfterGap(),
+  };
+}

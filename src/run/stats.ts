@@ -1,0 +1,51 @@
+import type { SkipReason } from "../event/classify.ts";
+import type { AddOutcome } from "../window/types.ts";
+
+/** Counters of one run, logged at the end (and periodically with --verbose). */
+export interface RunStats {
+  events: number;
+  outcomes: Record<AddOutcome, number>;
+  skipped: Record<SkipReason, number>;
+  streamErrors: number;
+  connections: number;
+  /** Events the fast field scanner handed to JSON.parse (invalid ones included: JSON.parse rejects them). */
+  slowPath: number;
+}
+
+/** Counters all at zero. */
+export function createStats(): RunStats {
+  return {
+    events: 0,
+    outcomes: { counted: 0, late: 0, final: 0, "after-until": 0 },
+    skipped: {
+      "invalid-json": 0,
+      "not-object": 0,
+      "no-server-name": 0,
+      "bad-server-name": 0,
+      "bad-time": 0,
+      canary: 0,
+      oversized: 0,
+      duplicate: 0,
+      filtered: 0,
+      "other-event-type": 0,
+    },
+    streamErrors: 0,
+    connections: 0,
+    slowPath: 0,
+  };
+}
+
+/** One line that sums up a run's counters, naming only the non-zero ones. */
+export function formatStats(stats: RunStats): string {
+  const skipped = Object.entries(stats.skipped)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`);
+  const parts = [`${stats.events} events`, `${stats.outcomes.counted} counted`];
+  if (stats.outcomes.late > 0) parts.push(`${stats.outcomes.late} late`);
+  if (stats.outcomes.final > 0) parts.push(`${stats.outcomes.final} replayed into final windows`);
+  if (stats.outcomes["after-until"] > 0) parts.push(`${stats.outcomes["after-until"]} after --until`);
+  if (skipped.length > 0) parts.push(`skipped: ${skipped.join(", ")}`);
+  if (stats.streamErrors > 0) parts.push(`${stats.streamErrors} stream error events`);
+  if (stats.slowPath > 0) parts.push(`${stats.slowPath} read by the slow path`);
+  return parts.join("; ");
+}

@@ -1,0 +1,45 @@
+/** The stdout sink: windows printed once final, as a table on a terminal or as JSON lines. */
+import type { Sink } from "../run/ports.ts";
+import type { WindowBatch } from "../window/types.ts";
+import { formatWindowJson, formatWindowText } from "./format.ts";
+
+/** Output format of the stdout sink. */
+export type OutputFormat = "text" | "jsonl";
+
+/** Options of createStdoutSink. */
+export interface StdoutSinkOptions {
+  format: OutputFormat;
+  color: boolean;
+  /** Writes text out; a returned promise is awaited before `flush` reports everything written. */
+  write?: (text: string) => unknown;
+}
+
+/** Prints each window once it is final: a table on a terminal, or one JSON line per window. */
+export function createStdoutSink(options: StdoutSinkOptions): Sink {
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  let written: Promise<unknown> = Promise.resolve();
+  // A window is reported incomplete when first seen, and printed once final, maybe later.
+  const incomplete = new Set<number>();
+  return {
+    open: async () => null,
+    write(batch: WindowBatch) {
+      for (const start of batch.incomplete) incomplete.add(start);
+      let text = "";
+      for (const window of batch.windows) {
+        if (!window.final) continue;
+        const partial = incomplete.delete(window.startMs);
+        text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
+      }
+      if (text !== "") written = written.then(() => write(text));
+    },
+    backlog: () => 0,
+    hold: () => undefined,
+    flush: () =>
+      written.then(
+        () => true,
+        () => false,
+      ),
+    failed: new Promise<never>(() => undefined),
+    close: async () => undefined,
+  };
+}

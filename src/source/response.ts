@@ -1,0 +1,79 @@
+/**
+ * What to do with an HTTP answer from the stream: read it, wait and retry, resume elsewhere,
+ * or stop. Pure, so every status is a row of a table test.
+ */
+import { WikistreamError } from "../lib/error.ts";
+
+/** The decision for one response. */
+export type ResponseAction =
+  | { kind: "read" }
+  /** HTTP 400 to our Last-Event-ID: the position expired or is unknown; resume by time. */
+  | { kind: "resume-rejected"; why: string }
+  /** Try again: after `retryAfterMs` when the server said so, else after the usual backoff. */
+  | { kind: "retry"; why: string; retryAfterMs: number | undefined }
+  | { kind: "fatal"; error: WikistreamError };
+
+/** What classifyResponse looks at. */
+export interface ResponseFacts {
+  status: number;
+  contentType: string;
+  retryAfter: string | null;
+  /** The body's text, for non-200 answers (a short excerpt is shown to the user). */
+  body: string;
+  /** Whether the request carried a Last-Event-ID. */
+  sentId: boolean;
+  url: string;
+  userAgent: string;
+  nowMs: number;
+}
+
+/** Statuses that say "not now" rather than "never": retried with backoff. */
+const RETRIED_STATUSES = new Set([408, 425, 429]);
+
+/** Decides what a response means; see {@link ResponseAction}. */
+export function classifyResponse(facts: ResponseFacts): ResponseAction {
+  const { status } = facts;
+  if (status === 200) {
+    if (facts.contentType.toLowerCase().includes("text/event-stream")) return { kind: "read" };
+    return { kind: "retry", why: `sent '${facts.contentType || "no content type"}', not text/event-stream (a proxy page?)`, retryAfterMs: undefined };
+  }
+  const excerpt = summarizeBody(facts.body);
+  const said = excerpt ? `: ${excerpt}` : "";
+  if (status === 400 && facts.sentId) return { kind: "resume-rejected", why: `HTTP 400${said}` };
+  if (status === 403) {
+    const message = `the stream refused us (HTTP 403${said}). Wikimedia requires a descriptive User-Agent with contact details: pass --user-agent "yourtool/1.0 (you@example.org)" (sent: "${facts.userAgent}")`;
+    return { kind: "fatal", error: new WikistreamError("forbidden", message) };
+  }
+  if (RETRIED_STATUSES.has(status) || status >= 500) {
+    const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(facts.retryAfter, facts.nowMs) : undefined;
+    const hint = status === 429 ? " (Wikimedia allows 2 connections per IP: is another client running?)" : "";
+    return { kind: "retry", why: `answered HTTP ${status}${hint}`, retryAfterMs };
+  }
+  return { kind: "fatal", error: new WikistreamError("http", `the stream answered HTTP ${status}${said} for ${facts.url}: check --url`) };
+}
+
+/** Parses a Retry-After header (seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Longest excerpt of an error body shown to the user. */
+const BODY_EXCERPT_CHARS = 160;
+
+/**
+ * One line of an error body, fit for a log line: an HTML page becomes its title (or its text
+ * without tags), white space is folded, and anything longer than an excerpt is cut with "…".
+ */
+export function summarizeBody(body: string): string {
+  let text = body;
+  if (/<\s*(!doctype|html|head|body|title)\b/i.test(text)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+    text = title && title.trim() ? title : text.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
+  }
+  text = text.replace(/[\x00-\x1f\x7f\s]+/g, " ").trim();
+  return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS - 1)}…` : text;
+}
