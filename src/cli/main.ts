@@ -57,7 +57,10 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
     const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
     return createStdoutSink({ format: config.format, color, write: createStdoutWriter(log, stop) });
   }
-  return createRedisSink({ url: config.redisUrl, prefix: config.prefix, log, ca: readCa(config) });
+  // The windows this run may write, for the check of foreign keys before the first write.
+  const now = Date.now();
+  const windowRange = { fromMs: config.sinceMs ?? now - config.latenessMs - config.windowMs, toMs: config.untilMs ?? now + config.windowMs };
+  return createRedisSink({ url: config.redisUrl, prefix: config.prefix, windowMs: config.windowMs, windowRange, log, ca: readCa(config) });
 }
 
 /** SIGINT/SIGTERM stop the run gracefully; a second one exits at once. */

@@ -216,7 +216,7 @@ describe("keys and members", () => {
     expect(oddReference.size).toBe(4);
     expect(await dumpWindows(plain, KEY_PREFIX)).toEqual(formatReferenceAsRedis(oddReference, KEY_PREFIX));
     const escaped = KEY_PREFIX.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-    const shape = new RegExp(`^${escaped}(\\d+|epochs|epoch_index|incomplete|checkpoint|lock)$`);
+    const shape = new RegExp(`^${escaped}(\\d+|epochs|epoch_index|incomplete|checkpoint|lock|layout)$`);
     const keys = await plain.client.keys("*");
     expect(keys.length).toBeGreaterThan(4);
     expect(keys.filter((key) => !shape.test(key))).toEqual([]);

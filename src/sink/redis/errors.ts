@@ -1,8 +1,21 @@
-/** Sorting Redis and socket errors into what to do about them, and saying so in one line. */
+/** Sorting Redis and socket errors into what to do about them, and saying so in words of ours. */
 import { WikistreamError, formatError, readErrorCode } from "../../lib/error.ts";
 
-/** What an error means for the writer: stop with a message (the first three), wait, or retry. */
-export type RedisErrorKind = "auth" | "readonly" | "tls" | "oom" | "transient";
+/**
+ * What an error means for the writer:
+ * - `auth`, `readonly`, `tls`, `db`, `protocol`, `refused`: retrying cannot fix it; stop with one line.
+ * - `oom`, `busy`: Redis is there but cannot take writes now (full, loading, a failing save): say so, retry.
+ * - `connection`: no answer at all (down, restarting, network): retry quietly.
+ */
+export type RedisErrorKind = "auth" | "readonly" | "tls" | "db" | "protocol" | "refused" | "oom" | "busy" | "connection";
+
+/** Server replies that mean "not now": the same command may succeed later. */
+const BUSY_REPLY = /^(LOADING|BUSY|MISCONF|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|UNBLOCKED)\b/;
+
+/** True for an error Redis itself replied (ioredis's ReplyError), as opposed to a socket or client error. */
+function isServerReply(error: unknown): boolean {
+  return error instanceof Error && error.name === "ReplyError";
+}
 
 /** Sorts a Redis or socket error into what to do about it. */
 export function classifyRedisError(error: unknown): RedisErrorKind {
@@ -10,16 +23,41 @@ export function classifyRedisError(error: unknown): RedisErrorKind {
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i.test(message)) return "auth";
   if (/^READONLY|read only replica/i.test(message)) return "readonly";
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL|certificate/i.test(`${readErrorCode(error)} ${message}`)) return "tls";
+  if (/DB index is out of range|invalid DB index/i.test(message)) return "db";
+  if (/^Protocol error/.test(message)) return "protocol";
   if (/^OOM/.test(message)) return "oom";
-  return "transient";
+  if (BUSY_REPLY.test(message)) return "busy";
+  if (isServerReply(error)) return "refused";
+  return "connection";
+}
+
+/** An error's message in our words: ioredis's option names and "please report this" are not for users. */
+export function describeRedisCause(error: unknown): string {
+  const message = formatError(error);
+  const code = readErrorCode(error);
+  if (/enableOfflineQueue|Stream isn't writeable|Connection is closed/i.test(message)) return "not connected";
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (code === "ETIMEDOUT" || /connect ETIMEDOUT/.test(message)) return "no answer to connect";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found";
+  return message.replace(/\s*Please report this\.?/, "").replace(/ script: \w+, on @user_script:\d+\.?/, "");
 }
 
 /** The one-line error for a fault retrying cannot fix, or undefined when retrying may help. */
 export function describeFatalRedisError(error: unknown, where: string): WikistreamError | undefined {
-  const kind = classifyRedisError(error);
-  const why = formatError(error);
-  if (kind === "auth") return new WikistreamError("redis", `Redis at ${where} refused the credentials (${why}): check user and password in --redis-url or REDIS_URL`);
-  if (kind === "readonly") return new WikistreamError("redis", `Redis at ${where} is a read-only replica: point --redis-url at the primary`);
-  if (kind === "tls") return new WikistreamError("redis", `TLS with Redis at ${where} failed (${why}): pass the server's CA with --redis-ca FILE`);
-  return undefined;
+  const why = describeRedisCause(error);
+  switch (classifyRedisError(error)) {
+    case "auth":
+      return new WikistreamError("redis", `Redis at ${where} refused the credentials (${why}): check user and password in --redis-url or REDIS_URL`);
+    case "readonly":
+      return new WikistreamError("redis", `Redis at ${where} is a read-only replica: point --redis-url at the primary`);
+    case "tls":
+      return new WikistreamError("redis", `TLS with Redis at ${where} failed (${why}): pass the server's CA with --redis-ca FILE`);
+    case "protocol":
+      return new WikistreamError("redis", `${where} does not answer like Redis: check the host and port in --redis-url`);
+    case "refused":
+      return new WikistreamError("redis", `Redis at ${where} refused a write (${why}): nothing of it was applied; stopping`);
+    default:
+      // "db" is worded by the sink, which can ask the server how many databases it has.
+      return undefined;
+  }
 }

@@ -6,16 +6,28 @@ export interface RedisKeys {
   incomplete: string;
   checkpoint: string;
   lock: string;
+  /** The window length (and layout version) the prefix was made with. */
+  layout: string;
+  /**
+   * The bookkeeping keys in the order every script takes them (KEYS[1..6]): lock, layout,
+   * checkpoint, epochs, incomplete, epoch_index.
+   */
+  fixed: readonly string[];
 }
+
+/** The version of the key layout: 2 added `layout` and quiet windows listed in `epochs` without a key. */
+export const LAYOUT_VERSION = 2;
 
 /** The keys of one prefix (see the README's Redis layout). */
 export function createKeys(prefix: string): RedisKeys {
-  return {
+  const keys = {
     window: (startSeconds: number) => `${prefix}${startSeconds}`,
     epochIndex: `${prefix}epoch_index`,
     epochs: `${prefix}epochs`,
     incomplete: `${prefix}incomplete`,
     checkpoint: `${prefix}checkpoint`,
     lock: `${prefix}lock`,
+    layout: `${prefix}layout`,
   };
+  return { ...keys, fixed: [keys.lock, keys.layout, keys.checkpoint, keys.epochs, keys.incomplete, keys.epochIndex] };
 }

@@ -8,20 +8,13 @@ import type { Redis as RedisClient } from "ioredis";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import { classifyRedisError } from "./errors.ts";
+import { ACQUIRE_SCRIPT, REFRESH_SCRIPT, RELEASE_SCRIPT, TAKEOVER_SCRIPT, runScript } from "./scripts.ts";
 
 interface LockHolder {
   token: string;
   host: string;
   pid: number;
 }
-
-// Keep the lock if it is ours, take it again if it vanished (a Redis restart without persistence).
-const REFRESH_SCRIPT = `local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if cur == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
-const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const TAKEOVER_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0`;
 
 /** How often the lock is polled while waiting for another holder's to expire. */
 const POLL_MS = 250;
@@ -48,6 +41,8 @@ export function lockLostError(prefix: string): WikistreamError {
 /** Options of PrefixLock. */
 export interface PrefixLockOptions {
   key: string;
+  /** The database to select, or "" where there is only one (Cluster). */
+  db: string;
   prefix: string;
   ttlMs: number;
   log: Logger;
@@ -69,13 +64,13 @@ export class PrefixLock {
 
   /** Takes the lock, waiting up to one TTL for a holder that stopped refreshing it. */
   async acquire(client: RedisClient): Promise<void> {
-    const { key, ttlMs, now } = this.options;
+    const { key, db, ttlMs, now } = this.options;
     const deadline = now() + ttlMs + 1000;
     let lastTtl = Number.POSITIVE_INFINITY;
     for (;;) {
-      let taken: string | null;
+      let current: unknown;
       try {
-        taken = await client.set(key, this.text, "PX", ttlMs, "NX");
+        current = await runScript(client, ACQUIRE_SCRIPT, [key], [db, this.text, ttlMs]);
       } catch (error) {
         // Out of memory is for the user to fix while we wait, as it is for window writes.
         if (classifyRedisError(error) !== "oom") throw error;
@@ -83,9 +78,8 @@ export class PrefixLock {
         await Bun.sleep(POLL_MS);
         continue;
       }
-      if (taken === "OK") return;
-      const current = await client.get(key);
-      if (current === null) continue;
+      if (current === 1) return;
+      if (typeof current !== "string") continue;
       const holder = parseHolder(current);
       const who = `pid ${holder.pid ?? "?"} on ${holder.host ?? "?"}`;
       if (await this.takeOverDead(client, current, holder, who)) return;
@@ -106,19 +100,19 @@ export class PrefixLock {
   private async takeOverDead(client: RedisClient, current: string, holder: Partial<LockHolder>, who: string): Promise<boolean> {
     if (holder.host !== this.holder.host || typeof holder.pid !== "number" || holder.pid === process.pid) return false;
     if (isProcessAlive(holder.pid)) throw lockHeldError(this.options.prefix, who);
-    if ((await client.eval(TAKEOVER_SCRIPT, 1, this.options.key, current, this.text, this.options.ttlMs)) !== 1) return false;
+    if ((await runScript(client, TAKEOVER_SCRIPT, [this.options.key], [this.options.db, current, this.text, this.options.ttlMs])) !== 1) return false;
     this.options.log.debug(`took over the lock of a stopped wikistream (${who})`);
     return true;
   }
 
   /** Extends the lock; false when another instance holds it now. */
   async refresh(client: RedisClient): Promise<boolean> {
-    return (await client.eval(REFRESH_SCRIPT, 1, this.options.key, this.text, this.options.ttlMs)) === 1;
+    return (await runScript(client, REFRESH_SCRIPT, [this.options.key], [this.options.db, this.text, this.options.ttlMs])) === 1;
   }
 
   /** Gives the lock up if it is still ours. */
   async release(client: RedisClient): Promise<void> {
-    await client.eval(RELEASE_SCRIPT, 1, this.options.key, this.text);
+    await runScript(client, RELEASE_SCRIPT, [this.options.key], [this.options.db, this.text]);
   }
 }
 

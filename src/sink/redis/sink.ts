@@ -3,24 +3,32 @@
  * --version never pay for it). Writes are queued and merged in memory while Redis is away, and
  * retried in order; nothing is dropped. See writer.ts for what one write holds.
  */
-import type { Redis as RedisClient, RedisOptions } from "ioredis";
+import type { Redis as RedisClient } from "ioredis";
 import { resolveBackoff } from "../../lib/backoff.ts";
-import { WikistreamError, formatError } from "../../lib/error.ts";
+import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
+import { formatCount } from "../../lib/plural.ts";
 import type { Sink } from "../../run/ports.ts";
 import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
-import { classifyRedisError, describeFatalRedisError } from "./errors.ts";
-import { createKeys } from "./keys.ts";
+import { connectRedis } from "./connection.ts";
+import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
+import { createKeys, type RedisKeys } from "./keys.ts";
+import { checkPrefixLayout, describeWrongType } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
 import { WriteQueue } from "./queue.ts";
-import { formatRedisUrl } from "./url.ts";
-import { WATCH_CONFLICT, sendWrite } from "./writer.ts";
+import { INSPECT_SCRIPT, runScript } from "./scripts.ts";
+import { parseRedisTarget, type RedisTarget } from "./url.ts";
+import { sendWrite } from "./writer.ts";
 
 /** Options of createRedisSink. */
 export interface RedisSinkOptions {
   url: string;
   prefix: string;
+  /** The run's window length: a prefix holds windows of one length only. */
+  windowMs: number;
+  /** The windows this run expects to write (Unix ms, end excluded), checked for foreign keys before the first write. */
+  windowRange?: { fromMs: number; toMs: number };
   log: Logger;
   /** PEM text of extra CAs for rediss://. */
   ca?: string;
@@ -33,6 +41,8 @@ export interface RedisSinkOptions {
  * windows, or a minute of catching up at full speed; a few MB at most.
  */
 export const MAX_BACKLOG_WINDOWS = 2000;
+/** Window keys checked before the first write, at most: a week of 30 s windows. */
+const MAX_INSPECTED_WINDOWS = 20_160;
 /** How long a lock lives without a refresh: how long a standby or a restart waits for a dead holder. */
 const LOCK_TTL_MS = 15_000;
 /** Retry spacing for writes and reconnects. */
@@ -50,7 +60,9 @@ class RedisSink implements Sink {
   private fail: (error: WikistreamError) => void = () => undefined;
   private fatal: WikistreamError | undefined;
   private redis: RedisClient | undefined;
-  private readonly keys;
+  private releaseConsole: (() => void) | undefined;
+  private readonly keys: RedisKeys;
+  private readonly target: RedisTarget;
   private readonly where: string;
   private readonly lock: PrefixLock;
   private readonly lockTtlMs: number;
@@ -67,11 +79,15 @@ class RedisSink implements Sink {
 
   constructor(private readonly options: RedisSinkOptions) {
     this.keys = createKeys(options.prefix);
-    this.where = formatRedisUrl(options.url);
+    const target = parseRedisTarget(options.url);
+    if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
+    this.target = target;
+    this.where = target.display;
     this.lockTtlMs = options.lockTtlMs ?? LOCK_TTL_MS;
     this.now = options.now ?? Date.now;
     this.lock = new PrefixLock({
       key: this.keys.lock,
+      db: String(target.db),
       prefix: options.prefix,
       ttlMs: this.lockTtlMs,
       log: options.log,
@@ -94,9 +110,22 @@ class RedisSink implements Sink {
   }
 
   async open(): Promise<Checkpoint | null> {
-    const client = await this.connect();
+    const { client, release } = await connectRedis({
+      url: this.options.url,
+      target: this.target,
+      log: this.options.log,
+      ca: this.options.ca,
+      fail: (error) => this.fail(error),
+      abandoned: this.failed,
+      onReady: () => {
+        if (!this.queue.isEmpty()) this.schedule(0);
+      },
+    });
+    this.redis = client;
+    this.releaseConsole = release;
     let fields: Record<string, string>;
     try {
+      await this.inspect(client);
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
       fields = await client.hgetall(this.keys.checkpoint);
@@ -107,47 +136,28 @@ class RedisSink implements Sink {
     return parseCheckpointFields(fields, this.keys.checkpoint);
   }
 
-  /** Creates the client and waits until it is ready (or a fatal error). */
-  private async connect(): Promise<RedisClient> {
-    const { default: Redis } = await import("ioredis");
-    const redisOptions: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 5000,
-      retryStrategy: (times) => resolveBackoff(times, RETRY_POLICY),
-    };
-    if (this.options.url.startsWith("rediss:")) redisOptions.tls = this.options.ca ? { ca: this.options.ca } : {};
-    const client = new Redis(this.options.url, redisOptions);
-    this.redis = client;
-    let waitingLogged = false;
-    client.on("error", (error: unknown) => {
-      const bad = describeFatalRedisError(error, this.where);
-      if (bad) {
-        client.disconnect();
-        this.fail(bad);
-        return;
-      }
-      if (!waitingLogged && client.status !== "ready") {
-        waitingLogged = true;
-        this.options.log.warn(`waiting for Redis at ${this.where} (${formatError(error)})`);
-      }
-    });
-    client.on("ready", () => {
-      if (waitingLogged) this.options.log.info(`Redis at ${this.where} is up`);
-      waitingLogged = false;
-      if (!this.queue.isEmpty()) this.schedule(0);
-    });
-    const ready = new Promise<void>((resolve) => client.once("ready", () => resolve()));
-    client.connect().catch(() => undefined);
-    await Promise.race([ready, this.failed]);
-    return client;
+  /**
+   * Before anything is written: every key the run will write is either absent or of the type
+   * wikistream keeps there, and the prefix holds windows of this run's length.
+   */
+  private async inspect(client: RedisClient): Promise<void> {
+    const windows: string[] = [];
+    const range = this.options.windowRange;
+    const windowMs = this.options.windowMs;
+    if (range) {
+      const first = Math.max(Math.floor(range.fromMs / windowMs), Math.ceil(range.toMs / windowMs) - MAX_INSPECTED_WINDOWS);
+      for (let n = first; n * windowMs < range.toMs; n++) windows.push(this.keys.window((n * windowMs) / 1000));
+    }
+    const reply = (await runScript(client, INSPECT_SCRIPT, [...this.keys.fixed, ...windows], [String(this.target.db)])) as string[];
+    if (reply[0] === "type") throw describeWrongType(reply[1] ?? "?", reply[2] ?? "?");
+    const number = (text: string | undefined) => (text === undefined || text === "" ? null : Number(text));
+    checkPrefixLayout({ layoutWindowMs: number(reply[1]), checkpointWindowMs: number(reply[3]), epochs: Number(reply[4] ?? 0) }, this.options.prefix, windowMs);
   }
 
   private logOom(error: unknown, waiting: string): void {
     if (this.now() - this.lastOomLog <= OOM_LOG_INTERVAL_MS) return;
     this.lastOomLog = this.now();
-    this.options.log.error(`Redis at ${this.where} is out of memory (${formatError(error)}); ${waiting}: free memory or raise maxmemory, retrying`);
+    this.options.log.error(`Redis at ${this.where} is out of memory (${describeRedisCause(error)}); ${waiting}: free memory or raise maxmemory, retrying`);
   }
 
   private async refreshLock(): Promise<void> {
@@ -214,14 +224,22 @@ class RedisSink implements Sink {
     this.writing = true;
     const unit = this.queue.take();
     try {
-      await sendWrite(client, unit, { keys: this.keys, prefix: this.options.prefix, lockText: this.lock.text, lockTtlMs: this.lockTtlMs, now: this.now });
+      await sendWrite(client, unit, {
+        keys: this.keys,
+        prefix: this.options.prefix,
+        db: String(this.target.db),
+        lockText: this.lock.text,
+        lockTtlMs: this.lockTtlMs,
+        windowMs: this.options.windowMs,
+        now: this.now,
+      });
     } catch (error) {
       this.writing = false;
       this.queue.putBack(unit);
       return this.retry(error);
     }
     this.writing = false;
-    if (this.outageLogged) this.options.log.info(`Redis writes resumed (${unit.windows.length} windows caught up)`);
+    if (this.outageLogged) this.options.log.info(`Redis writes resumed (${formatCount(unit.windows.length, "window")} caught up)`);
     this.outageLogged = false;
     this.failures = 0;
     for (const window of unit.windows) this.options.log.debug(`wrote window ${window.startMs / 1000} (${window.total} changes${window.final ? ", final" : ""})`);
@@ -230,16 +248,15 @@ class RedisSink implements Sink {
   }
 
   private retry(error: unknown): void {
-    if (error === WATCH_CONFLICT) return this.schedule(0);
     const bad = this.toFatal(error);
     if (bad) return this.fail(bad);
     this.failures++;
-    const waiting = `${this.queue.size} windows wait in memory`;
+    const waiting = `${formatCount(this.queue.size, "window")} ${this.queue.size === 1 ? "waits" : "wait"} in memory`;
     if (classifyRedisError(error) === "oom") {
       this.logOom(error, waiting);
     } else if (!this.outageLogged) {
       this.outageLogged = true;
-      this.options.log.warn(`cannot write to Redis at ${this.where} (${formatError(error)}); ${waiting}, retrying`);
+      this.options.log.warn(`cannot write to Redis at ${this.where} (${describeRedisCause(error)}); ${waiting}, retrying`);
     }
     this.schedule(resolveBackoff(this.failures, RETRY_POLICY));
   }
@@ -253,6 +270,7 @@ class RedisSink implements Sink {
       await Promise.race([this.lock.release(client).catch(() => undefined), Bun.sleep(300)]);
     }
     client.disconnect();
+    this.releaseConsole?.();
   }
 }
 

@@ -1,0 +1,48 @@
+/** What a prefix holds, and the one-line refusals when it does not fit this run. */
+import { formatDuration } from "../../lib/duration.ts";
+import { WikistreamError } from "../../lib/error.ts";
+
+/** What Redis holds under a prefix, read before the first write. */
+export interface PrefixState {
+  /** The window length recorded in the layout key, or null when there is none. */
+  layoutWindowMs: number | null;
+  /** The window length the checkpoint was made with (a prefix written before the layout key existed). */
+  checkpointWindowMs: number | null;
+  /** How many windows `epochs` lists. */
+  epochs: number;
+}
+
+/** The names Redis gives its types, as a person would say them. */
+const TYPE_NAMES: Record<string, string> = { string: "a string", hash: "a hash", zset: "a sorted set", set: "a set", list: "a list", stream: "a stream" };
+
+/** A key of the prefix holds another type than wikistream keeps there. */
+export function describeWrongType(key: string, found: string): WikistreamError {
+  return new WikistreamError(
+    "redis",
+    `Redis key '${key}' holds ${TYPE_NAMES[found] ?? `a ${found}`}, which wikistream did not write: delete it or choose another --prefix (nothing was written)`,
+  );
+}
+
+/** The prefix was made with other windows. */
+export function describeLayoutMismatch(prefix: string, heldMs: number, windowMs: number): WikistreamError {
+  return new WikistreamError(
+    "usage",
+    `prefix '${prefix}' holds ${formatDuration(heldMs)} windows, and --window is ${formatDuration(windowMs)}: windows of two lengths cannot share a prefix. Run with --window ${formatDuration(heldMs)}, or give these windows their own --prefix`,
+  );
+}
+
+/**
+ * Refuses a run whose --window does not fit what the prefix holds. The layout key decides; a
+ * prefix from before it existed is judged by its checkpoint; one with windows but neither is
+ * not ours to guess.
+ */
+export function checkPrefixLayout(state: PrefixState, prefix: string, windowMs: number): void {
+  const held = state.layoutWindowMs ?? state.checkpointWindowMs;
+  if (held !== null && held !== windowMs) throw describeLayoutMismatch(prefix, held, windowMs);
+  if (held === null && state.epochs > 0) {
+    throw new WikistreamError(
+      "usage",
+      `prefix '${prefix}' lists ${state.epochs} windows but has no layout or checkpoint key, so their length is unknown: give this run another --prefix`,
+    );
+  }
+}
