@@ -52,7 +52,7 @@ describe("resolveConfig", () => {
       redisUrl: undefined,
       windowMs: 30_000,
       latenessMs: 60_000,
-      prefix: "",
+      prefix: "wikistream:",
       resume: true,
       idleTimeoutMs: 30_000,
       excludeBots: false,

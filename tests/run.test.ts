@@ -28,6 +28,8 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
     servers: [],
     maxEventBytes: 1024 * 1024,
     prefix: "",
+    filterDescription: "",
+    giveUpAfterMs: undefined,
     ...overrides,
   };
 }
@@ -35,17 +37,18 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
 /** A sink that keeps windows in memory and writes only when `release()` says so; it holds the reader past `maxBacklog` windows. */
 function createMemorySink(maxBacklog = Number.POSITIVE_INFINITY) {
   const pending = new Map<number, WindowSnapshot>();
-  const written = new Map<number, WindowSnapshot>();
+  const done = new Map<number, WindowSnapshot>();
   let blocked = true;
   let waiters: (() => void)[] = [];
-  const sink: Sink & { release(): void; written: Map<number, WindowSnapshot> } = {
-    written,
+  const sink: Sink & { release(): void; done: Map<number, WindowSnapshot> } = {
+    done,
     open: async () => null,
     write(batch: WindowBatch) {
       for (const w of batch.windows) pending.set(w.startMs, w);
       if (!blocked) sink.release();
     },
     backlog: () => pending.size,
+    written: () => done.size,
     hold: () => (pending.size > maxBacklog ? new Promise<void>((resolve) => waiters.push(resolve)) : undefined),
     async flush() {
       return pending.size === 0;
@@ -54,7 +57,7 @@ function createMemorySink(maxBacklog = Number.POSITIVE_INFINITY) {
     close: async () => undefined,
     release() {
       blocked = false;
-      for (const [start, w] of pending) written.set(start, w);
+      for (const [start, w] of pending) done.set(start, w);
       pending.clear();
       const ready = waiters;
       waiters = [];
@@ -107,7 +110,7 @@ describe("backpressure", () => {
     const { reason, stats } = await run;
     expect(reason).toBe("until");
     // Nothing was dropped while held: every window before --until holds its 5 events.
-    expect([...sink.written.values()].filter((w) => w.startMs < T0 + (chunks - 3) * W).every((w) => w.total === 5)).toBe(true);
+    expect([...sink.done.values()].filter((w) => w.startMs < T0 + (chunks - 3) * W).every((w) => w.total === 5)).toBe(true);
     expect(stats.outcomes.counted).toBe((chunks - 3) * 5);
   });
 });

@@ -38,9 +38,10 @@ test("the freshly built binary, copied alone into an empty directory, writes a w
   const stderr = await new Response(proc.stderr).text();
   expect(stderr).toContain("connected to");
   expect(code).toBe(0);
-  expect(await redis.client.get("epoch_index")).toBe("1633731840");
-  const top = await redis.client.zrange("1633731840", 0, 2, "REV", "WITHSCORES");
+  // The default prefix keeps our keys apart from a user's own.
+  expect(await redis.client.get("wikistream:epoch_index")).toBe("1633731840");
+  const top = await redis.client.zrange("wikistream:1633731840", 0, 2, "REV", "WITHSCORES");
   expect(top.length).toBe(6);
   expect(Number(top[1])).toBeGreaterThan(10);
-  expect(await redis.client.sismember("incomplete", "1633731840")).toBe(0);
+  expect(await redis.client.sismember("wikistream:incomplete", "1633731840")).toBe(0);
 });

@@ -59,6 +59,40 @@ describe("lateness and finality", () => {
   });
 });
 
+describe("quiet windows", () => {
+  test("windows with nothing counted between the first window and the last final one are handed out empty", () => {
+    const windower = createWindower({ windowMs: W, latenessMs: 0 });
+    windower.add(1000, "a");
+    windower.add(100_000, "b"); // windows 30 s and 60 s see nothing
+    windower.add(130_000, "c");
+    const batch = windower.drain();
+    expect(batch?.windows.map((w) => [w.startMs, w.total, w.final])).toEqual([
+      [0, 1, true],
+      [30_000, 0, true],
+      [60_000, 0, true],
+      [90_000, 1, true],
+    ]);
+  });
+
+  test("after a resume they continue from the saved final boundary, and none comes twice", () => {
+    const first = createWindower({ windowMs: W, latenessMs: 0 });
+    first.add(1000, "a");
+    first.advance("e0", "m0");
+    first.add(40_000, "b");
+    first.advance("e1", "m1");
+    const saved = first.drain()?.checkpoint;
+    expect(saved?.finalMs).toBe(30_000);
+    const second = createWindower({ windowMs: W, latenessMs: 0, checkpoint: saved });
+    second.add(40_000, "b");
+    second.add(125_000, "c");
+    expect(second.drain()?.windows.map((w) => [w.startMs, w.total])).toEqual([
+      [30_000, 1],
+      [60_000, 0],
+      [90_000, 0],
+    ]);
+  });
+});
+
 describe("resume points", () => {
   test("a live start resumes from its first event's time, never from 'live'", () => {
     const windower = createWindower({ windowMs: W, latenessMs: L, origin: { kind: "live" } });
@@ -123,14 +157,23 @@ function model(events: Ev[], windowMs: number, latenessMs: number, untilMs: numb
   return out;
 }
 
-/** Applies batches like the Redis sink: whole-window overwrite, checkpoint kept with them. */
+/**
+ * Applies batches like the Redis sink: whole-window overwrite (a window with nothing counted has
+ * no key), every window handed out listed in `epochs`, checkpoint kept with them.
+ */
 function createStore() {
   const windows = new Map<number, Map<string, number>>();
+  const epochs = new Set<number>();
   let checkpoint: Checkpoint | undefined;
   return {
     windows,
+    epochs,
     apply(batch: WindowBatch) {
-      for (const w of batch.windows) windows.set(w.startMs, new Map(w.counts));
+      for (const w of batch.windows) {
+        if (w.total > 0) windows.set(w.startMs, new Map(w.counts));
+        else windows.delete(w.startMs);
+        epochs.add(w.startMs);
+      }
       checkpoint = batch.checkpoint;
     },
     checkpoint: () => checkpoint,
@@ -147,7 +190,8 @@ describe("property: crashes at random points change nothing", () => {
       const events: Ev[] = [];
       let clock = 1_000_000_000;
       for (let i = 0; i < n; i++) {
-        clock += Math.floor(random() * windowMs * 0.3);
+        // Now and then a quiet spell of a few windows with no event at all.
+        clock += random() < 0.04 ? windowMs * (1 + Math.floor(random() * 4)) : Math.floor(random() * windowMs * 0.3);
         // Mostly fresh, sometimes far behind (late), like the recorded stream.
         const behind = random() < 0.2 ? Math.floor(random() * (latenessMs + 2 * windowMs)) : 0;
         events.push({ t: clock - behind, server: `s${Math.floor(random() * 5)}` });
@@ -188,6 +232,12 @@ describe("property: crashes at random points change nothing", () => {
       if (last) store.apply(last);
       const got = new Map([...store.windows].filter(([start]) => start < clock));
       expect(got).toEqual(expected);
+      // Quiet windows are listed too: every window from the first event's to the last final one.
+      const first = resolveWindowStart(events[0]?.t ?? 0, windowMs);
+      const lastEnd = Math.min(Math.ceil(untilMs / windowMs) * windowMs, resolveWindowStart(clock, windowMs));
+      const missing: number[] = [];
+      for (let start = first; start < lastEnd; start += windowMs) if (!store.epochs.has(start)) missing.push(start);
+      expect(missing).toEqual([]);
     });
   }
 });

@@ -25,8 +25,20 @@ export interface Config {
   userAgent: string;
   format: OutputFormat;
   maxEventBytes: number;
+  giveUpAfterMs: number | undefined;
+  /** The filters as typed, for messages (`--type 'foo' --server 'x*'`); "" when none. */
+  filterDescription: string;
   verbose: boolean;
   quiet: boolean;
+}
+
+/** The filters as a person typed them, for the warning when they let nothing through. */
+function describeFilters(f: FlagValues, serverGlobs: readonly string[]): string {
+  const parts: string[] = [];
+  if (f.type !== undefined) parts.push(`--type '${[...f.type].join(",")}'`);
+  for (const glob of serverGlobs) parts.push(`--server '${glob}'`);
+  if (f["exclude-bots"]) parts.push("--exclude-bots");
+  return parts.join(" ");
 }
 
 /** Parses argv and env with the flag table (see cli/parse.ts). */
@@ -61,10 +73,12 @@ export function resolveConfig(
     idleTimeoutMs: f["idle-timeout"],
     types: f.type,
     excludeBots: f["exclude-bots"],
-    servers: f.server,
+    servers: f.server.map((s) => s.pattern),
     userAgent: f["user-agent"],
     format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
     maxEventBytes: f["max-event-bytes"],
+    giveUpAfterMs: f["give-up-after"],
+    filterDescription: describeFilters(f, f.server.map((s) => s.glob)),
     verbose: f.verbose,
     quiet: f.quiet,
   };

@@ -4,10 +4,13 @@
  * option table (checked by tests/cli.test.ts) all come from here.
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
-import { parseBytes, parseChoice, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
+import { CHANGE_TYPES, parseBytes, parseChoice, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
 
 /** The public EventStreams endpoint for recent changes. */
 export const DEFAULT_URL = "https://stream.wikimedia.org/v2/stream/recentchange";
+
+/** Every key lives under this prefix unless told otherwise: our keys never mix with a user's own. */
+export const DEFAULT_PREFIX = "wikistream:";
 
 /** The User-Agent sent when none is given; Wikimedia refuses anonymous clients. */
 export const DEFAULT_USER_AGENT = `wikistream/${VERSION} (+${REPOSITORY_URL})`;
@@ -49,14 +52,14 @@ export const FLAGS = {
     help: "write windows to this Redis (redis://, rediss://)",
     parse: parseRedisUrlFlag,
   }),
-  prefix: flag({ kind: "string", hint: "STR", env: "WIKISTREAM_PREFIX", default: "", defaultHelp: "empty", help: "prefix of every Redis key", parse: parsePrefix }),
+  prefix: flag({ kind: "string", hint: "STR", env: "WIKISTREAM_PREFIX", default: DEFAULT_PREFIX, help: "prefix of every Redis key ('' for none)", parse: parsePrefix }),
   window: flag({ kind: "string", hint: "DUR", env: "WIKISTREAM_WINDOW", default: "30s", help: "window length, whole seconds: 30s, 2m", parse: (t, l) => parseDurationFlag(t, l, { minMs: 1000, wholeSeconds: true }) }),
   lateness: flag({ kind: "string", hint: "DUR", env: "WIKISTREAM_LATENESS", default: "60s", help: "how late an event may arrive and still count", parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }) }),
   since: flag({ kind: "string", hint: "TIME", env: "WIKISTREAM_SINCE", defaultHelp: "live", help: "start from history: ISO 8601 or Unix time", parse: parseTimeFlag }),
   until: flag({ kind: "string", hint: "TIME", env: "WIKISTREAM_UNTIL", defaultHelp: "run forever", help: "write every window before TIME, then exit 0", parse: parseTimeFlag }),
   "no-resume": toggle("ignore the position saved in Redis"),
-  type: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_TYPE", defaultHelp: "all", help: "count only these change types: edit,new,log…", parse: parseTypes }),
-  server: flag({ kind: "list", hint: "GLOB", env: "WIKISTREAM_SERVER", defaultHelp: "all", help: "count only server_names matching GLOB; repeatable", parse: (t) => parseGlob(t) }),
+  type: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_TYPE", defaultHelp: "all", help: `count only these change types: ${CHANGE_TYPES.join(",")}`, parse: parseTypes }),
+  server: flag({ kind: "list", hint: "GLOB", env: "WIKISTREAM_SERVER", defaultHelp: "all", help: "count only server_names matching GLOB; repeatable", parse: (t) => ({ glob: t, pattern: parseGlob(t) }) }),
   "exclude-bots": toggle("do not count changes flagged bot", "WIKISTREAM_EXCLUDE_BOTS"),
   format: flag({
     kind: "string",
@@ -69,6 +72,14 @@ export const FLAGS = {
   url: flag({ kind: "string", hint: "URL", env: "WIKISTREAM_URL", default: DEFAULT_URL, defaultHelp: "Wikimedia's", help: "the SSE endpoint to read", parse: parseHttpUrl }),
   "user-agent": flag({ kind: "string", hint: "STR", env: "WIKISTREAM_USER_AGENT", default: DEFAULT_USER_AGENT, defaultHelp: "wikistream/<version> (+<repo>)", help: "User-Agent header sent to the stream", parse: parseUserAgent }),
   "idle-timeout": flag({ kind: "string", hint: "DUR", env: "WIKISTREAM_IDLE_TIMEOUT", default: "30s", help: "reconnect after this long without data", parse: (t, l) => parseDurationFlag(t, l, { minMs: 100 }) }),
+  "give-up-after": flag({
+    kind: "string",
+    hint: "DUR",
+    env: "WIKISTREAM_GIVE_UP_AFTER",
+    defaultHelp: "never",
+    help: "exit 1 when nothing is read or written for this long",
+    parse: (t, l) => parseDurationFlag(t, l, { minMs: 1000 }),
+  }),
   "max-event-bytes": flag({ kind: "string", hint: "SIZE", env: "WIKISTREAM_MAX_EVENT_BYTES", default: "1MiB", help: "skip (and count) larger events", parse: parseBytes }),
   "redis-ca": flag({ kind: "string", hint: "FILE", env: "WIKISTREAM_REDIS_CA", defaultHelp: "system CAs", help: "PEM CA bundle to trust for rediss://", parse: text }),
   verbose: toggle("log every reconnect and write; stacks on errors"),

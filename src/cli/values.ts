@@ -1,5 +1,5 @@
 /** Validation of single flag values: each turns text into a setting or throws one usage line naming the flag. */
-import { parseDuration, parseTime } from "../lib/duration.ts";
+import { formatDuration, parseDuration, parseTime } from "../lib/duration.ts";
 import { WikistreamError } from "../lib/error.ts";
 
 /** A usage error (exit 2) that points at --help. */
@@ -17,7 +17,7 @@ export function parseChoice<C extends string>(value: string, label: string, choi
 export function parseDurationFlag(value: string, label: string, rules: { minMs: number; wholeSeconds?: boolean }): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw usage(`${label} '${value}' is not a duration: use 30, 30s, 2m or 1h`);
-  if (ms < rules.minMs) throw usage(`${label} must be at least ${rules.minMs}ms, got '${value}'`);
+  if (ms < rules.minMs) throw usage(`${label} must be at least ${formatDuration(rules.minMs)}, got '${value}'`);
   if (rules.wholeSeconds && ms % 1000 !== 0) throw usage(`${label} must be whole seconds, got ${ms}ms`);
   return ms;
 }
@@ -59,10 +59,16 @@ export function parsePrefix(value: string, label: string): string {
   return value;
 }
 
-/** A comma-separated list of change types. */
+/** The change types EventStreams' recentchange emits (mediawiki/recentchange schema, `type`). */
+export const CHANGE_TYPES = ["edit", "new", "log", "categorize", "external"] as const;
+
+/** A comma-separated list of change types, each one the service emits (a typo would count nothing). */
 export function parseTypes(value: string, label: string): ReadonlySet<string> {
   const types = new Set(value.split(",").map((t) => t.trim()).filter(Boolean));
-  if (types.size === 0) throw usage(`${label} needs at least one type, e.g. edit,new,log,categorize`);
+  if (types.size === 0) throw usage(`${label} needs at least one type: ${CHANGE_TYPES.join(", ")}`);
+  const known: readonly string[] = CHANGE_TYPES;
+  const unknown = [...types].filter((t) => !known.includes(t));
+  if (unknown.length > 0) throw usage(`${label} '${unknown.join(",")}' is not a change type: use ${CHANGE_TYPES.join(", ")} (lower case)`);
   return types;
 }
 

@@ -6,8 +6,9 @@
  * - `redis`: Redis refused us in a way retrying cannot fix (credentials, read-only replica, TLS).
  * - `lock`: another wikistream writes to the same prefix.
  * - `checkpoint`: the saved state does not fit the options given.
+ * - `stuck`: nothing moved for as long as --give-up-after allows.
  */
-export type WikistreamErrorType = "usage" | "forbidden" | "http" | "redis" | "lock" | "checkpoint";
+export type WikistreamErrorType = "usage" | "forbidden" | "http" | "redis" | "lock" | "checkpoint" | "stuck";
 
 /** An error the user can act on: its message is one line that says what to do. */
 export class WikistreamError extends Error {

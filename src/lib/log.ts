@@ -5,6 +5,8 @@ export interface Logger {
   info(message: string): void;
   debug(message: string): void;
   readonly verbose: boolean;
+  /** The last warning or error logged (also when --quiet hid it), for a final message that says why. */
+  lastProblem(): string | undefined;
 }
 
 /** Options of createLogger. */
@@ -20,10 +22,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const paint = (code: number, text: string) => (options.color ? `\x1b[${code}m${text}\x1b[39m` : text);
   const emit = (label: string, message: string) => write(`${label}${message.replace(/[\r\n]+/g, " ")}\n`);
+  let problem: string | undefined;
   return {
     verbose: options.verbose === true,
-    error: (message) => emit(paint(31, "error: "), message),
+    lastProblem: () => problem,
+    error: (message) => {
+      problem = message;
+      emit(paint(31, "error: "), message);
+    },
     warn: (message) => {
+      problem = message;
       if (!options.quiet) emit(paint(33, "warn: "), message);
     },
     info: (message) => {

@@ -1,4 +1,6 @@
 import type { Logger } from "../lib/log.ts";
+import { formatCount } from "../lib/plural.ts";
+import { formatInstant } from "../lib/duration.ts";
 import type { WindowBatch } from "../window/types.ts";
 import type { Windower } from "../window/windower.ts";
 import type { Clock, Sink } from "./ports.ts";
@@ -38,7 +40,7 @@ export class Flusher {
     if (batch !== null && (batch.windows.length > 0 || batch.incomplete.length > 0 || rewrite)) {
       this.sink.write(batch);
       this.deferred = null;
-      for (const w of batch.windows) this.log.debug(`window ${w.startMs / 1000} ${w.final ? "final" : "due"}: ${w.total} changes`);
+      for (const w of batch.windows) this.log.debug(`window ${formatInstant(w.startMs)} ${w.final ? "final" : "due"}: ${formatCount(w.total, "change")}`);
     } else if (batch !== null) {
       // Only the position moved: keep it for the next rewrite instead of a write of its own.
       this.deferred = batch;

@@ -2,7 +2,7 @@
  * What the orchestrator needs from the outside world, defined here so that the adapters
  * (`source/`, `sink/`) depend on the run and not the other way round.
  */
-import type { Checkpoint, WindowBatch } from "../window/types.ts";
+import type { Checkpoint, WindowBatch, WindowSnapshot } from "../window/types.ts";
 
 /** Wall time, injectable so tests control it. */
 export interface Clock {
@@ -44,6 +44,8 @@ export interface Sink {
   write(batch: WindowBatch): void;
   /** Windows queued but not yet written. */
   backlog(): number;
+  /** How many writes have completed so far: progress, for --give-up-after. */
+  written(): number;
   /**
    * A promise while the sink wants reading to pause (it holds more unwritten windows than it
    * will keep in memory), settling once it has room again; undefined when reading may go on.
@@ -51,6 +53,12 @@ export interface Sink {
   hold(): Promise<void> | undefined;
   /** Resolves true once everything queued is written, false if the sink failed first. */
   flush(): Promise<boolean>;
+  /**
+   * The run was stopped with these windows holding counted events but not final. A sink that
+   * shows windows to a person shows them, marked partial, so that what it showed adds up to
+   * what was counted; one that keeps state (Redis) need not: the checkpoint brings them back.
+   */
+  finish?(open: WindowSnapshot[]): void;
   /** Rejects when the sink hits an error that retrying cannot fix; never resolves. */
   readonly failed: Promise<never>;
   close(): Promise<void>;

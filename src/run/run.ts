@@ -12,7 +12,9 @@ import type { Logger } from "../lib/log.ts";
 import type { Checkpoint, Origin } from "../window/types.ts";
 import { createWindower, type Windower } from "../window/windower.ts";
 import { EventCounter } from "./events.ts";
+import { FilterWatch } from "./filter-watch.ts";
 import { Flusher } from "./flusher.ts";
+import { GiveUpWatch } from "./give-up.ts";
 import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
 import { createStats, formatStats, type RunStats } from "./stats.ts";
 
@@ -29,6 +31,10 @@ export interface PipelineConfig extends EventFilter {
   maxEventBytes: number;
   /** Names the data's place in messages (the Redis key prefix). */
   prefix: string;
+  /** The filters as typed (`--type 'foo'`), for the warning when they let nothing through; "" when none. */
+  filterDescription: string;
+  /** Stop with exit 1 after this long without an event read or a window written; undefined: never. */
+  giveUpAfterMs: number | undefined;
 }
 
 /** Options of runPipeline. */
@@ -78,9 +84,9 @@ function resolveStart(config: PipelineConfig, saved: Checkpoint | null, log: Log
 }
 
 /** Opens the sink, unless a stop comes first (Redis not up, OOM, a lock to wait for). */
-async function openSink(sink: Sink, signal: AbortSignal): Promise<Checkpoint | null | "aborted"> {
+async function openSink(sink: Sink, signal: AbortSignal, stuck: Promise<never>): Promise<Checkpoint | null | "aborted"> {
   const opening = sink.open();
-  const saved = await Promise.race([opening, whenAborted(signal).then(() => "aborted" as const)]);
+  const saved = await Promise.race([opening, whenAborted(signal).then(() => "aborted" as const), stuck]);
   if (saved === "aborted") opening.catch(() => undefined);
   return saved;
 }
@@ -101,7 +107,19 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   const scanner = scannerStatus();
   if (!scanner.fast) log.warn(`the fast field scanner did not load (${scanner.reason ?? "no reason given"}); every event takes the slower JSON.parse path`);
   const slowBefore = slowPathCount();
-  const saved = await openSink(sink, options.signal);
+  const giveUp = config.giveUpAfterMs === undefined ? undefined : new GiveUpWatch(config.giveUpAfterMs, { events: () => stats.events, writes: () => sink.written() }, log, clock.now);
+  const stuck = giveUp?.stuck ?? new Promise<never>(() => undefined);
+  try {
+    return await runStages(options, stats, stuck, slowBefore);
+  } finally {
+    giveUp?.stop();
+  }
+}
+
+/** The run once the watches are set: open the sink, read until done, write what is due. */
+async function runStages(options: PipelineOptions, stats: RunStats, stuck: Promise<never>, slowBefore: number): Promise<{ reason: StopReason; stats: RunStats }> {
+  const { config, source, sink, clock, log } = options;
+  const saved = await openSink(sink, options.signal, stuck);
   if (saved === "aborted") {
     log.info(formatStats(stats));
     return { reason: "signal", stats };
@@ -119,6 +137,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   if (options.signal.aborted) stop.abort();
   options.signal.addEventListener("abort", onSignal, { once: true });
   const flusher = new Flusher(windower, sink, clock, log);
+  const filterWatch = config.filterDescription === "" ? undefined : new FilterWatch(config.windowMs, config.filterDescription, log, clock.now());
   const reached = { until: false };
   const finishIfDone = () => {
     if (config.untilMs === undefined || !windower.isDone()) return false;
@@ -128,11 +147,12 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   };
   const handler = createHandler({ config, windower, stats, sink, clock, log, flusher, finishIfDone, flushIntervalMs: options.flushIntervalMs ?? 1000 });
   const timer = setInterval(() => {
+    filterWatch?.check(clock.now(), stats);
     if (!finishIfDone()) flusher.flush();
   }, options.flushIntervalMs ?? 1000);
   const progress = log.verbose ? setInterval(() => log.debug(formatStats(stats)), 30_000) : undefined;
   try {
-    if (!finishIfDone()) await Promise.race([source.run(handler, stop.signal), sink.failed]);
+    if (!finishIfDone()) await Promise.race([source.run(handler, stop.signal), sink.failed, stuck]);
   } finally {
     clearInterval(timer);
     if (progress) clearInterval(progress);
@@ -141,6 +161,7 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   }
   flusher.flush(true);
   const reason: StopReason = reached.until ? "until" : "signal";
+  if (reason === "signal") sink.finish?.(windower.openWindows());
   const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS);
   if (!written) log.warn(`stopped with ${sink.backlog()} windows unwritten; the saved position lets the next run redo them`);
   stats.slowPath = slowPathCount() - slowBefore;

@@ -1,3 +1,4 @@
+import { formatCount } from "../lib/plural.ts";
 import type { WindowSnapshot } from "../window/types.ts";
 
 /** Counts sorted by count (descending), then by name, as [server_name, count] pairs. */
@@ -7,14 +8,18 @@ export function sortCounts(counts: Map<string, number>): [string, number][] {
 
 /**
  * One JSON line per window: {"start":S,"end":E,"total":N,"counts":{"server":n,...}}, counts
- * largest first; `"incomplete":true` is added for a window known to miss events.
+ * largest first; `"incomplete":true` is added for a window known to miss events, and
+ * `"final":false` for one printed before it was final (the run was stopped).
  */
 export function formatWindowJson(window: WindowSnapshot, incomplete = false): string {
   const counts: Record<string, number> = {};
   for (const [name, n] of sortCounts(window.counts)) counts[name] = n;
-  const line = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts };
-  return `${JSON.stringify(incomplete ? { ...line, incomplete: true } : line)}\n`;
+  const line: Record<string, unknown> = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts };
+  if (incomplete) line.incomplete = true;
+  if (!window.final) line.final = false;
+  return `${JSON.stringify(line)}\n`;
 }
+
 
 function formatClock(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
@@ -31,11 +36,9 @@ export function formatWindowText(window: WindowSnapshot, options: { color?: bool
   const countWidth = Math.max(...shown.map(([, n]) => String(n).length), 1);
   const bold = (t: string) => (options.color ? `\x1b[1m${t}\x1b[22m` : t);
   const cyan = (t: string) => (options.color ? `\x1b[36m${t}\x1b[39m` : t);
-  const lines = [
-    bold(
-      `${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${window.total} changes on ${rows.length} wikis${options.incomplete ? "  (incomplete: misses events)" : ""}`,
-    ),
-  ];
+  const what = window.total === 0 ? "no changes" : `${formatCount(window.total, "change")} on ${formatCount(rows.length, "wiki")}`;
+  const marks = `${options.incomplete ? "  (incomplete: misses events)" : ""}${window.final ? "" : "  (partial: stopped before it was final)"}`;
+  const lines = [bold(`${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${what}${marks}`)];
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / max) * barWidth)));
     lines.push(`  ${name.padEnd(nameWidth)}  ${String(n).padStart(countWidth)}  ${cyan(bar)}`);

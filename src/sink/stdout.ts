@@ -1,6 +1,6 @@
 /** The stdout sink: windows printed once final, as a table on a terminal or as JSON lines. */
 import type { Sink } from "../run/ports.ts";
-import type { WindowBatch } from "../window/types.ts";
+import type { WindowBatch, WindowSnapshot } from "../window/types.ts";
 import { formatWindowJson, formatWindowText } from "./format.ts";
 
 /** Output format of the stdout sink. */
@@ -18,21 +18,29 @@ export interface StdoutSinkOptions {
 export function createStdoutSink(options: StdoutSinkOptions): Sink {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   let written: Promise<unknown> = Promise.resolve();
+  let writes = 0;
   // A window is reported incomplete when first seen, and printed once final, maybe later.
   const incomplete = new Set<number>();
+  const print = (windows: WindowSnapshot[], only: (window: WindowSnapshot) => boolean) => {
+    let text = "";
+    for (const window of windows) {
+      if (!only(window)) continue;
+      const partial = incomplete.delete(window.startMs);
+      text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
+    }
+    if (text !== "") written = written.then(() => write(text)).then(() => void writes++);
+  };
   return {
     open: async () => null,
     write(batch: WindowBatch) {
       for (const start of batch.incomplete) incomplete.add(start);
-      let text = "";
-      for (const window of batch.windows) {
-        if (!window.final) continue;
-        const partial = incomplete.delete(window.startMs);
-        text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
-      }
-      if (text !== "") written = written.then(() => write(text));
+      print(batch.windows, (window) => window.final);
+    },
+    finish(open: WindowSnapshot[]) {
+      print(open, (window) => window.total > 0);
     },
     backlog: () => 0,
+    written: () => writes,
     hold: () => undefined,
     flush: () =>
       written.then(

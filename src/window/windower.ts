@@ -49,6 +49,8 @@ export interface Windower {
   drain(rewrite?: boolean): WindowBatch | null;
   /** True once every window that starts before `untilMs` is final. */
   isDone(): boolean;
+  /** Windows holding counted events that are not final yet, oldest first (what a stop leaves unfinished). */
+  openWindows(): WindowSnapshot[];
   /** The position to resume from after a reconnect in this process (the last event seen). */
   position(): { id: string | null; sinceMs: number | null };
   /** The meta.ids recently seen, to recognise events the server sends again. */
@@ -59,6 +61,9 @@ export interface Windower {
    */
   restartAfterGap(): number;
 }
+
+/** The longest run of quiet windows handed out at once: a week of 30 s windows (see addQuietWindows). */
+const MAX_QUIET_WINDOWS = 20_160;
 
 /** Creates a Windower, fresh or restored from a checkpoint. */
 export function createWindower(options: WindowerOptions): Windower {
@@ -90,6 +95,12 @@ class TumblingWindows implements Windower {
   private readonly incomplete = new Set<number>();
   private readonly open = new Map<number, OpenWindow>();
   private readonly recent: RecentIds;
+  /**
+   * The first window start not yet handed out as final. Windows from here on that go final
+   * without an event are handed out as quiet (empty) windows, so that "nothing counted" is told
+   * apart from "not running". On a fresh start, null until a window opens, then the earliest.
+   */
+  private quietFrom: number | null;
   private seq = 0;
   private changed = false;
 
@@ -105,6 +116,7 @@ class TumblingWindows implements Windower {
     const since = options.origin?.kind === "since" ? options.origin.sinceMs : null;
     this.sinceMs = saved ? saved.resume.sinceMs : since;
     this.originMs = saved ? saved.originMs : since === null ? null : resolveWindowCeil(since, this.windowMs);
+    this.quietFrom = saved?.finalMs ?? null;
   }
 
   /** The position just before the event being added; `before` is the newest time seen until then. */
@@ -176,6 +188,8 @@ class TumblingWindows implements Windower {
   private openWindow(startMs: number, before: number): OpenWindow {
     const window: OpenWindow = { startMs, counts: new Map(), total: 0, dirty: false, written: false, resume: this.resumeBefore(before), seq: this.seq++ };
     this.open.set(startMs, window);
+    // The earliest window seen so far; windows before the saved final boundary never open.
+    this.quietFrom = this.quietFrom === null ? startMs : Math.min(this.quietFrom, startMs);
     if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
     return window;
   }
@@ -203,6 +217,7 @@ class TumblingWindows implements Windower {
         this.finalMs = newFinal;
         this.changed = true;
       }
+      this.addQuietWindows(windows);
     }
     if (windows.length === 0 && !this.changed) return null;
     this.changed = false;
@@ -232,6 +247,32 @@ class TumblingWindows implements Windower {
       if (isFinal) this.open.delete(startMs);
     }
     return windows;
+  }
+
+  /**
+   * Hands out, as empty final windows, the windows up to finalMs that never opened. A gap
+   * longer than MAX_QUIET_WINDOWS is an outage, not a quiet spell (the stream's history is a
+   * week): it is skipped, as if not running.
+   */
+  private addQuietWindows(windows: WindowSnapshot[]): void {
+    const from = this.quietFrom;
+    if (from === null || !Number.isFinite(this.finalMs) || from >= this.finalMs) return;
+    this.quietFrom = this.finalMs;
+    if ((this.finalMs - from) / this.windowMs > MAX_QUIET_WINDOWS) return;
+    const handed = new Set(windows.map((w) => w.startMs));
+    for (let startMs = from; startMs + this.windowMs <= this.finalMs; startMs += this.windowMs) {
+      if (handed.has(startMs) || this.open.has(startMs)) continue;
+      windows.push({ startMs, endMs: startMs + this.windowMs, total: 0, counts: new Map(), final: true });
+      if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
+    }
+    windows.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  openWindows(): WindowSnapshot[] {
+    return [...this.open.values()]
+      .filter((w) => w.total > 0)
+      .sort((a, b) => a.startMs - b.startMs)
+      .map((w) => ({ startMs: w.startMs, endMs: w.startMs + this.windowMs, total: w.total, counts: new Map(w.counts), final: false }));
   }
 
   /** The saved position lies before the first event of every window still open (the earliest first arrival). */

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { computeReference, createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
+import { computeReference, createReplayScenario, formatReferenceAsRedis, listEpochs } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, resolveBinary, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { createTlsFiles, dumpWindows, findFreePort, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
@@ -280,7 +280,7 @@ describe("the working directory", () => {
     expect(existsSync(marker())).toBe(false);
     // jsonl, as stdout is not a terminal: .env's WIKISTREAM_FORMAT=text was not read either.
     const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line) as { start: number; counts: Record<string, number> });
-    const expected = [...reference].sort((a, b) => a[0] - b[0]);
-    expect(lines.map((line) => [line.start, line.counts])).toEqual(expected.map(([start, counts]) => [start, Object.fromEntries(counts)]));
+    const expected = listEpochs(reference).map((start) => [start, Object.fromEntries(reference.get(start) ?? [])]);
+    expect(lines.map((line) => [line.start, line.counts])).toEqual(expected);
   });
 });

@@ -64,8 +64,18 @@ export function buildCycledStream(options: CycleOptions): { events: string[]; fi
   return { events, firstMs: minMs, lastMs: maxMs + (options.cycles - 1) * periodMs, periodMs };
 }
 
-/** Window start (seconds) → server_name → count. */
-export type Reference = Map<number, Map<string, number>>;
+/**
+ * Window start (seconds) → server_name → count, with the window length and --until it was
+ * computed for (so the quiet windows a run lists in `epochs` can be derived too).
+ */
+export class Reference extends Map<number, Map<string, number>> {
+  constructor(
+    readonly windowMs: number,
+    readonly untilMs: number | undefined,
+  ) {
+    super();
+  }
+}
 
 /**
  * What one uninterrupted run must produce, computed straight from the data with JSON.parse:
@@ -73,7 +83,7 @@ export type Reference = Map<number, Map<string, number>>;
  * or its window had already closed (end ≤ newest time seen − lateness) when it arrived.
  */
 export function computeReference(events: string[], options: { windowMs: number; latenessMs: number; untilMs?: number; sinceMs?: number }): Reference {
-  const reference: Reference = new Map();
+  const reference = new Reference(options.windowMs, options.untilMs);
   let newest = Number.NEGATIVE_INFINITY;
   for (const line of events) {
     let event: RawEvent;
@@ -98,7 +108,22 @@ export function computeReference(events: string[], options: { windowMs: number; 
   return reference;
 }
 
-/** The reference as the Redis keys a run must leave (window sorted sets, epochs, epoch_index). */
+/**
+ * Every window a run lists in `epochs`: from the first counted one to the last final one (the
+ * one before --until, else the last counted), quiet windows (nothing counted) included.
+ */
+export function listEpochs(reference: Reference): number[] {
+  const starts = [...reference.keys()].sort((a, b) => a - b);
+  const first = starts[0];
+  if (first === undefined) return [];
+  const step = reference.windowMs / 1000;
+  const end = reference.untilMs === undefined ? (starts[starts.length - 1] ?? first) + step : Math.ceil(reference.untilMs / reference.windowMs) * step;
+  const epochs: number[] = [];
+  for (let start = first; start < end; start += step) epochs.push(start);
+  return epochs;
+}
+
+/** The reference as the Redis keys a run must leave (window sorted sets, epochs with quiet windows, epoch_index). */
 export function formatReferenceAsRedis(reference: Reference, prefix = ""): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const starts = [...reference.keys()].sort((a, b) => a - b);
@@ -108,9 +133,10 @@ export function formatReferenceAsRedis(reference: Reference, prefix = ""): Recor
     const sorted = [...counts].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
     out[`${prefix}${start}`] = sorted.flatMap(([name, n]) => [name, String(n)]);
   }
-  if (starts.length > 0) {
-    out[`${prefix}epochs`] = starts.flatMap((s) => [String(s), String(s)]);
-    out[`${prefix}epoch_index`] = String(starts[starts.length - 1]);
+  const epochs = listEpochs(reference);
+  if (epochs.length > 0) {
+    out[`${prefix}epochs`] = epochs.flatMap((s) => [String(s), String(s)]);
+    out[`${prefix}epoch_index`] = String(epochs[epochs.length - 1]);
   }
   return out;
 }

@@ -33,7 +33,8 @@ export interface TestRedis {
   /** Keys and values of the whole db as plain data, for comparing two runs. */
   dump(prefix?: string): Promise<Record<string, unknown>>;
   kill(signal?: NodeJS.Signals): Promise<void>;
-  start(): Promise<void>;
+  /** Starts it again (after kill), with other extra arguments when given. */
+  start(extraArgs?: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,8 +59,8 @@ export async function startRedis(extraArgs: string[] = [], options: StartRedisOp
     : ["--port", String(port)];
   const cliArgs = ["redis-cli", "-p", String(port), ...(tls ? ["--tls", "--cacert", tls.ca] : []), ...authArgs(extraArgs)];
   let proc: ReturnType<typeof Bun.spawn> | undefined;
-  const start = async () => {
-    const started = Bun.spawn(["redis-server", ...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...extraArgs], {
+  const start = async (args: string[] = extraArgs) => {
+    const started = Bun.spawn(["redis-server", ...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, ...args], {
       stdout: "ignore",
       stderr: "ignore",
     });
@@ -193,4 +194,52 @@ export function createTlsFiles(): TlsFiles {
   writeFileSync(path("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   openssl(["x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("server.ext")]);
   return { dir, ca: path("ca.pem"), cert: path("server.pem"), key: path("server.key"), otherCa: path("other.pem") };
+}
+
+/** A key's content as bytes in a fixed order (hex), whatever order Redis keeps it in internally. */
+async function readCanonical(client: Redis, key: Buffer): Promise<string> {
+  const type = await client.type(key);
+  const hex = (items: Buffer[]) => items.map((b) => b.toString("hex"));
+  const pairs = (items: Buffer[]) => {
+    const out: string[] = [];
+    for (let i = 0; i + 1 < items.length; i += 2) out.push(`${items[i]?.toString("hex")}=${items[i + 1]?.toString("hex")}`);
+    return out;
+  };
+  switch (type) {
+    case "string":
+      return `string ${(await client.getBuffer(key))?.toString("hex")}`;
+    case "hash":
+      return `hash ${pairs((await client.callBuffer("HGETALL", key)) as Buffer[]).sort().join(",")}`;
+    case "zset":
+      return `zset ${pairs(await client.zrangeBuffer(key, 0, -1, "WITHSCORES")).join(",")}`;
+    case "set":
+      return `set ${hex(await client.smembersBuffer(key)).sort().join(",")}`;
+    case "list":
+      return `list ${hex(await client.lrangeBuffer(key, 0, -1)).join(",")}`;
+    default:
+      return `${type} ${(await client.dumpBuffer(key))?.toString("hex")}`;
+  }
+}
+
+/**
+ * Every key of every database with its type, its content byte for byte and whether it expires,
+ * for proving that a refused run wrote nothing anywhere. (DUMP is not used for hashes and sets:
+ * a mere read may rehash them, which changes the order DUMP writes them in.)
+ */
+export async function dumpAllDatabases(redis: TestRedis): Promise<Record<string, string>> {
+  const [, count] = (await redis.client.config("GET", "databases")) as [string, string];
+  const out: Record<string, string> = {};
+  const client = redis.client.duplicate();
+  try {
+    for (let db = 0; db < Number(count); db++) {
+      await client.select(db);
+      for (const key of (await client.keysBuffer("*")).sort(Buffer.compare)) {
+        const ttl = await client.pttl(key);
+        out[`${db}/${key.toString("hex")}`] = `${await readCanonical(client, key)} ttl:${ttl === -1 ? "none" : "set"}`;
+      }
+    }
+  } finally {
+    client.disconnect();
+  }
+  return out;
 }

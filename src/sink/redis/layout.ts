@@ -1,6 +1,7 @@
 /** What a prefix holds, and the one-line refusals when it does not fit this run. */
 import { formatDuration } from "../../lib/duration.ts";
 import { WikistreamError } from "../../lib/error.ts";
+import { formatCount } from "../../lib/plural.ts";
 
 /** What Redis holds under a prefix, read before the first write. */
 export interface PrefixState {
@@ -42,7 +43,7 @@ export function checkPrefixLayout(state: PrefixState, prefix: string, windowMs: 
   if (held === null && state.epochs > 0) {
     throw new WikistreamError(
       "usage",
-      `prefix '${prefix}' lists ${state.epochs} windows but has no layout or checkpoint key, so their length is unknown: give this run another --prefix`,
+      `prefix '${prefix}' lists ${formatCount(state.epochs, "window")} but has no layout or checkpoint key, so their length is unknown: give this run another --prefix`,
     );
   }
 }

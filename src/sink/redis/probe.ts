@@ -15,6 +15,8 @@ export type ProbeResult =
 
 /** First bytes of every RESP2/RESP3 reply type: a Redis answers PING with one of these (+PONG, -NOAUTH…). */
 const RESP_TYPE_BYTES = new Set([..."+-:$*_,#!=(%~>|"].map((c) => c.charCodeAt(0)));
+/** Stands for "the peer reset the connection" among the answers (no byte is ever this array). */
+const RESET = new Uint8Array();
 /** Bytes kept of a foreign answer, to show what it was. */
 const EXCERPT_BYTES = 48;
 
@@ -31,12 +33,21 @@ export function probeRedisPeer(host: string, port: number, timeoutMs: number): P
       resolve(result);
     };
     const timer = setTimeout(() => finish(socket.connecting ? { kind: "unreachable", why: `no connection within ${timeoutMs}ms` } : { kind: "silent" }), timeoutMs);
-    socket.once("connect", () => socket.write("PING\r\n"));
+    let connected = false;
+    socket.once("connect", () => {
+      connected = true;
+      socket.write("PING\r\n");
+    });
     socket.once("data", (data: Buffer) => {
       const first = data[0];
       finish(first !== undefined && RESP_TYPE_BYTES.has(first) ? { kind: "redis" } : { kind: "not-redis", sent: new Uint8Array(data.subarray(0, EXCERPT_BYTES)) });
     });
-    socket.once("error", (error: Error & { code?: string }) => finish({ kind: "unreachable", why: error.code ?? error.message }));
+    socket.once("error", (error: Error & { code?: string }) => {
+      // A reset after the connection was made is an answer: Redis never resets on PING, a TLS
+      // server does when the first bytes are not a handshake.
+      if (connected && error.code === "ECONNRESET") finish({ kind: "not-redis", sent: RESET });
+      else finish({ kind: "unreachable", why: error.code ?? error.message });
+    });
     // Closed without a word: not Redis either (a Redis always answers PING, even to refuse it).
     socket.once("end", () => finish({ kind: "not-redis", sent: new Uint8Array() }));
   });
@@ -44,7 +55,8 @@ export function probeRedisPeer(host: string, port: number, timeoutMs: number): P
 
 /** What a foreign peer sent, for a message: printable text as is, anything else as \xNN, a TLS record by name. */
 export function describeForeignReply(sent: Uint8Array): string {
-  if (sent.length === 0) return "closed the connection without a word";
+  if (sent === RESET) return "it reset the connection when sent PING: is it a rediss:// (TLS) server?";
+  if (sent.length === 0) return "it closed the connection without a word";
   // A TLS server answers plain text with an alert record: 0x15, then version 3.x.
   if (sent[0] === 0x15 && sent[1] === 0x03) return "it answered with a TLS alert: is it a rediss:// (TLS) server?";
   let text = "";

@@ -8,6 +8,7 @@ import { resolveBackoff } from "../../lib/backoff.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import { formatCount } from "../../lib/plural.ts";
+import { formatInstant } from "../../lib/duration.ts";
 import type { Sink } from "../../run/ports.ts";
 import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
@@ -72,6 +73,7 @@ class RedisSink implements Sink {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lockTimer: ReturnType<typeof setInterval> | undefined;
   private failures = 0;
+  private writes = 0;
   private outageLogged = false;
   private lastOomLog = Number.NEGATIVE_INFINITY;
   private waiters: (() => void)[] = [];
@@ -180,6 +182,10 @@ class RedisSink implements Sink {
     return this.queue.size;
   }
 
+  written(): number {
+    return this.writes;
+  }
+
   hold(): Promise<void> | undefined {
     if (this.queue.size <= MAX_BACKLOG_WINDOWS || this.fatal) return undefined;
     return new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -239,10 +245,13 @@ class RedisSink implements Sink {
       return this.retry(error);
     }
     this.writing = false;
+    this.writes++;
     if (this.outageLogged) this.options.log.info(`Redis writes resumed (${formatCount(unit.windows.length, "window")} caught up)`);
     this.outageLogged = false;
     this.failures = 0;
-    for (const window of unit.windows) this.options.log.debug(`wrote window ${window.startMs / 1000} (${window.total} changes${window.final ? ", final" : ""})`);
+    for (const window of unit.windows) {
+      this.options.log.debug(`wrote window ${formatInstant(window.startMs)}: ${formatCount(window.total, "change")}${window.final ? ", final" : ""}`);
+    }
     this.wake();
     if (!this.queue.isEmpty()) this.schedule(0);
   }

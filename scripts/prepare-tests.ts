@@ -1,0 +1,58 @@
+/**
+ * What the test suite needs beyond Bun and node_modules: programs it starts (a real
+ * redis-server, redis-cli, openssl for TLS certificates). Installs the missing ones with apt-get
+ * where that is possible without a password (root, or sudo that does not ask); otherwise names
+ * them in one line with the command to run, and exits 1.
+ *
+ *   bun scripts/prepare-tests.ts
+ */
+
+/** Program → the Debian package that provides it. */
+export const TEST_TOOLS: Record<string, string> = {
+  "redis-server": "redis-server",
+  "redis-cli": "redis-tools",
+  openssl: "openssl",
+};
+
+/** What to do about missing programs: nothing, install these packages, or tell the user. */
+export type Plan = { kind: "ready" } | { kind: "install"; packages: string[] } | { kind: "tell"; message: string };
+
+/** Decides from what is missing and whether apt-get may be used without a password. Pure, for tests. */
+export function planTestTools(missing: readonly string[], canInstall: boolean): Plan {
+  if (missing.length === 0) return { kind: "ready" };
+  const packages = [...new Set(missing.map((tool) => TEST_TOOLS[tool] ?? tool))];
+  if (canInstall) return { kind: "install", packages };
+  return {
+    kind: "tell",
+    message: `the tests need ${missing.join(", ")}: install ${missing.length === 1 ? "it" : "them"} (Debian/Ubuntu: sudo apt-get install ${packages.join(" ")}; macOS: brew install redis openssl), then run again`,
+  };
+}
+
+function run(command: string[]): boolean {
+  return Bun.spawnSync(command, { stdout: "ignore", stderr: "inherit" }).exitCode === 0;
+}
+
+/** How to run apt-get here without a password prompt, or undefined. */
+function resolveAptPrefix(): string[] | undefined {
+  if (Bun.which("apt-get") === null) return undefined;
+  if (process.getuid?.() === 0) return [];
+  if (Bun.which("sudo") !== null && run(["sudo", "-n", "true"])) return ["sudo", "-n"];
+  return undefined;
+}
+
+function main(): number {
+  const missing = () => Object.keys(TEST_TOOLS).filter((tool) => Bun.which(tool) === null);
+  const apt = resolveAptPrefix();
+  const plan = planTestTools(missing(), apt !== undefined);
+  if (plan.kind === "ready") return 0;
+  if (plan.kind === "install" && apt !== undefined) {
+    process.stderr.write(`prepare-tests: installing ${plan.packages.join(", ")} with apt-get\n`);
+    const env = ["env", "DEBIAN_FRONTEND=noninteractive"];
+    if (run([...apt, ...env, "apt-get", "update", "-qq"]) && run([...apt, ...env, "apt-get", "install", "-y", "-qq", ...plan.packages]) && missing().length === 0) return 0;
+  }
+  const told = planTestTools(missing(), false);
+  if (told.kind === "tell") process.stderr.write(`${told.message}\n`);
+  return 1;
+}
+
+if (import.meta.main) process.exit(main());

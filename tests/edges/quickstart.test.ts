@@ -1,0 +1,78 @@
+/**
+ * Two commands on a fresh machine (issue 8, item 11): the README's quick start gets Bun itself
+ * and runs the main job, pasted as written; its test command installs or names what is missing.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { planTestTools } from "../../scripts/prepare-tests.ts";
+import { createReplayScenario } from "../support/corpus.ts";
+import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
+
+setDefaultTimeout(120_000);
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const readme = readFileSync(`${ROOT}README.md`, "utf8");
+const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { engines: { bun: string }; scripts: Record<string, string> };
+/** The shell commands of the quick start's first code block, comments dropped. */
+const quickStart = (/## Quick start\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "")
+  .split("\n")
+  .map((line) => line.replace(/\s+#.*$/, "").trim())
+  .filter(Boolean);
+
+describe("the README's quick start", () => {
+  test("is two commands, both through the Bun version package.json pins", () => {
+    expect(quickStart).toHaveLength(2);
+    for (const command of quickStart) expect(command).toStartWith(`npx --yes bun@${pkg.engines.bun} run `);
+    expect(quickStart[0]).toContain("run start -- --redis-url redis://127.0.0.1:6379");
+    expect(quickStart[1]).toBe(`npx --yes bun@${pkg.engines.bun} run test`);
+    expect(pkg.scripts.test).toContain("scripts/prepare-tests.ts");
+  });
+
+  describe("pasted as written", () => {
+    const { stream, sinceMs, untilMs } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
+    let server: FixtureServer;
+    let redis: TestRedis;
+    beforeAll(async () => {
+      server = startFixtureServer({ events: stream.events });
+      redis = await startRedis();
+    });
+    afterAll(async () => {
+      await server.stop();
+      await redis.stop();
+    });
+
+    test("the first command runs the main job (here against a local stream and Redis)", async () => {
+      // Only the addresses change: a local Redis and stream, and a span of history that ends.
+      const command = `${quickStart[0]?.replace("redis://127.0.0.1:6379", redis.url)} --url ${server.url} --since ${sinceMs} --until ${untilMs}`;
+      const proc = Bun.spawn(["sh", "-c", command], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1" } });
+      const stderr = await new Response(proc.stderr).text();
+      expect({ code: await proc.exited, stderr }).toMatchObject({ code: 0 });
+      expect(stderr).toContain("connected to");
+      expect(Number(await redis.client.get("wikistream:epoch_index"))).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe("what the tests need", () => {
+  test("nothing missing: ready", () => {
+    expect(planTestTools([], false)).toEqual({ kind: "ready" });
+  });
+
+  test("missing and installable without a password: the packages to install", () => {
+    expect(planTestTools(["redis-server", "redis-cli", "openssl"], true)).toEqual({ kind: "install", packages: ["redis-server", "redis-tools", "openssl"] });
+  });
+
+  test("missing and not installable here: one line naming them and the command", () => {
+    const plan = planTestTools(["redis-server"], false);
+    expect(plan).toEqual({
+      kind: "tell",
+      message: "the tests need redis-server: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis openssl), then run again",
+    });
+  });
+
+  test("on this machine the script finds everything and exits 0", () => {
+    const result = Bun.spawnSync(["bun", "scripts/prepare-tests.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    expect({ code: result.exitCode, stderr: result.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+  });
+});
