@@ -3,7 +3,7 @@
  * steadily forward and a unique meta.id each, framed exactly like EventStreams.
  * Pure and deterministic: event `i` is the same text in every process that renders it.
  */
-import { loadRealEvents } from "../tests/support/corpus.ts";
+import { readEventLines } from "./corpus.ts";
 
 /** Kafka topic named in every SSE `id:` line. */
 export const TOPIC = "eqiad.mediawiki.recentchange";
@@ -70,7 +70,7 @@ export function parseTemplate(line: string): Template {
 
 /** Every real event of the test corpus as a template. */
 export function loadTemplates(): Template[] {
-  return loadRealEvents().map(parseTemplate);
+  return readEventLines().map(parseTemplate);
 }
 
 /** Event time (ms) of event `i` when `ratePerSec` events share each second of event time. */

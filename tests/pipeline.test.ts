@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario, formatReferenceAsRedis, listEpochs } from "./support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
-import { runWikistream, spawnWikistream, waitFor } from "./support/process.ts";
+import { runWikistream } from "./support/process.ts";
 import { dumpWindows, startRedis, type TestRedis } from "./support/redis.ts";
 
 setDefaultTimeout(90_000);
@@ -54,32 +54,4 @@ describe("a replay of the 2021 capture, cycled 3 times with canaries mixed in", 
     }
   });
 
-  test("SIGKILL three times at random moments, restarting each time, leaves exactly the uninterrupted content", async () => {
-    const paced = startFixtureServer({ events: stream.events, ratePerSec: 2500, chunkEvents: 25 });
-    try {
-      const args = ["--url", paced.url, "--redis-url", redis.url, "--prefix", "kill:", ...baseArgs];
-      const kills: number[] = [];
-      for (let k = 0; k < 3; k++) {
-        const run = spawnWikistream(args);
-        const saved = await redis.client.hget("kill:checkpoint", "id");
-        // Kill only after this run has saved a position of its own, so the next one resumes.
-        await waitFor(async () => {
-          const id = await redis.client.hget("kill:checkpoint", "id");
-          return id !== null && id !== "" && id !== saved;
-        }, 20_000, "a new checkpoint");
-        await Bun.sleep(Math.floor(Math.random() * 900));
-        run.proc.kill("SIGKILL");
-        await run.done;
-        kills.push(paced.sent());
-      }
-      const last = await runWikistream(args, { timeoutMs: 60_000 });
-      expect(last.code).toBe(0);
-      expect(await dumpWindows(redis, "kill:")).toEqual(formatReferenceAsRedis(reference, "kill:"));
-      // The kills landed mid-stream, and restarts resumed from saved positions.
-      expect(kills.every((sent) => sent < stream.events.length)).toBe(true);
-      expect(paced.connections.slice(1).some((c) => c.lastEventId !== null)).toBe(true);
-    } finally {
-      await paced.stop();
-    }
-  });
 });

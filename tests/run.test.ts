@@ -9,6 +9,7 @@ import type { Sink, Source } from "../src/run/ports.ts";
 import { runPipeline, type PipelineConfig } from "../src/run/run.ts";
 import { createSseSource } from "../src/source/sse.ts";
 import type { WindowBatch, WindowSnapshot } from "../src/window/types.ts";
+import { waitFor } from "./support/process.ts";
 import { createRandom } from "./support/random.ts";
 
 setDefaultTimeout(30_000);
@@ -100,9 +101,13 @@ describe("backpressure", () => {
       clock: { now: () => T0 + (tick += 1000) },
       log: createLogger({ quiet: true }),
       signal: new AbortController().signal,
+      flushIntervalMs: 20,
     });
-    // The reader is held once four windows wait, and stays held while the sink is blocked.
-    await Bun.sleep(200);
+    // The reader is held once four windows wait, and stays held while the sink is blocked:
+    // the flush timer (every 20 ms, each a clock reading) goes on while not one more chunk is read.
+    await waitFor(() => heldAt !== -1, 5000, "the reader to be held");
+    const ticksWhenHeld = tick;
+    await waitFor(() => tick >= ticksWhenHeld + 5000, 5000, "five more flushes");
     expect(heldAt).toBeGreaterThan(0);
     expect(processedChunks).toBe(heldAt + 1);
     expect(processedChunks).toBeLessThan(10);
@@ -141,8 +146,7 @@ describe("stopping", () => {
       signal: stop.signal,
       stopGraceMs: 100,
     });
-    await Bun.sleep(200);
-    expect(sink.backlog()).toBeGreaterThan(2);
+    await waitFor(() => sink.backlog() > 2, 5000, "the sink to fall behind");
     stop.abort();
     const ended = await Promise.race([run.then(() => "ended"), Bun.sleep(2000).then(() => "still running")]);
     expect(ended).toBe("ended");
@@ -172,8 +176,10 @@ describe("fuzz: random bytes through the SSE reader, the scanner and the windows
       }
       const bytes = Uint8Array.from(Buffer.from(pieces.join(""), "latin1"));
       let served = false;
+      let reconnected = false;
       const fetchStub = (async (_url: URL, init?: RequestInit) => {
         if (served) {
+          reconnected = true;
           // Later connections hang like a silent server, until the run stops.
           return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
         }
@@ -198,7 +204,7 @@ describe("fuzz: random bytes through the SSE reader, the scanner and the windows
       const stop = new AbortController();
       const run = runPipeline({ config: createConfig({ maxEventBytes: 4096 }), source, sink, clock: { now: Date.now }, log, signal: stop.signal, flushIntervalMs: 20 });
       // The stub serves once, then a second connection never answers: stop once reading is over.
-      await Bun.sleep(300);
+      await waitFor(() => reconnected, 10_000, "the stream to be read to its end");
       stop.abort();
       const { stats } = await run;
       const skipped = Object.values(stats.skipped).reduce((a, b) => a + b, 0);

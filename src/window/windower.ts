@@ -8,7 +8,7 @@
  */
 import { detachString, resolveWindowCeil, resolveWindowStart } from "./align.ts";
 import { RecentIds } from "./recent.ts";
-import type { AddOutcome, Checkpoint, Origin, ResumePoint, WindowBatch, WindowSnapshot } from "./types.ts";
+import type { AddOutcome, Checkpoint, ResumePoint, WindowBatch, Windower, WindowerOptions, WindowSnapshot } from "./types.ts";
 
 interface OpenWindow {
   startMs: number;
@@ -20,50 +20,10 @@ interface OpenWindow {
   seq: number;
 }
 
-/** Options of createWindower. */
-export interface WindowerOptions {
-  windowMs: number;
-  latenessMs: number;
-  /** Events at or after this time are not counted; null for none. */
-  untilMs?: number | null;
-  /** State to resume from; absent for a fresh start. */
-  checkpoint?: Checkpoint;
-  /** How a fresh start begins (ignored with a checkpoint). */
-  origin?: Origin;
-  /** How many recent meta.ids to remember for de-duplication after a resume. */
-  recentSize?: number;
-}
-
-/** The windowing state machine. See the module comment for the rules. */
-export interface Windower {
-  /** Offers one valid event: its time and server_name. Call `advance` after every event, valid or not. */
-  add(timeMs: number, serverName: string): AddOutcome;
-  /** Notes the time of an event that is not counted (filtered out), so windows still close on time. */
-  observe(timeMs: number): void;
-  /** Records that the stream has moved past the event with this SSE id (and meta.id, when known). */
-  advance(id: string | undefined, metaId: string | undefined): void;
-  /**
-   * Collects windows newly due or final, plus the checkpoint to save with them; null when nothing
-   * changed. Windows already written and changed since are included only when `rewrite` is set.
-   */
-  drain(rewrite?: boolean): WindowBatch | null;
-  /** True once every window that starts before `untilMs` is final. */
-  isDone(): boolean;
-  /** Windows holding counted events that are not final yet, oldest first (what a stop leaves unfinished). */
-  openWindows(): WindowSnapshot[];
-  /** The position to resume from after a reconnect in this process (the last event seen). */
-  position(): { id: string | null; sinceMs: number | null };
-  /** The meta.ids recently seen, to recognise events the server sends again. */
-  recentIds(): string[];
-  /**
-   * The server refused our position: drop non-final windows and go on from the end of the
-   * newest final window. Returns the time to request with `?since=`.
-   */
-  restartAfterGap(): number;
-}
-
 /** The longest run of quiet windows handed out at once: a week of 30 s windows (see addQuietWindows). */
 const MAX_QUIET_WINDOWS = 20_160;
+
+export type { Windower, WindowerOptions };
 
 /** Creates a Windower, fresh or restored from a checkpoint. */
 export function createWindower(options: WindowerOptions): Windower {

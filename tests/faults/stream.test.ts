@@ -304,7 +304,8 @@ describe("stream faults: the result equals the independent count of the 2021 cap
     const url = `http://127.0.0.1:${port}/v2/stream/recentchange`;
     const run = spawnWikistream(replayArgs(url, "refused:"));
     const kill = setTimeout(() => run.proc.kill("SIGKILL"), 25_000);
-    await Bun.sleep(1500);
+    // Let it be refused a few times before a server listens there.
+    await waitFor(() => run.stderr().split("cannot reach").length > 3, 15_000, "three refused attempts");
     const server = startFixtureServer({ events: stream.events, port });
     try {
       const result = await run.done;

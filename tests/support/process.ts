@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -14,18 +14,38 @@ function newestSourceMtime(dir: string): number {
 
 let built: string | undefined;
 
+function isStale(binary: string): boolean {
+  return !existsSync(binary) || statSync(binary).mtimeMs < Math.max(newestSourceMtime(join(ROOT, "src")), statSync(join(ROOT, "build.ts")).mtimeMs);
+}
+
 /**
  * The compiled binary the tests run: $WIKISTREAM_BIN, else dist/wikistream, (re)built with
- * `bun run build` when missing or older than src/.
+ * `bun run build` when missing or older than src/. Test files run in parallel workers, so the
+ * build is guarded by a lock directory (mkdir is atomic): one worker builds, the others wait.
  */
 export function resolveBinary(): string {
   if (process.env.WIKISTREAM_BIN) return process.env.WIKISTREAM_BIN;
   if (built) return built;
   const binary = join(ROOT, "dist", "wikistream");
-  const stale = !existsSync(binary) || statSync(binary).mtimeMs < Math.max(newestSourceMtime(join(ROOT, "src")), statSync(join(ROOT, "build.ts")).mtimeMs);
-  if (stale) {
-    const result = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (result.exitCode !== 0) throw new Error(`bun run build failed: ${result.stderr.toString()}`);
+  const lock = join(ROOT, "dist", ".build-lock");
+  mkdirSync(join(ROOT, "dist"), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  while (isStale(binary)) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another worker is building: wait for it, then look again.
+      if (Date.now() > deadline) throw new Error(`waited 2 minutes for ${lock} to go: remove it if no build runs`);
+      Bun.sleepSync(100);
+      continue;
+    }
+    try {
+      if (!isStale(binary)) break;
+      const result = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+      if (result.exitCode !== 0) throw new Error(`bun run build failed: ${result.stderr.toString()}`);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
   }
   built = binary;
   return binary;

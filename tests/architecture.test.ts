@@ -1,0 +1,96 @@
+/**
+ * The house rules of src/, read from the code itself: which room may import which, where the
+ * outside world (fetch, ioredis) is touched, and how large a file may grow.
+ */
+import { describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+const SRC = new URL("../src", import.meta.url).pathname;
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [join(dir, entry.name)] : [],
+  );
+}
+
+/** The room of a file: its first folder under src/. */
+function roomOf(path: string): string {
+  return relative(SRC, path).split("/")[0] ?? "";
+}
+
+interface Import {
+  from: string;
+  to: string;
+  line: number;
+}
+
+/** Every relative import (static, dynamic, type-only) of every file under src/. */
+function readImports(): Import[] {
+  const imports: Import[] = [];
+  for (const file of listFiles(SRC)) {
+    readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((text, i) => {
+        for (const match of text.matchAll(/(?:from\s+|import\(\s*)["'](\.{1,2}\/[^"']+)["']/g)) {
+          imports.push({ from: file, to: resolve(dirname(file), match[1] ?? ""), line: i + 1 });
+        }
+      });
+  }
+  return imports;
+}
+
+/** Which rooms each room may import (besides itself). */
+const ALLOWED: Record<string, readonly string[]> = {
+  lib: [],
+  window: [],
+  event: ["lib"],
+  run: ["lib", "event", "window"],
+  source: ["lib", "run", "event"],
+  sink: ["lib", "run", "window"],
+  cli: ["lib", "run", "source", "sink", "event", "window"],
+};
+
+/** The file a newcomer opens first in each room. */
+const MAIN_FILES = ["cli/index.ts", "cli/flags.ts", "source/sse.ts", "event/fields.ts", "window/windower.ts", "run/run.ts", "sink/stdout.ts", "sink/redis/sink.ts"];
+
+describe("the import graph of src/", () => {
+  const imports = readImports().filter((i) => i.to.startsWith(SRC));
+
+  test("every room is known, and the graph was read", () => {
+    const rooms = new Set(listFiles(SRC).map(roomOf));
+    expect([...rooms].sort()).toEqual(Object.keys(ALLOWED).sort());
+    expect(imports.length).toBeGreaterThan(80);
+    expect(imports.some((i) => roomOf(i.from) === "cli" && roomOf(i.to) === "sink")).toBe(true);
+  });
+
+  test("each room imports only the rooms below it: nothing imports the CLI, source and sink never import each other, the window core imports nothing", () => {
+    const violations = imports
+      .filter((i) => roomOf(i.from) !== roomOf(i.to) && !(ALLOWED[roomOf(i.from)] ?? []).includes(roomOf(i.to)))
+      .map((i) => `${relative(SRC, i.from)}:${i.line} -> ${relative(SRC, i.to)}`);
+    expect(violations).toEqual([]);
+  });
+
+  test("only the source touches fetch, and only the Redis sink touches ioredis", () => {
+    const offenders: string[] = [];
+    for (const file of listFiles(SRC)) {
+      const text = readFileSync(file, "utf8");
+      const rel = relative(SRC, file);
+      if (/from\s+["']ioredis["']|import\(\s*["']ioredis["']/.test(text) && !rel.startsWith("sink/redis/")) offenders.push(`${rel}: ioredis`);
+      if (/\bfetch\(/.test(text) && !rel.startsWith("source/")) offenders.push(`${rel}: fetch`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  test("no file is over 300 lines", () => {
+    const long = listFiles(SRC)
+      .map((file) => [relative(SRC, file), readFileSync(file, "utf8").split("\n").length] as const)
+      .filter(([, lines]) => lines > 300);
+    expect(long).toEqual([]);
+  });
+
+  test("each room's main file opens with a comment saying what lives there", () => {
+    const missing = MAIN_FILES.filter((file) => !/^(#!.*\n)?\/\*\*/.test(readFileSync(join(SRC, file), "utf8")));
+    expect(missing).toEqual([]);
+  });
+});
