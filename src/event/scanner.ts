@@ -4,7 +4,7 @@
  * text and turns its answer into strings. fields.ts decides when to use it.
  */
 import { readFileSync } from "node:fs";
-import type { EventFields } from "./fields.ts";
+import type { EventFields } from "./types.ts";
 // With type "file" Bun hands over the file's path, and `bun build --compile` embeds the file in
 // the executable (the path then names it inside the executable's own file system).
 import scannerWasmPath from "./scanner.wasm" with { type: "file" };
