@@ -7,7 +7,11 @@ export interface BenchRedis {
   url: string;
   client: Redis;
   version: string;
-  /** Window start (ms) → sum of the window's counts, read from `<prefix>epochs` and each window's sorted set. */
+  /**
+   * Window start (ms) → sum of the window's counts, read from `<prefix>epochs` and each window's
+   * sorted set. A quiet window (listed in `epochs` without a key) reads as 0; checkTotals ignores it
+   * when the data has no such window.
+   */
   readTotals(prefix: string): Promise<Map<number, number>>;
   flush(): Promise<void>;
   stop(): Promise<void>;

@@ -3,57 +3,28 @@
  * consumer most people would write first, and a plain parse. Prints one table and writes it to
  * bench/results.md. Fails (exit 1) when any consumer's counts disagree with the data.
  *
- *   bun run bench                     the full benchmark (about 1.5 minutes on 2 cores)
+ *   bun run bench                     the full benchmark (about 2 minutes on 2 cores)
  *   bun run bench --quick             2 runs each, 1M-event long run, 10 s live test; writes nothing
  *   flags: --runs N  --events N  --long-events N  --live-seconds N  --live-rate N  --rate N  --build
+ *
+ * Variants (bench/variants.ts: the same source built with another memory tuning into
+ * dist/bench/wikistream-<name>, rebuilt when older than src/) run beside (b) in every round:
+ *   --variant NAME     run this variant (repeatable; default gc-8mib); `bun bench/variants.ts --list`
+ *   --no-variants      run none
+ *   --long-variants    also give the first variant the long run (off by default: it takes time)
+ * --build rebuilds dist/wikistream and the variants.
  */
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killChildren } from "./child.ts";
 import { startFeed } from "./feed.ts";
 import { startRedis } from "./redis.ts";
-import { formatResults, readMachine, type BenchResults, type ConsumerResult } from "./report.ts";
-import { BINARY, ROOT, measureBinary, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion } from "./scenario.ts";
-import { computeExpectation, loadTemplates } from "./stream.ts";
-
-/** What to run, from the command line. */
-export interface BenchOptions {
-  quick: boolean;
-  runs: number;
-  events: number;
-  longEvents: number;
-  liveSeconds: number;
-  liveRate: number;
-  rate: number;
-  build: boolean;
-}
-
-/** Reads the benchmark's flags; --quick changes the defaults, explicit flags win. */
-export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const quick = argv.includes("--quick");
-  const number = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    if (i === -1) return fallback;
-    const value = Number(argv[i + 1]);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag} needs a positive number`);
-    return value;
-  };
-  const known = new Set(["--quick", "--build", "--runs", "--events", "--long-events", "--live-seconds", "--live-rate", "--rate"]);
-  argv.forEach((arg, i) => {
-    if (arg.startsWith("--") && !known.has(arg)) throw new Error(`unknown flag ${arg}; see the top of bench/run.ts`);
-    if (!arg.startsWith("--") && !known.has(argv[i - 1] ?? "")) throw new Error(`unexpected argument ${arg}`);
-  });
-  return {
-    quick,
-    runs: number("--runs", quick ? 2 : 5),
-    events: number("--events", 200_000),
-    longEvents: number("--long-events", quick ? 1_000_000 : 2_000_000),
-    liveSeconds: number("--live-seconds", quick ? 10 : 60),
-    liveRate: number("--live-rate", 100),
-    rate: number("--rate", 50),
-    build: argv.includes("--build"),
-  };
-}
+import { parseBenchArgs, type BenchOptions } from "./options.ts";
+import { formatResults, nameVariantKey, readMachine, type BenchResults, type ConsumerResult, type LongRunResult } from "./report.ts";
+import type { BenchRedis } from "./redis.ts";
+import { BINARY, ROOT, measureBinary, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion, type Subject } from "./scenario.ts";
+import { computeExpectation, loadTemplates, type Template } from "./stream.ts";
+import { ensureVariants } from "./variants.ts";
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -80,38 +51,102 @@ function createConsumer(label: string, events: number, bytes: number): ConsumerR
   return { label, samples: [], events, bytes };
 }
 
+/** The 200k-event consumers, filled round by round. */
+interface Rounds {
+  transport: ConsumerResult;
+  binary: ConsumerResult;
+  variants: ConsumerResult[];
+  naive: ConsumerResult;
+  parseOnly: ConsumerResult;
+  eventBytes: number;
+}
+
+/** A variant, built and ready to measure like (b). */
+interface VariantSubject extends Subject {
+  /** The report's label: "dist/wikistream built with <variant's label>". */
+  label: string;
+}
+
+/** Builds the variants that are missing or stale (all of them with --build). */
+function prepareVariants(options: BenchOptions): VariantSubject[] {
+  const paths = ensureVariants(options.variants, options.build, log);
+  return options.variants.map((v, i) => ({
+    path: paths[i] ?? "",
+    what: `(${nameVariantKey(i)}) dist/bench/wikistream-${v.name}`,
+    label: `dist/wikistream built with ${v.label}`,
+  }));
+}
+
+/** `binary`, plus the variants' own version when they were built from another commit than dist/wikistream (with a warning). */
+function describeBuilds(binary: string, subjects: VariantSubject[]): string {
+  const first = subjects[0];
+  if (first === undefined) return binary;
+  const version = Bun.spawnSync([first.path, "--version"], { stdout: "pipe" }).stdout.toString().trim();
+  if (binary.startsWith(`${version},`)) return binary;
+  log(`warning: the variants are ${version} and dist/wikistream is not (pass --build to build both from src/)`);
+  return `${binary}; variants: ${version}`;
+}
+
+/** Serves the 200k-event stream and runs (a), (b), each variant, (c), (d) in turn, `runs` times. */
+async function runRounds(options: BenchOptions, templates: Template[], redis: BenchRedis, subjects: VariantSubject[]): Promise<Rounds> {
+  const expected = computeExpectation(templates, options.events, options.rate);
+  log(`serving ${options.events} events…`);
+  const feed = await startFeed(["--mode", "buffer", "--events", String(options.events), "--rate", String(options.rate)]);
+  const eventBytes = feed.bytes ?? 0;
+  const readBytes = Math.round((eventBytes * expected.eventsRead) / options.events);
+  const rounds: Rounds = {
+    transport: createConsumer("raw transport: Bun fetch, body discarded", options.events, eventBytes),
+    binary: createConsumer("dist/wikistream → redis-server, --since … --until …", expected.eventsRead, readBytes),
+    variants: subjects.map((v) => createConsumer(v.label, expected.eventsRead, readBytes)),
+    naive: createConsumer("naive: `eventsource` + JSON.parse + ioredis MULTI per window", expected.eventsRead, readBytes),
+    parseOnly: createConsumer("fetch + eventsource-parser + JSON.parse + Map, no sink", expected.eventsRead, readBytes),
+    eventBytes,
+  };
+  try {
+    const order = ["(a) transport", "(b) wikistream", ...subjects.map((v) => v.what), "(c) naive", "(d) parse-only"].join(", ");
+    for (let run = 1; run <= options.runs; run++) {
+      log(`run ${run}/${options.runs}: ${order}`);
+      rounds.transport.samples.push(await measureTransport(feed));
+      rounds.binary.samples.push(await measureBinary(feed, redis, expected));
+      for (const [i, subject] of subjects.entries()) rounds.variants[i]?.samples.push(await measureBinary(feed, redis, expected, subject));
+      rounds.naive.samples.push(await measureNaive(feed, redis, expected));
+      rounds.parseOnly.samples.push(await measureParseOnly(feed, expected));
+    }
+  } finally {
+    await feed.stop();
+  }
+  return rounds;
+}
+
+/** One long run over a freshly generated stream, for dist/wikistream or a variant. */
+async function runLong(options: BenchOptions, templates: Template[], redis: BenchRedis, subject?: Subject): Promise<LongRunResult> {
+  log(`${options.longEvents} events through ${subject?.what ?? "dist/wikistream"}…`);
+  const expected = computeExpectation(templates, options.longEvents, options.rate);
+  const feed = await startFeed(["--mode", "generate", "--events", String(options.longEvents), "--rate", String(options.rate), "--mark", String(options.events)]);
+  const run = { feed, expected, events: options.longEvents, markEvents: options.events };
+  return measureLongRun(redis, run, subject).finally(() => feed.stop());
+}
+
+/** The first variant's long run, when `--long-variants` asked for it. */
+async function runLongVariant(options: BenchOptions, templates: Template[], redis: BenchRedis, subjects: VariantSubject[]): Promise<LongRunResult | undefined> {
+  const first = subjects[0];
+  if (!options.longVariants || first === undefined) return undefined;
+  const long = await runLong(options, templates, redis, first);
+  return { ...long, label: `(${nameVariantKey(0)}) ${first.label}` };
+}
+
 /** Runs everything and returns the markdown report. */
 export async function runBench(options: BenchOptions): Promise<string> {
   const startedAt = performance.now();
   const binary = ensureBinary(options.build);
+  const subjects = prepareVariants(options);
+  const builds = describeBuilds(binary, subjects);
   const redis = await startRedis();
   try {
     const templates = loadTemplates();
-    const expected = computeExpectation(templates, options.events, options.rate);
-    log(`serving ${options.events} events…`);
-    const feed = await startFeed(["--mode", "buffer", "--events", String(options.events), "--rate", String(options.rate)]);
-    const streamBytes = feed.bytes ?? 0;
-    const readBytes = Math.round((streamBytes * expected.eventsRead) / options.events);
-    const transport = createConsumer("raw transport: Bun fetch, body discarded", options.events, streamBytes);
-    const binaryRuns = createConsumer("dist/wikistream → redis-server, --since … --until …", expected.eventsRead, readBytes);
-    const naive = createConsumer("naive: `eventsource` + JSON.parse + ioredis MULTI per window", expected.eventsRead, readBytes);
-    const parseOnly = createConsumer("fetch + eventsource-parser + JSON.parse + Map, no sink", expected.eventsRead, readBytes);
-    try {
-      for (let run = 1; run <= options.runs; run++) {
-        log(`run ${run}/${options.runs}: (a) transport, (b) wikistream, (c) naive, (d) parse-only`);
-        transport.samples.push(await measureTransport(feed));
-        binaryRuns.samples.push(await measureBinary(feed, redis, expected));
-        naive.samples.push(await measureNaive(feed, redis, expected));
-        parseOnly.samples.push(await measureParseOnly(feed, expected));
-      }
-    } finally {
-      await feed.stop();
-    }
-
-    log(`${options.longEvents} events through dist/wikistream…`);
-    const longExpected = computeExpectation(templates, options.longEvents, options.rate);
-    const longFeed = await startFeed(["--mode", "generate", "--events", String(options.longEvents), "--rate", String(options.rate), "--mark", String(options.events)]);
-    const long = await measureLongRun(longFeed, redis, longExpected, options.longEvents, options.events).finally(() => longFeed.stop());
+    const rounds = await runRounds(options, templates, redis, subjects);
+    const long = await runLong(options, templates, redis);
+    const longVariant = await runLongVariant(options, templates, redis, subjects);
 
     log("dist/wikistream --version…");
     const versionMs = measureVersion(20);
@@ -121,21 +156,18 @@ export async function runBench(options: BenchOptions): Promise<string> {
     const live = await measureLive(liveFeed, redis, options.liveRate, options.liveSeconds).finally(() => liveFeed.stop());
 
     const results: BenchResults = {
+      ...rounds,
       quick: options.quick,
       runs: options.runs,
       ratePerSec: options.rate,
-      eventBytes: streamBytes,
-      transport,
-      binary: binaryRuns,
-      naive,
-      parseOnly,
       long,
+      longVariant,
       versionMs,
       live,
       totalSeconds: (performance.now() - startedAt) / 1000,
       peakMethod: existsSync("/usr/bin/time") ? "GNU time's maximum resident set size" : "the last VmHWM read from /proc (install GNU time for an exact peak)",
     };
-    return formatResults(results, readMachine(redis.version, binary));
+    return formatResults(results, readMachine(redis.version, builds));
   } finally {
     await redis.stop();
   }

@@ -19,6 +19,12 @@ export const BINARY = join(ROOT, "dist", "wikistream");
 const BENCH = new URL(".", import.meta.url).pathname;
 /** A clean environment for the binary, as a user's shell would give it (no REDIS_URL and the like). */
 const BINARY_ENV = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1" };
+/**
+ * The Redis key prefix every binary run is given explicitly: builds before and after the default
+ * prefix became `wikistream:` write the same keys. Redis is flushed before each run, so no run
+ * resumes from an earlier one's checkpoint.
+ */
+export const BENCH_PREFIX = "bench:";
 
 function fail(what: string, result: ChildResult, why: string): never {
   throw new Error(`${what}: ${why}\n--- exit code ${result.code}; stderr:\n${result.stderr.slice(-2000)}`);
@@ -34,18 +40,25 @@ function parseReport(what: string, result: ChildResult): ConsumerReport {
   }
 }
 
-/** Throws unless Redis holds exactly the expected window totals. */
+/**
+ * Throws unless Redis holds exactly the expected window totals. A window listed with a total of 0
+ * that the data does not have is a quiet window (listed in `epochs` without a key) and is ignored.
+ */
 export function checkTotals(what: string, actual: Map<number, number>, expected: Expectation): void {
   let sum = 0;
-  for (const total of actual.values()) sum += total;
+  let windows = 0;
   const wrong: string[] = [];
   for (const [start, total] of expected.totals) {
     if (actual.get(start) !== total) wrong.push(`${new Date(start).toISOString()}: expected ${total}, found ${actual.get(start) ?? "nothing"}`);
   }
-  for (const start of actual.keys()) if (!expected.totals.has(start)) wrong.push(`${new Date(start).toISOString()}: unexpected window`);
+  for (const [start, total] of actual) {
+    if (expected.totals.has(start) || total !== 0) windows++;
+    sum += total;
+    if (!expected.totals.has(start) && total !== 0) wrong.push(`${new Date(start).toISOString()}: unexpected window of ${total}`);
+  }
   if (sum !== expected.counted || wrong.length > 0) {
     throw new Error(
-      `${what}: Redis holds ${sum} counted events in ${actual.size} windows; the data says ${expected.counted} in ${expected.totals.size}.\n${wrong.slice(0, 10).join("\n")}`,
+      `${what}: Redis holds ${sum} counted events in ${windows} windows; the data says ${expected.counted} in ${expected.totals.size}.\n${wrong.slice(0, 10).join("\n")}`,
     );
   }
 }
@@ -58,8 +71,9 @@ export async function measureTransport(feed: Feed): Promise<Sample & { bytes: nu
   return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb, bytes: report.bytes };
 }
 
-function createBinaryArgs(feed: Feed, redis: BenchRedis, expected: Expectation): string[] {
-  return [BINARY, "--url", feed.url, "--redis-url", redis.url, "--since", new Date(START_MS).toISOString(), "--until", new Date(expected.untilMs).toISOString()];
+function createBinaryArgs(binary: string, feed: Feed, redis: BenchRedis, expected: Expectation): string[] {
+  const range = ["--since", new Date(START_MS).toISOString(), "--until", new Date(expected.untilMs).toISOString()];
+  return [binary, "--url", feed.url, "--redis-url", redis.url, "--prefix", BENCH_PREFIX, ...range];
 }
 
 function checkBinaryStats(what: string, result: ChildResult, expected: Expectation): void {
@@ -68,12 +82,21 @@ function checkBinaryStats(what: string, result: ChildResult, expected: Expectati
   if (counted !== expected.counted) fail(what, result, `its statistics say ${counted} counted; the data says ${expected.counted}`);
 }
 
-/** (b) dist/wikistream from --since to --until into Redis; checks every window total. */
-export async function measureBinary(feed: Feed, redis: BenchRedis, expected: Expectation): Promise<Sample> {
+/** An executable to measure like (b): dist/wikistream or a variant, and how messages name it. */
+export interface Subject {
+  path: string;
+  what: string;
+}
+
+/** dist/wikistream as a Subject. */
+export const MAIN_SUBJECT: Subject = { path: BINARY, what: "dist/wikistream" };
+
+/** (b) dist/wikistream (or a variant) from --since to --until into Redis; checks every window total. */
+export async function measureBinary(feed: Feed, redis: BenchRedis, expected: Expectation, subject: Subject = MAIN_SUBJECT): Promise<Sample> {
   await redis.flush();
-  const result = await spawnChild(createBinaryArgs(feed, redis, expected), { env: BINARY_ENV, pollMs: 20 }).done;
-  checkBinaryStats("(b) dist/wikistream", result, expected);
-  checkTotals("(b) dist/wikistream", await redis.readTotals(""), expected);
+  const result = await spawnChild(createBinaryArgs(subject.path, feed, redis, expected), { env: BINARY_ENV, pollMs: 20 }).done;
+  checkBinaryStats(subject.what, result, expected);
+  checkTotals(subject.what, await redis.readTotals(BENCH_PREFIX), expected);
   return { wallMs: result.wallMs, peakKb: result.peakKb };
 }
 
@@ -97,20 +120,30 @@ export async function measureParseOnly(feed: Feed, expected: Expectation): Promi
   return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
 }
 
+/** What a long run reads: a fresh generated feed, its expectation, and when to take the first RSS. */
+export interface LongRun {
+  feed: Feed;
+  expected: Expectation;
+  events: number;
+  markEvents: number;
+}
+
 /**
- * The binary over a long generated stream: VmRSS when the server has sent `markEvents`, and the
- * last VmRSS read before it exits. Checks every window total.
+ * The binary (or a variant) over a long generated stream: VmRSS when the server has sent
+ * `markEvents`, and the last VmRSS read before it exits. Checks every window total.
  */
-export async function measureLongRun(feed: Feed, redis: BenchRedis, expected: Expectation, events: number, markEvents: number): Promise<LongRunResult> {
+export async function measureLongRun(redis: BenchRedis, run: LongRun, subject: Subject = MAIN_SUBJECT): Promise<LongRunResult> {
+  const { feed, expected, events, markEvents } = run;
   await redis.flush();
-  const child = spawnChild(createBinaryArgs(feed, redis, expected), { env: BINARY_ENV, pollMs: 50 });
+  const child = spawnChild(createBinaryArgs(subject.path, feed, redis, expected), { env: BINARY_ENV, pollMs: 50 });
   let rssAtMarkKb: number | undefined;
   feed.onMark((sent) => {
     if (sent >= markEvents && rssAtMarkKb === undefined) rssAtMarkKb = child.readRss();
   });
   const result = await child.done;
-  checkBinaryStats(`dist/wikistream over ${events} events`, result, expected);
-  checkTotals(`dist/wikistream over ${events} events`, await redis.readTotals(""), expected);
+  const what = `${subject.what} over ${events} events`;
+  checkBinaryStats(what, result, expected);
+  checkTotals(what, await redis.readTotals(BENCH_PREFIX), expected);
   return { events, wallMs: result.wallMs, rssAtMarkKb, markEvents, rssAtEndKb: result.lastRssKb, peakKb: result.peakKb };
 }
 
