@@ -244,6 +244,11 @@ export interface CompileJob {
   readonly commit: string;
   readonly target: BuildTarget | undefined;
   readonly executablePath: string | undefined;
+  /**
+   * For the benchmark only (bench/variants.ts): runtime flags baked into the executable
+   * (`--smol`) and compile-time constants, to build a tuning beside the real one.
+   */
+  readonly tuning?: { readonly execArgv?: readonly string[]; readonly define?: Readonly<Record<string, string>> };
 }
 
 /** Compiles one executable; throws an Error naming the target when Bun fails. Returns the output's size in bytes. */
@@ -256,6 +261,7 @@ export async function compileExecutable(job: CompileJob): Promise<number> {
         ...(job.target ? { target: job.target.bunTarget } : {}),
         ...(job.executablePath ? { executablePath: job.executablePath } : {}),
         outfile: job.outfile,
+        ...(job.tuning?.execArgv ? { execArgv: [...job.tuning.execArgv] } : {}),
         // Compile-time switches: the binary must not pick up a .env or bunfig.toml from
         // whatever directory a user happens to run it in.
         autoloadDotenv: false,
@@ -269,7 +275,7 @@ export async function compileExecutable(job: CompileJob): Promise<number> {
       // "linked" embeds the source map in the executable (stack traces name src/ files and
       // lines) and also writes <outfile>.map, which is removed below: it is not shipped.
       sourcemap: "linked",
-      define: { WIKISTREAM_COMMIT: JSON.stringify(job.commit) },
+      define: { WIKISTREAM_COMMIT: JSON.stringify(job.commit), ...job.tuning?.define },
     });
     if (!result.success) throw new AggregateError(result.logs, "build failed");
     for (const output of result.outputs) {

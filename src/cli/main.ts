@@ -13,12 +13,15 @@ import { createStdoutSink } from "../sink/stdout.ts";
 import { createSseSource } from "../source/sse.ts";
 import { resolveConfig, type Config } from "./config.ts";
 
+declare const WIKISTREAM_COLLECT_EVERY_BYTES: number | undefined;
+
 /**
  * Catching up reads hundreds of MB/s of short-lived strings; left to its own pace the collector
  * lets the heap swell to several times what is live. A full collection every 8 MiB read keeps
  * peak memory flat at ~75-90 MB for a few ms each (measured: ~130-180 MB peak without, ~100 at 16 MiB).
+ * (The benchmark builds other values in with a compile-time constant.)
  */
-const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = typeof WIKISTREAM_COLLECT_EVERY_BYTES === "number" ? WIKISTREAM_COLLECT_EVERY_BYTES : 8 * 1024 * 1024;
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
 

@@ -25,11 +25,17 @@ export function parseTime(text: string): number | undefined {
     const digits = trimmed.split(".")[0]?.length ?? 0;
     return Math.round(digits > 11 ? value : value * 1000);
   }
-  if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed)) return undefined;
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(trimmed);
+  if (!day) return undefined;
   const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
   const isDateOnly = /^\d{4}-\d{2}-\d{2}$/.test(trimmed);
   const ms = Date.parse(hasZone || isDateOnly ? trimmed : `${trimmed}Z`);
-  return Number.isNaN(ms) ? undefined : ms;
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse rolls 30 February over into March: a day the month does not have is no time.
+  const [, year, month, date] = day.map(Number);
+  const check = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, date ?? 1));
+  if (check.getUTCMonth() !== (month ?? 1) - 1 || check.getUTCDate() !== date) return undefined;
+  return ms;
 }
 
 /** Formats milliseconds as the shortest exact duration text (`30s`, `2m`, `1500ms`). */
@@ -41,7 +47,7 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** A moment as ISO time with its Unix seconds beside it, for logs: `2026-11-26T10:00:00Z (1764151200)`. */
+/** A moment as ISO time with its Unix seconds beside it, for logs: `2026-11-26T10:00:00Z (1795687200)`. */
 export function formatInstant(ms: number): string {
   return `${new Date(ms).toISOString().replace(".000Z", "Z")} (${ms / 1000})`;
 }

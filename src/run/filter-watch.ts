@@ -36,7 +36,7 @@ export class FilterWatch {
     if (passed > 0) this.said = false;
     else if (filtered > 0 && !this.said) {
       this.said = true;
-      this.log.warn(`all ${filtered} events in the last ${formatDuration(this.periodMs)} were filtered out by ${this.filters}: nothing is counted; check the filter (values are case-sensitive, see --help)`);
+      this.log.warn(`all ${filtered} events in the last ${formatDuration(this.periodMs)} were filtered out by ${this.filters}: nothing is counted; check the filter (see wikistream --help)`);
     }
     this.periodStart = now;
     this.filteredAtStart = stats.skipped.filtered;

@@ -1,4 +1,5 @@
 import type { SkipReason } from "../event/classify.ts";
+import { formatCount } from "../lib/plural.ts";
 import type { AddOutcome } from "../window/types.ts";
 
 /** Counters of one run, logged at the end (and periodically with --verbose). */
@@ -40,12 +41,12 @@ export function formatStats(stats: RunStats): string {
   const skipped = Object.entries(stats.skipped)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason} ${n}`);
-  const parts = [`${stats.events} events`, `${stats.outcomes.counted} counted`];
+  const parts = [formatCount(stats.events, "event"), `${stats.outcomes.counted} counted`];
   if (stats.outcomes.late > 0) parts.push(`${stats.outcomes.late} late`);
   if (stats.outcomes.final > 0) parts.push(`${stats.outcomes.final} replayed into final windows`);
   if (stats.outcomes["after-until"] > 0) parts.push(`${stats.outcomes["after-until"]} after --until`);
   if (skipped.length > 0) parts.push(`skipped: ${skipped.join(", ")}`);
-  if (stats.streamErrors > 0) parts.push(`${stats.streamErrors} stream error events`);
+  if (stats.streamErrors > 0) parts.push(formatCount(stats.streamErrors, "stream error event"));
   if (stats.slowPath > 0) parts.push(`${stats.slowPath} read by the slow path`);
   return parts.join("; ");
 }

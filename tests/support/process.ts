@@ -112,7 +112,7 @@ export function killStrayRuns(): void {
 
 /** The end-of-run summary line on stderr (see formatStats in src/run.ts). */
 export function summaryOf(stderr: string): string {
-  return stderr.split("\n").find((line) => /^\d+ events; \d+ counted/.test(line)) ?? "";
+  return stderr.split("\n").find((line) => /^\d+ events?; \d+ counted/.test(line)) ?? "";
 }
 
 /** The `skipped:` counters of a summary line, by reason. */

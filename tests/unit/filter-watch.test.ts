@@ -6,7 +6,7 @@ import { createStats } from "../../src/run/stats.ts";
 const PERIOD = 30_000;
 const FILTERS = "--server 'xx.wiki*'";
 const warning = (filtered: number) =>
-  `warn: all ${filtered} events in the last 30s were filtered out by ${FILTERS}: nothing is counted; check the filter (values are case-sensitive, see --help)\n`;
+  `warn: all ${filtered} events in the last 30s were filtered out by ${FILTERS}: nothing is counted; check the filter (see wikistream --help)\n`;
 
 /** One check: at time `at`, the run's counters (cumulative) say this many were filtered and passed. */
 interface Step {

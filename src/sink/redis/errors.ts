@@ -17,12 +17,20 @@ function isServerReply(error: unknown): boolean {
   return error instanceof Error && error.name === "ReplyError";
 }
 
+/** Socket codes that mean "no one answered" (yet): never a TLS or protocol verdict, whatever the host is called. */
+const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)$/;
+/** What a failed TLS handshake or certificate check says, by code or in its message. */
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_TLS|^ERR_SSL/;
+const TLS_MESSAGE = /certificate|self[- ]signed|TLS|SSL routines|wrong version number|handshake/i;
+
 /** Sorts a Redis or socket error into what to do about it. */
 export function classifyRedisError(error: unknown): RedisErrorKind {
   const message = formatError(error);
+  const code = readErrorCode(error);
+  if (NETWORK_CODES.test(code)) return "connection";
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i.test(message)) return "auth";
   if (/^READONLY|read only replica/i.test(message)) return "readonly";
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|TLS|SSL|certificate/i.test(`${readErrorCode(error)} ${message}`)) return "tls";
+  if (TLS_CODE.test(code) || TLS_MESSAGE.test(message)) return "tls";
   if (/DB index is out of range|invalid DB index/i.test(message)) return "db";
   if (/^Protocol error/.test(message)) return "protocol";
   if (/^OOM/.test(message)) return "oom";
