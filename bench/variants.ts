@@ -31,26 +31,29 @@ export interface Variant {
   readonly tuning: Tuning;
 }
 
-/** Bytes read between two forced full collections in the reading loop; 0 = never (src/cli/main.ts). */
-const COLLECT = "WIKISTREAM_COLLECT_EVERY_BYTES";
+/**
+ * The reading loop's memory policy (src/source/memory.ts) as compile-time constants
+ * (src/cli/main.ts): look at the resident set every `check` bytes read (0 = never look) and
+ * force a full collection when it is above `ceiling` bytes (0 = at every look).
+ */
 const MIB = 1024 * 1024;
 
-function collectEvery(bytes: number): Readonly<Record<string, string>> {
-  return { [COLLECT]: String(bytes) };
+function memoryPolicy(check: number, ceiling: number): Readonly<Record<string, string>> {
+  return { WIKISTREAM_MEMORY_CHECK_BYTES: String(check), WIKISTREAM_MEMORY_CEILING_BYTES: String(ceiling) };
 }
 
 /** Every variant the benchmark knows; the first is the default `--variant`. */
 export const VARIANTS: readonly Variant[] = [
-  { name: "gc-8mib", label: "forced full GC every 8 MiB (0.1.0's policy)", tuning: { define: collectEvery(8 * MIB) } },
-  { name: "gc-32mib", label: "forced full GC every 32 MiB", tuning: { define: collectEvery(32 * MIB) } },
-  { name: "gc-128mib", label: "forced full GC every 128 MiB", tuning: { define: collectEvery(128 * MIB) } },
-  { name: "no-gc", label: "no forced GC (Bun's own pace)", tuning: { define: collectEvery(0) } },
-  { name: "smol", label: "--smol, no forced GC", tuning: { define: collectEvery(0), execArgv: ["--smol"] } },
-  { name: "smol-gc-8mib", label: "--smol and a forced full GC every 8 MiB", tuning: { define: collectEvery(8 * MIB), execArgv: ["--smol"] } },
+  { name: "gc-8mib", label: "forced full GC every 8 MiB (0.1.0's policy)", tuning: { define: memoryPolicy(8 * MIB, 0) } },
+  { name: "no-gc", label: "no forced GC (Bun's own pace)", tuning: { define: memoryPolicy(0, 0) } },
+  { name: "gc-64mib", label: "forced full GC every 64 MiB", tuning: { define: memoryPolicy(64 * MIB, 0) } },
+  { name: "ceiling-80", label: "a full GC when RSS is over 80 MiB (looked at every 8 MiB)", tuning: { define: memoryPolicy(8 * MIB, 80 * MIB) } },
+  { name: "smol", label: "--smol, no forced GC", tuning: { define: memoryPolicy(0, 0), execArgv: ["--smol"] } },
+  { name: "smol-gc-8mib", label: "--smol and a forced full GC every 8 MiB", tuning: { define: memoryPolicy(8 * MIB, 0), execArgv: ["--smol"] } },
 ];
 
 /** The variants `bun run bench` runs when no `--variant` is given. */
-export const DEFAULT_VARIANTS: readonly string[] = ["gc-8mib"];
+export const DEFAULT_VARIANTS: readonly string[] = ["gc-8mib", "no-gc"];
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** Where the variants' executables go. */

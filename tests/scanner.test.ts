@@ -77,10 +77,10 @@ describe("slow path count", () => {
   });
 });
 
-/** Copies fields.ts, scanner.ts (and scanner.wasm, unless `wasm` says otherwise) into a fresh folder, with a probe entry that prints what it sees. */
+/** Copies fields.ts, scanner.ts, types.ts (and scanner.wasm, unless `wasm` says otherwise) into a fresh folder, with a probe entry that prints what it sees. */
 function stageProbe(wasm: Uint8Array | "committed"): string {
   const dir = mkdtempSync(join(tmpdir(), "wikistream-scanner-"));
-  for (const file of ["fields.ts", "scanner.ts", "wasm.d.ts"]) copyFileSync(new URL(file, EVENT_DIR), join(dir, file));
+  for (const file of ["fields.ts", "scanner.ts", "types.ts", "wasm.d.ts"]) copyFileSync(new URL(file, EVENT_DIR), join(dir, file));
   if (wasm === "committed") copyFileSync(SCANNER_WASM, join(dir, "scanner.wasm"));
   else writeFileSync(join(dir, "scanner.wasm"), wasm);
   writeFileSync(
@@ -129,7 +129,7 @@ describe("loading", () => {
     try {
       const outfile = join(dir, "probe-bin");
       await compileExecutable({ label: "probe", entry: join(dir, "probe.ts"), outfile, commit: "test", target: undefined, executablePath: undefined });
-      for (const file of ["probe.ts", "fields.ts", "scanner.ts", "scanner.wasm"]) rmSync(join(dir, file));
+      for (const file of ["probe.ts", "fields.ts", "scanner.ts", "types.ts", "scanner.wasm"]) rmSync(join(dir, file));
       const report = runProbe([outfile]);
       expect(report).toEqual({ scanner: { fast: true }, status: "ok", serverName: "en.wikipedia.org", timestamp: 1633694400, slow: 0 });
     } finally {

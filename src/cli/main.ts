@@ -10,18 +10,21 @@ import { runPipeline } from "../run/run.ts";
 import { createRedisSink } from "../sink/redis/sink.ts";
 import { formatRedisUrl } from "../sink/redis/url.ts";
 import { createStdoutSink } from "../sink/stdout.ts";
+import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
 import { resolveConfig, type Config } from "./config.ts";
 
-declare const WIKISTREAM_COLLECT_EVERY_BYTES: number | undefined;
+declare const WIKISTREAM_MEMORY_CHECK_BYTES: number | undefined;
+declare const WIKISTREAM_MEMORY_CEILING_BYTES: number | undefined;
 
 /**
- * Catching up reads hundreds of MB/s of short-lived strings; left to its own pace the collector
- * lets the heap swell to several times what is live. A full collection every 8 MiB read keeps
- * peak memory flat at ~75-90 MB for a few ms each (measured: ~130-180 MB peak without, ~100 at 16 MiB).
- * (The benchmark builds other values in with a compile-time constant.)
+ * The reading loop's memory policy (source/memory.ts). The benchmark builds others in with
+ * compile-time constants (bench/variants.ts), 0.1.0's among them: a collection every 8 MiB.
  */
-const COLLECT_EVERY_BYTES = typeof WIKISTREAM_COLLECT_EVERY_BYTES === "number" ? WIKISTREAM_COLLECT_EVERY_BYTES : 8 * 1024 * 1024;
+const MEMORY_POLICY: MemoryPolicy = {
+  checkEveryBytes: typeof WIKISTREAM_MEMORY_CHECK_BYTES === "number" ? WIKISTREAM_MEMORY_CHECK_BYTES : 8 * 1024 * 1024,
+  ceilingBytes: typeof WIKISTREAM_MEMORY_CEILING_BYTES === "number" ? WIKISTREAM_MEMORY_CEILING_BYTES : 96 * 1024 * 1024,
+};
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
 
@@ -119,7 +122,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
       maxEventBytes: config.maxEventBytes,
       log,
       coalesceMs: COALESCE_MS,
-      collectEveryBytes: COLLECT_EVERY_BYTES,
+      memory: MEMORY_POLICY,
     });
     await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal });
     return 0;

@@ -11,6 +11,7 @@ import { readLatin1 } from "../lib/latin1.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Source, SourceHandler } from "../run/ports.ts";
 import { LineFramer } from "./framer.ts";
+import { MemoryGuard, type MemoryPolicy } from "./memory.ts";
 import { classifyResponse } from "./response.ts";
 import { IdleWatchdog } from "./watchdog.ts";
 
@@ -27,8 +28,8 @@ export interface SourceOptions {
   maxBackoffMs?: number;
   /** When events trickle in one by one, wait this long after each before reading on (0: never). */
   coalesceMs?: number;
-  /** Run a full garbage collection after this many bytes read (0: leave it to the runtime). */
-  collectEveryBytes?: number;
+  /** When to force a full garbage collection while reading (see memory.ts); absent: never. */
+  memory?: MemoryPolicy;
 }
 
 /** First reconnect delay; the server may change it with an SSE `retry:` field. */
@@ -55,7 +56,7 @@ class StreamReader {
   private attempt = 0;
   private readonly policy: BackoffPolicy;
   private connectedOnce = false;
-  private bytesSinceCollect = 0;
+  private readonly memory: MemoryGuard | undefined;
   private readonly stopped: Promise<void>;
 
   constructor(
@@ -65,6 +66,7 @@ class StreamReader {
   ) {
     this.policy = { baseMs: BASE_BACKOFF_MS, maxMs: options.maxBackoffMs ?? 30_000 };
     this.stopped = whenAborted(signal);
+    this.memory = options.memory ? new MemoryGuard(options.memory) : undefined;
   }
 
   async run(): Promise<void> {
@@ -163,7 +165,7 @@ class StreamReader {
         if (done) break;
         watchdog.touch();
         framer.push(readLatin1(value));
-        this.collectGarbage(value.byteLength);
+        this.memory?.onBytes(value.byteLength);
         await this.pause(value.byteLength, asked, watchdog);
         if (signal.aborted) break;
       }
@@ -230,14 +232,5 @@ class StreamReader {
         oversized = true;
       },
     });
-  }
-
-  private collectGarbage(bytes: number): void {
-    const every = this.options.collectEveryBytes ?? 0;
-    if (every <= 0) return;
-    this.bytesSinceCollect += bytes;
-    if (this.bytesSinceCollect < every) return;
-    this.bytesSinceCollect = 0;
-    Bun.gc(true);
   }
 }
