@@ -47,13 +47,14 @@ export const VARIANTS: readonly Variant[] = [
   { name: "gc-8mib", label: "forced full GC every 8 MiB (0.1.0's policy)", tuning: { define: memoryPolicy(8 * MIB, 0) } },
   { name: "no-gc", label: "no forced GC (Bun's own pace)", tuning: { define: memoryPolicy(0, 0) } },
   { name: "gc-64mib", label: "forced full GC every 64 MiB", tuning: { define: memoryPolicy(64 * MIB, 0) } },
+  { name: "ceiling-96", label: "a full GC when RSS is over 96 MiB (looked at every 8 MiB)", tuning: { define: memoryPolicy(8 * MIB, 96 * MIB) } },
   { name: "ceiling-80", label: "a full GC when RSS is over 80 MiB (looked at every 8 MiB)", tuning: { define: memoryPolicy(8 * MIB, 80 * MIB) } },
   { name: "smol", label: "--smol, no forced GC", tuning: { define: memoryPolicy(0, 0), execArgv: ["--smol"] } },
   { name: "smol-gc-8mib", label: "--smol and a forced full GC every 8 MiB", tuning: { define: memoryPolicy(8 * MIB, 0), execArgv: ["--smol"] } },
 ];
 
 /** The variants `bun run bench` runs when no `--variant` is given. */
-export const DEFAULT_VARIANTS: readonly string[] = ["gc-8mib", "no-gc"];
+export const DEFAULT_VARIANTS: readonly string[] = ["gc-8mib", "no-gc", "ceiling-96"];
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** Where the variants' executables go. */

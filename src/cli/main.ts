@@ -18,12 +18,17 @@ declare const WIKISTREAM_MEMORY_CHECK_BYTES: number | undefined;
 declare const WIKISTREAM_MEMORY_CEILING_BYTES: number | undefined;
 
 /**
- * The reading loop's memory policy (source/memory.ts). The benchmark builds others in with
- * compile-time constants (bench/variants.ts), 0.1.0's among them: a collection every 8 MiB.
+ * The reading loop's memory policy (source/memory.ts): look at the resident set every 8 MiB read
+ * and collect when it is over 112 MiB. Measured in one `bun run bench` (200k events, 228 MB, 5
+ * runs; bench/results.md): a collection every 8 MiB (0.1.0) took 3.1× the raw read with a peak
+ * of 92 MB; none, 2.3× but 133–137 MB; a 96 MiB ceiling 2.6× and 105–108 MB. 112 MiB keeps the
+ * peak near 115 MB (under 128 at the worst) for most of the speed of none; live, the ceiling is
+ * never reached (65 MB) and nothing is forced. The benchmark builds other policies in with
+ * compile-time constants (bench/variants.ts).
  */
 const MEMORY_POLICY: MemoryPolicy = {
   checkEveryBytes: typeof WIKISTREAM_MEMORY_CHECK_BYTES === "number" ? WIKISTREAM_MEMORY_CHECK_BYTES : 8 * 1024 * 1024,
-  ceilingBytes: typeof WIKISTREAM_MEMORY_CEILING_BYTES === "number" ? WIKISTREAM_MEMORY_CEILING_BYTES : 96 * 1024 * 1024,
+  ceilingBytes: typeof WIKISTREAM_MEMORY_CEILING_BYTES === "number" ? WIKISTREAM_MEMORY_CEILING_BYTES : 112 * 1024 * 1024,
 };
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
