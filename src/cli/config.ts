@@ -5,7 +5,7 @@
 import type { OutputFormat } from "../sink/stdout.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
 import { resolveFlags } from "./parse.ts";
-import { usage } from "./values.ts";
+import { usage, type ListenAddress } from "./values.ts";
 
 /** Everything a run needs, validated; times and durations in milliseconds. */
 export interface Config {
@@ -26,6 +26,9 @@ export interface Config {
   format: OutputFormat;
   maxEventBytes: number;
   giveUpAfterMs: number | undefined;
+  /** Where to serve metrics, health and the live page; undefined: nowhere. */
+  listen: ListenAddress | undefined;
+  logFormat: "text" | "json";
   /** The filters as typed, for messages (`--type 'foo' --server 'x*'`); "" when none. */
   filterDescription: string;
   verbose: boolean;
@@ -78,6 +81,8 @@ export function resolveConfig(
     format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
     maxEventBytes: f["max-event-bytes"],
     giveUpAfterMs: f["give-up-after"],
+    listen: f.listen,
+    logFormat: f["log-format"],
     filterDescription: describeFilters(f, f.server.map((s) => s.glob)),
     verbose: f.verbose,
     quiet: f.quiet,

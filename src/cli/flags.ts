@@ -4,7 +4,7 @@
  * option table (checked by tests/cli.test.ts) all come from here.
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
-import { CHANGE_TYPES, parseBytes, parseChoice, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
+import { CHANGE_TYPES, parseBytes, parseChoice, parseListenAddress, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
 
 /** The public EventStreams endpoint for recent changes. */
 export const DEFAULT_URL = "https://stream.wikimedia.org/v2/stream/recentchange";
@@ -82,6 +82,22 @@ export const FLAGS = {
   }),
   "max-event-bytes": flag({ kind: "string", hint: "SIZE", env: "WIKISTREAM_MAX_EVENT_BYTES", default: "1MiB", help: "skip (and count) larger events", parse: parseBytes }),
   "redis-ca": flag({ kind: "string", hint: "FILE", env: "WIKISTREAM_REDIS_CA", defaultHelp: "system CAs", help: "PEM CA bundle to trust for rediss://", parse: text }),
+  listen: flag({
+    kind: "string",
+    hint: "ADDR",
+    env: "WIKISTREAM_LISTEN",
+    defaultHelp: "off",
+    help: "serve metrics, health and a live page at ADDR: :9464, 127.0.0.1:9464",
+    parse: parseListenAddress,
+  }),
+  "log-format": flag({
+    kind: "string",
+    hint: "FMT",
+    env: "WIKISTREAM_LOG_FORMAT",
+    default: "text",
+    help: "stderr lines: text, or json (one object a line)",
+    parse: (t, l) => parseChoice(t, l, ["text", "json"] as const),
+  }),
   verbose: toggle("log every reconnect and write; stacks on errors"),
   quiet: toggle("log errors only"),
   help: { ...toggle("show this help"), short: "h" },

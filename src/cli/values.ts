@@ -95,3 +95,23 @@ export function parseGlob(glob: string): RegExp {
   const source = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${source}$`, "i");
 }
+
+/** Where --listen binds: a host (loopback unless one is named) and a port. */
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+/**
+ * `:9464` (loopback), `127.0.0.1:9464`, `0.0.0.0:9464`, `[::1]:9464` or a bare port. Loopback
+ * unless a host is named: the page and the metrics are not for the whole network by default.
+ */
+export function parseListenAddress(value: string, label: string): ListenAddress {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):)?(\d{1,5})$/.exec(value.trim());
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw usage(`${label} '${value}' is not an address: use :9464, 127.0.0.1:9464 or 0.0.0.0:9464`);
+  }
+  const host = (match[1] ?? "").replace(/^\[|\]$/g, "");
+  return { hostname: host === "" ? "127.0.0.1" : host, port };
+}

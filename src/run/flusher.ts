@@ -4,6 +4,7 @@ import { formatInstant } from "../lib/duration.ts";
 import type { WindowBatch } from "../window/types.ts";
 import type { Windower } from "../window/windower.ts";
 import type { Clock, Sink } from "./ports.ts";
+import type { Telemetry } from "./telemetry.ts";
 
 /**
  * While events still arrive late, a due window changes with nearly every event: rewriting it
@@ -25,6 +26,7 @@ export class Flusher {
     private readonly sink: Sink,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly telemetry?: Telemetry,
   ) {
     this.lastFlush = clock.now();
     this.lastRewrite = this.lastFlush;
@@ -39,6 +41,7 @@ export class Flusher {
     const batch = this.windower.drain(rewrite);
     if (batch !== null && (batch.windows.length > 0 || batch.incomplete.length > 0 || rewrite)) {
       this.sink.write(batch);
+      this.telemetry?.recordWindows(batch.windows, batch.incomplete);
       this.deferred = null;
       for (const w of batch.windows) this.log.debug(`window ${formatInstant(w.startMs)} ${w.final ? "final" : "due"}: ${formatCount(w.total, "change")}`);
     } else if (batch !== null) {

@@ -24,16 +24,35 @@ export interface SourceHandler {
   onChunk(): Promise<void> | undefined;
   /** A connection was accepted (HTTP 200 with an event stream). */
   onConnect(): void;
+  /** A connection ended, or an attempt failed; the next attempt follows after `delayMs`. */
+  onDisconnect?(cause: ReconnectCause, delayMs: number): void;
   /** Where to resume: the last event id, else a start time, else live. */
   position(): { id: string | null; sinceMs: number | null };
   /** The server refused our Last-Event-ID (HTTP 400). Returns the time to resume from with `?since=`. */
   onResumeRejected(): number;
 }
 
+/**
+ * Why the stream had to be connected again: it ended (`drop`, as EventStreams does every ~15
+ * minutes), went silent (`idle`), was refused (`429`, `5xx`, or `400` for an expired position),
+ * could not be reached (`network`), or something else (a proxy page, an empty body).
+ */
+export type ReconnectCause = "drop" | "idle" | "429" | "5xx" | "400" | "network" | "other";
+
 /** A reconnecting reader of one event stream. */
 export interface Source {
   /** Reads until `signal` aborts (resolves) or a fatal error (rejects). */
   run(handler: SourceHandler, signal: AbortSignal): Promise<void>;
+}
+
+/** What a sink tells about its writes, for status and metrics (see run/telemetry.ts). */
+export interface SinkObserver {
+  /** A write landed after `durationMs`, holding this many final windows and rewrites of windows not final yet. */
+  onWrite(durationMs: number, finalWindows: number, provisionalWindows: number): void;
+  /** A write or connection failed; `kind` as the sink classifies it (e.g. `connection`, `oom`). */
+  onError(kind: string): void;
+  /** The sink waits for its store (Redis down at start or mid-run), or no longer does. */
+  onWaiting(waiting: boolean): void;
 }
 
 /** Where windows go. Writes are queued and never block the reader. */

@@ -16,7 +16,8 @@ import { FilterWatch } from "./filter-watch.ts";
 import { Flusher } from "./flusher.ts";
 import { GiveUpWatch } from "./give-up.ts";
 import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
-import { createStats, formatStats, type RunStats } from "./stats.ts";
+import { formatStats, type RunStats } from "./stats.ts";
+import { Telemetry } from "./telemetry.ts";
 
 /** Why a run ended normally. */
 export type StopReason = "until" | "signal";
@@ -50,6 +51,8 @@ export interface PipelineOptions {
   flushIntervalMs?: number;
   /** How long a stop waits for the sink; {@link STOP_GRACE_MS} unless a test needs it shorter. */
   stopGraceMs?: number;
+  /** Where the run reports what it knows (status line, metrics, the page); a fresh one when absent. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -102,23 +105,25 @@ async function flushWithin(sink: Sink, signal: AbortSignal, graceMs: number): Pr
  * to the sink, until --until is reached or `signal` aborts. Resolves with why it stopped.
  */
 export async function runPipeline(options: PipelineOptions): Promise<{ reason: StopReason; stats: RunStats }> {
-  const { config, source, sink, clock, log } = options;
-  const stats = createStats();
+  const { config, sink, clock, log } = options;
+  const telemetry = options.telemetry ?? new Telemetry(clock.now);
+  const stats = telemetry.stats;
   const scanner = scannerStatus();
   if (!scanner.fast) log.warn(`the fast field scanner did not load (${scanner.reason ?? "no reason given"}); every event takes the slower JSON.parse path`);
   const slowBefore = slowPathCount();
   const giveUp = config.giveUpAfterMs === undefined ? undefined : new GiveUpWatch(config.giveUpAfterMs, { events: () => stats.events, writes: () => sink.written() }, log, clock.now);
   const stuck = giveUp?.stuck ?? new Promise<never>(() => undefined);
   try {
-    return await runStages(options, stats, stuck, slowBefore);
+    return await runStages(options, telemetry, stuck, slowBefore);
   } finally {
     giveUp?.stop();
   }
 }
 
 /** The run once the watches are set: open the sink, read until done, write what is due. */
-async function runStages(options: PipelineOptions, stats: RunStats, stuck: Promise<never>, slowBefore: number): Promise<{ reason: StopReason; stats: RunStats }> {
+async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: Promise<never>, slowBefore: number): Promise<{ reason: StopReason; stats: RunStats }> {
   const { config, source, sink, clock, log } = options;
+  const stats = telemetry.stats;
   const saved = await openSink(sink, options.signal, stuck);
   if (saved === "aborted") {
     log.info(formatStats(stats));
@@ -136,7 +141,8 @@ async function runStages(options: PipelineOptions, stats: RunStats, stuck: Promi
   const onSignal = () => stop.abort();
   if (options.signal.aborted) stop.abort();
   options.signal.addEventListener("abort", onSignal, { once: true });
-  const flusher = new Flusher(windower, sink, clock, log);
+  telemetry.attach({ newestEventMs: () => windower.newestEventMs(), openWindows: () => windower.openWindows(), backlog: () => sink.backlog() });
+  const flusher = new Flusher(windower, sink, clock, log, telemetry);
   const filterWatch = config.filterDescription === "" ? undefined : new FilterWatch(config.windowMs, config.filterDescription, log, clock.now());
   const reached = { until: false };
   const finishIfDone = () => {
@@ -145,7 +151,7 @@ async function runStages(options: PipelineOptions, stats: RunStats, stuck: Promi
     stop.abort();
     return true;
   };
-  const handler = createHandler({ config, windower, stats, sink, clock, log, flusher, finishIfDone, flushIntervalMs: options.flushIntervalMs ?? 1000 });
+  const handler = createHandler({ config, windower, telemetry, sink, clock, log, flusher, finishIfDone, flushIntervalMs: options.flushIntervalMs ?? 1000 });
   const timer = setInterval(() => {
     filterWatch?.check(clock.now(), stats);
     if (!finishIfDone()) flusher.flush();
@@ -172,7 +178,7 @@ async function runStages(options: PipelineOptions, stats: RunStats, stuck: Promi
 interface HandlerParts {
   config: PipelineConfig;
   windower: Windower;
-  stats: RunStats;
+  telemetry: Telemetry;
   sink: Sink;
   clock: Clock;
   log: Logger;
@@ -183,11 +189,11 @@ interface HandlerParts {
 
 /** The source's handler: events to the counter, and after each chunk a flush when due and the sink's backpressure. */
 function createHandler(parts: HandlerParts): SourceHandler {
-  const { windower, sink, clock, flusher } = parts;
+  const { windower, sink, clock, flusher, telemetry } = parts;
   let horizonMs = clock.now() + FUTURE_SLACK_MS;
   const counter = new EventCounter({
     windower,
-    stats: parts.stats,
+    stats: telemetry.stats,
     filter: parts.config,
     maxEventBytes: parts.config.maxEventBytes,
     log: parts.log,
@@ -201,12 +207,19 @@ function createHandler(parts: HandlerParts): SourceHandler {
       horizonMs = now + FUTURE_SLACK_MS;
       if (parts.finishIfDone()) return undefined;
       if (now - flusher.lastFlush >= parts.flushIntervalMs) flusher.flush();
-      return sink.hold();
+      const hold = sink.hold();
+      if (hold === undefined) return undefined;
+      telemetry.backpressure = true;
+      return hold.finally(() => {
+        telemetry.backpressure = false;
+      });
     },
     onConnect() {
-      parts.stats.connections++;
+      telemetry.stats.connections++;
+      telemetry.onConnected();
       counter.onConnect();
     },
+    onDisconnect: (cause, delayMs) => telemetry.onDisconnected(cause, delayMs),
     position: () => windower.position(),
     onResumeRejected: () => windower.restartAfterGap(),
   };

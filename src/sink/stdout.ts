@@ -1,5 +1,5 @@
 /** The stdout sink: windows printed once final, as a table on a terminal or as JSON lines. */
-import type { Sink } from "../run/ports.ts";
+import type { Sink, SinkObserver } from "../run/ports.ts";
 import type { WindowBatch, WindowSnapshot } from "../window/types.ts";
 import { formatWindowJson, formatWindowText } from "./format.ts";
 
@@ -12,6 +12,8 @@ export interface StdoutSinkOptions {
   color: boolean;
   /** Writes text out; a returned promise is awaited before `flush` reports everything written. */
   write?: (text: string) => unknown;
+  /** Told of every write (status line, metrics). */
+  observer?: SinkObserver;
 }
 
 /** Prints each window once it is final: a table on a terminal, or one JSON line per window. */
@@ -22,13 +24,20 @@ export function createStdoutSink(options: StdoutSinkOptions): Sink {
   // A window is reported incomplete when first seen, and printed once final, maybe later.
   const incomplete = new Set<number>();
   const print = (windows: WindowSnapshot[], only: (window: WindowSnapshot) => boolean) => {
+    const shown = windows.filter(only);
+    if (shown.length === 0) return;
     let text = "";
-    for (const window of windows) {
-      if (!only(window)) continue;
+    for (const window of shown) {
       const partial = incomplete.delete(window.startMs);
       text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
     }
-    if (text !== "") written = written.then(() => write(text)).then(() => void writes++);
+    const finals = shown.filter((w) => w.final).length;
+    written = written.then(async () => {
+      const started = performance.now();
+      await write(text);
+      writes++;
+      options.observer?.onWrite(performance.now() - started, finals, shown.length - finals);
+    });
   };
   return {
     open: async () => null,

@@ -3,6 +3,7 @@
  * or stop. Pure, so every status is a row of a table test.
  */
 import { WikistreamError } from "../lib/error.ts";
+import type { ReconnectCause } from "../run/ports.ts";
 
 /** The decision for one response. */
 export type ResponseAction =
@@ -10,7 +11,7 @@ export type ResponseAction =
   /** HTTP 400 to our Last-Event-ID: the position expired or is unknown; resume by time. */
   | { kind: "resume-rejected"; why: string }
   /** Try again: after `retryAfterMs` when the server said so, else after the usual backoff. */
-  | { kind: "retry"; why: string; retryAfterMs: number | undefined }
+  | { kind: "retry"; why: string; retryAfterMs: number | undefined; cause: ReconnectCause }
   | { kind: "fatal"; error: WikistreamError };
 
 /** What classifyResponse looks at. */
@@ -35,7 +36,7 @@ export function classifyResponse(facts: ResponseFacts): ResponseAction {
   const { status } = facts;
   if (status === 200) {
     if (facts.contentType.toLowerCase().includes("text/event-stream")) return { kind: "read" };
-    return { kind: "retry", why: `sent '${facts.contentType || "no content type"}', not text/event-stream (a proxy page?)`, retryAfterMs: undefined };
+    return { kind: "retry", why: `sent '${facts.contentType || "no content type"}', not text/event-stream (a proxy page?)`, retryAfterMs: undefined, cause: "other" };
   }
   const excerpt = summarizeBody(facts.body);
   const said = excerpt ? `: ${excerpt}` : "";
@@ -47,7 +48,8 @@ export function classifyResponse(facts: ResponseFacts): ResponseAction {
   if (RETRIED_STATUSES.has(status) || status >= 500) {
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(facts.retryAfter, facts.nowMs) : undefined;
     const hint = status === 429 ? " (Wikimedia allows 2 connections per IP: is another client running?)" : "";
-    return { kind: "retry", why: `answered HTTP ${status}${hint}`, retryAfterMs };
+    const cause: ReconnectCause = status === 429 ? "429" : status >= 500 ? "5xx" : "other";
+    return { kind: "retry", why: `answered HTTP ${status}${hint}`, retryAfterMs, cause };
   }
   return { kind: "fatal", error: new WikistreamError("http", `the stream answered HTTP ${status}${said} for ${facts.url}: check --url`) };
 }

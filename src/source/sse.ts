@@ -9,7 +9,7 @@ import { resolveBackoff, type BackoffPolicy } from "../lib/backoff.ts";
 import { WikistreamError, formatError, readErrorCode } from "../lib/error.ts";
 import { readLatin1 } from "../lib/latin1.ts";
 import type { Logger } from "../lib/log.ts";
-import type { Source, SourceHandler } from "../run/ports.ts";
+import type { ReconnectCause, Source, SourceHandler } from "../run/ports.ts";
 import { LineFramer } from "./framer.ts";
 import { MemoryGuard, type MemoryPolicy } from "./memory.ts";
 import { classifyResponse } from "./response.ts";
@@ -101,7 +101,7 @@ class StreamReader {
       } catch (error) {
         if (signal.aborted) return undefined;
         const why = watchdog.fired ? `no response within ${options.idleTimeoutMs}ms` : describeFetchError(error);
-        return this.retryLater(`cannot reach ${options.url} (${why})`);
+        return this.retryLater(`cannot reach ${options.url} (${why})`, watchdog.fired ? "idle" : "network");
       }
       watchdog.touch();
       const body = response.status === 200 ? "" : await response.text().catch(() => "");
@@ -121,13 +121,14 @@ class StreamReader {
         case "resume-rejected": {
           const sinceMs = handler.onResumeRejected();
           options.log.warn(`the stream refused the saved position (${action.why}); resuming from ${new Date(sinceMs).toISOString()} instead`);
+          handler.onDisconnect?.("400", 0);
           return 0;
         }
         case "retry":
           await response.body?.cancel().catch(() => undefined);
-          return this.retryLater(`${options.url} ${action.why}`, action.retryAfterMs);
+          return this.retryLater(`${options.url} ${action.why}`, action.cause, action.retryAfterMs);
         case "read":
-          if (response.body === null) return this.backoff();
+          if (response.body === null) return this.reconnectAfter(this.backoff(), "other");
           this.announce(position);
           return await this.read(response.body, watchdog);
       }
@@ -137,10 +138,16 @@ class StreamReader {
     }
   }
 
-  private retryLater(what: string, retryAfterMs?: number): number {
+  private retryLater(what: string, cause: ReconnectCause, retryAfterMs?: number): number {
     const delayMs = retryAfterMs ?? this.backoff();
     if (retryAfterMs !== undefined) this.attempt++;
     this.options.log.warn(`${what}; retrying in ${(delayMs / 1000).toFixed(1)}s`);
+    return this.reconnectAfter(delayMs, cause);
+  }
+
+  /** Tells the handler why and when the next attempt comes; returns the delay. */
+  private reconnectAfter(delayMs: number, cause: ReconnectCause): number {
+    this.handler.onDisconnect?.(cause, delayMs);
     return delayMs;
   }
 
@@ -182,7 +189,7 @@ class StreamReader {
     if (counter.delivered > 0) this.attempt = 0;
     const delayMs = counter.delivered > 0 ? 0 : this.backoff();
     options.log.debug(`stream ended after ${counter.delivered} events; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
-    return delayMs;
+    return this.reconnectAfter(delayMs, watchdog.fired ? "idle" : counter.delivered > 0 ? "drop" : "other");
   }
 
   /**

@@ -79,6 +79,8 @@ export interface Windower {
   isDone(): boolean;
   /** Windows holding counted events that are not final yet, oldest first (what a stop leaves unfinished). */
   openWindows(): WindowSnapshot[];
+  /** The newest event time seen (Unix ms), counted or not; null before the first. */
+  newestEventMs(): number | null;
   /** The position to resume from after a reconnect in this process (the last event seen). */
   position(): { id: string | null; sinceMs: number | null };
   /** The meta.ids recently seen, to recognise events the server sends again. */

@@ -228,6 +228,10 @@ class TumblingWindows implements Windower {
     windows.sort((a, b) => a.startMs - b.startMs);
   }
 
+  newestEventMs(): number | null {
+    return Number.isFinite(this.maxSeen) ? this.maxSeen : null;
+  }
+
   openWindows(): WindowSnapshot[] {
     return [...this.open.values()]
       .filter((w) => w.total > 0)

@@ -27,7 +27,7 @@ describe("classifyResponse: 200", () => {
     { contentType: "", shown: "'no content type'" },
   ])("200 with '$contentType' is retried (a proxy page?) after the usual backoff", ({ contentType, shown }) => {
     const action = classifyResponse(facts({ contentType, body: "<html>login</html>" }));
-    expect(action).toEqual({ kind: "retry", why: expect.stringContaining(shown), retryAfterMs: undefined });
+    expect(action).toEqual({ kind: "retry", why: expect.stringContaining(shown), retryAfterMs: undefined, cause: "other" });
   });
 });
 
@@ -61,9 +61,18 @@ describe("classifyResponse: other statuses", () => {
     expect(error.message).toBe(`the stream answered HTTP ${status}: Not Found for ${URL_}: check --url`);
   });
 
-  test.each([408, 425, 429, 500, 502, 503, 504, 599])("%p is retried", (status) => {
+  test.each([
+    [408, "other"],
+    [425, "other"],
+    [429, "429"],
+    [500, "5xx"],
+    [502, "5xx"],
+    [503, "5xx"],
+    [504, "5xx"],
+    [599, "5xx"],
+  ] as const)("%p is retried, as a reconnect caused by %p", (status, cause) => {
     const action = classifyResponse(facts({ status, sentId: true }));
-    expect(action).toEqual({ kind: "retry", why: expect.stringContaining(`answered HTTP ${status}`), retryAfterMs: undefined });
+    expect(action).toEqual({ kind: "retry", why: expect.stringContaining(`answered HTTP ${status}`), retryAfterMs: undefined, cause });
   });
 
   test("429 says that Wikimedia allows 2 connections per IP", () => {

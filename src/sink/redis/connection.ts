@@ -29,6 +29,8 @@ export interface ConnectOptions {
   abandoned: Promise<unknown>;
   /** Called on every (re)connection once it is ready. */
   onReady(): void;
+  /** Told when the client starts or stops waiting for Redis. */
+  onWaiting?(waiting: boolean): void;
 }
 
 /**
@@ -91,12 +93,14 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
     }
     if (!waitingSaid && client.status !== "ready") {
       waitingSaid = true;
+      options.onWaiting?.(true);
       log.warn(`waiting for Redis at ${target.display} (${describeRedisCause(error)})`);
     }
   });
   client.on("ready", () => {
     if (waitingSaid) log.info(`Redis at ${target.display} is up`);
     waitingSaid = false;
+    options.onWaiting?.(false);
     options.onReady();
   });
   const ready = new Promise<void>((resolve) => client.once("ready", () => resolve()));

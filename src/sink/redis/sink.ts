@@ -9,7 +9,7 @@ import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import { formatCount } from "../../lib/plural.ts";
 import { formatInstant } from "../../lib/duration.ts";
-import type { Sink } from "../../run/ports.ts";
+import type { Sink, SinkObserver } from "../../run/ports.ts";
 import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
@@ -35,6 +35,8 @@ export interface RedisSinkOptions {
   ca?: string;
   lockTtlMs?: number;
   now?: () => number;
+  /** Told of every write, error and wait (status line, metrics). */
+  observer?: SinkObserver;
 }
 
 /**
@@ -119,6 +121,7 @@ class RedisSink implements Sink {
       ca: this.options.ca,
       fail: (error) => this.fail(error),
       abandoned: this.failed,
+      onWaiting: (waiting) => this.options.observer?.onWaiting(waiting),
       onReady: () => {
         if (!this.queue.isEmpty()) this.schedule(0);
       },
@@ -229,6 +232,7 @@ class RedisSink implements Sink {
     if (this.writing || this.fatal || !client || this.queue.isEmpty()) return;
     this.writing = true;
     const unit = this.queue.take();
+    const started = performance.now();
     try {
       await sendWrite(client, unit, {
         keys: this.keys,
@@ -246,6 +250,8 @@ class RedisSink implements Sink {
     }
     this.writing = false;
     this.writes++;
+    const final = unit.windows.filter((w) => w.final).length;
+    this.options.observer?.onWrite(performance.now() - started, final, unit.windows.length - final);
     if (this.outageLogged) this.options.log.info(`Redis writes resumed (${formatCount(unit.windows.length, "window")} caught up)`);
     this.outageLogged = false;
     this.failures = 0;
@@ -257,8 +263,11 @@ class RedisSink implements Sink {
   }
 
   private retry(error: unknown): void {
+    const kind = error instanceof WikistreamError ? error.type : classifyRedisError(error);
+    this.options.observer?.onError(kind);
     const bad = this.toFatal(error);
     if (bad) return this.fail(bad);
+    if (kind === "connection") this.options.observer?.onWaiting(true);
     this.failures++;
     const waiting = `${formatCount(this.queue.size, "window")} ${this.queue.size === 1 ? "waits" : "wait"} in memory`;
     if (classifyRedisError(error) === "oom") {

@@ -1,0 +1,194 @@
+/**
+ * What a run knows about itself, for the status line, the metrics, the health checks and the
+ * live page: counters, the state of the stream and of the sink, and the last windows. Nothing
+ * here runs per event: rates are sampled from the run's counters, the newest event time is read
+ * from the windows when asked.
+ */
+import type { WindowSnapshot } from "../window/types.ts";
+import type { ReconnectCause, SinkObserver } from "./ports.ts";
+import { createStats, type RunStats } from "./stats.ts";
+
+/** Final windows kept in memory for the live page: an hour of 30 s windows, with room. */
+export const RECENT_WINDOWS = 120;
+/** The span events/s is averaged over. */
+const RATE_SPAN_S = 10;
+
+/** One window as the page and `top` show it. */
+export interface WindowView extends WindowSnapshot {
+  incomplete: boolean;
+}
+
+/** Something that wants to hear of changes as they happen (the page's event stream, metrics). */
+export interface TelemetryListener {
+  /** Windows were handed to the sink (final ones, and rewrites of ones still open to late events). */
+  onWindows?(windows: readonly WindowView[]): void;
+  /** A write landed, after `durationMs`. */
+  onWrite?(durationMs: number): void;
+  /** A sink error of this kind (see the sink's classification). */
+  onSinkError?(kind: string): void;
+}
+
+/** What the run lends the telemetry to read on demand. */
+export interface RunProbe {
+  /** The newest event time seen (Unix ms), or null before the first. */
+  newestEventMs(): number | null;
+  /** Windows holding counts that are not final yet. */
+  openWindows(): WindowSnapshot[];
+  /** Windows the sink holds unwritten. */
+  backlog(): number;
+}
+
+/**
+ * Windows may wait this long for their write before the run is no longer "ready": a live
+ * write lands within a few seconds, so half a minute means Redis is away or far behind.
+ */
+export const READY_WRITE_LAG_MS = 30_000;
+
+/** Whether the run does its job now, and why not when it does not (GET /readyz). */
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+/** A short note of what the run waits for, when it waits. */
+export type WaitingFor = "redis" | "backoff" | "backpressure" | null;
+
+/** The telemetry of one process (several runs of the pipeline, after a failover, share it). */
+export class Telemetry {
+  readonly stats: RunStats = createStats();
+  readonly reconnects: Record<ReconnectCause, number> = { drop: 0, idle: 0, "429": 0, "5xx": 0, "400": 0, network: 0, other: 0 };
+  readonly sinkErrors = new Map<string, number>();
+  readonly startedAt: number;
+  /** Final windows written (each counted once), and rewrites of windows not final yet. */
+  windowsWritten = 0;
+  provisionalWrites = 0;
+  writes = 0;
+  lastWriteAt: number | null = null;
+  streamConnected = false;
+  sinkWaiting = false;
+  backpressure = false;
+  backoffUntil: number | null = null;
+  private probe: RunProbe | undefined;
+  private readonly listeners = new Set<TelemetryListener>();
+  private readonly recent: WindowView[] = [];
+  private readonly incomplete = new Set<number>();
+  /** stats.events at each of the last RATE_SPAN_S + 1 seconds (sampled by `tick`). */
+  private readonly eventSamples: number[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.startedAt = now();
+  }
+
+  /** The run tells where to read what it knows (the newest event time, the open windows). */
+  attach(probe: RunProbe): void {
+    this.probe = probe;
+  }
+
+  subscribe(listener: TelemetryListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called once a second: samples the event counter for the rate. */
+  tick(): void {
+    this.eventSamples.push(this.stats.events);
+    if (this.eventSamples.length > RATE_SPAN_S + 1) this.eventSamples.shift();
+  }
+
+  /** Events per second over the last ten seconds (fewer at start). */
+  eventsPerSecond(): number {
+    const first = this.eventSamples[0];
+    const last = this.eventSamples[this.eventSamples.length - 1];
+    if (first === undefined || last === undefined || this.eventSamples.length < 2) return 0;
+    return (last - first) / (this.eventSamples.length - 1);
+  }
+
+  /** Seconds between now and the newest event time seen; null before the first event. */
+  lagSeconds(): number | null {
+    const newest = this.probe?.newestEventMs() ?? null;
+    return newest === null ? null : Math.max(0, (this.now() - newest) / 1000);
+  }
+
+  openWindows(): WindowView[] {
+    return (this.probe?.openWindows() ?? []).map((w) => ({ ...w, incomplete: this.incomplete.has(w.startMs) }));
+  }
+
+  backlog(): number {
+    return this.probe?.backlog() ?? 0;
+  }
+
+  /** The last final windows (oldest first, at most RECENT_WINDOWS). */
+  recentWindows(): readonly WindowView[] {
+    return this.recent;
+  }
+
+  /** What the run is waiting for right now, if anything. */
+  waitingFor(): WaitingFor {
+    if (this.sinkWaiting) return "redis";
+    if (this.backpressure) return "backpressure";
+    if (this.backoffUntil !== null && this.backoffUntil > this.now()) return "backoff";
+    return null;
+  }
+
+  /**
+   * Ready when the stream is connected and the sink is current: not waiting for Redis, and no
+   * window has waited for its write longer than READY_WRITE_LAG_MS.
+   */
+  readiness(): Readiness {
+    if (!this.streamConnected) return { ready: false, reason: this.backoffUntil === null ? "the stream is not connected yet" : "the stream is disconnected; reconnecting" };
+    if (this.sinkWaiting) return { ready: false, reason: "waiting for Redis" };
+    const since = this.lastWriteAt ?? this.startedAt;
+    if (this.backlog() > 0 && this.now() - since > READY_WRITE_LAG_MS) return { ready: false, reason: `${this.backlog()} windows wait for their write` };
+    return { ready: true, reason: "the stream is connected and writes are current" };
+  }
+
+  /** Windows handed to the sink, with the starts known to miss events. */
+  recordWindows(windows: readonly WindowSnapshot[], incomplete: readonly number[]): void {
+    for (const start of incomplete) this.incomplete.add(start);
+    const views = windows.map((w) => ({ ...w, incomplete: this.incomplete.has(w.startMs) }));
+    for (const view of views) {
+      if (!view.final) continue;
+      this.recent.push(view);
+      if (this.recent.length > RECENT_WINDOWS) this.incomplete.delete(this.recent.shift()?.startMs ?? Number.NaN);
+    }
+    for (const listener of this.listeners) listener.onWindows?.(views);
+  }
+
+  /** Windows read back from storage at start (the page's history), oldest first. */
+  seedWindows(windows: readonly WindowView[]): void {
+    const known = new Set(this.recent.map((w) => w.startMs));
+    const merged = [...windows.filter((w) => !known.has(w.startMs)), ...this.recent].sort((a, b) => a.startMs - b.startMs);
+    this.recent.splice(0, this.recent.length, ...merged.slice(-RECENT_WINDOWS));
+    for (const w of windows) if (w.incomplete) this.incomplete.add(w.startMs);
+  }
+
+  onConnected(): void {
+    this.streamConnected = true;
+    this.backoffUntil = null;
+  }
+
+  onDisconnected(cause: ReconnectCause, delayMs: number): void {
+    this.streamConnected = false;
+    this.reconnects[cause]++;
+    this.backoffUntil = this.now() + delayMs;
+  }
+
+  /** The sink's observer: writes, errors and waiting, as the sink reports them. */
+  readonly sinkObserver: SinkObserver = {
+    onWrite: (durationMs, final, provisional) => {
+      this.writes++;
+      this.windowsWritten += final;
+      this.provisionalWrites += provisional;
+      this.lastWriteAt = this.now();
+      this.sinkWaiting = false;
+      for (const listener of this.listeners) listener.onWrite?.(durationMs);
+    },
+    onError: (kind) => {
+      this.sinkErrors.set(kind, (this.sinkErrors.get(kind) ?? 0) + 1);
+      for (const listener of this.listeners) listener.onSinkError?.(kind);
+    },
+    onWaiting: (waiting) => {
+      this.sinkWaiting = waiting;
+    },
+  };
+}
