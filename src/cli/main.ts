@@ -7,12 +7,14 @@ import { WikistreamError, formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { Sink } from "../run/ports.ts";
 import { runPipeline } from "../run/run.ts";
+import { Telemetry } from "../run/telemetry.ts";
 import { createRedisSink } from "../sink/redis/sink.ts";
 import { formatRedisUrl } from "../sink/redis/url.ts";
 import { createStdoutSink } from "../sink/stdout.ts";
 import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
 import { resolveConfig, type Config } from "./config.ts";
+import { startWatching, type Watching } from "./watch.ts";
 
 declare const WIKISTREAM_MEMORY_CHECK_BYTES: number | undefined;
 declare const WIKISTREAM_MEMORY_CEILING_BYTES: number | undefined;
@@ -63,15 +65,16 @@ function createStdoutWriter(log: Logger, stop: AbortController): (text: string) 
         );
 }
 
-function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController): Sink {
+function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry): Sink {
+  const observer = telemetry.sinkObserver;
   if (config.redisUrl === undefined) {
     const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
-    return createStdoutSink({ format: config.format, color, write: createStdoutWriter(log, stop) });
+    return createStdoutSink({ format: config.format, color, write: createStdoutWriter(log, stop), observer });
   }
   // The windows this run may write, for the check of foreign keys before the first write.
   const now = Date.now();
   const windowRange = { fromMs: config.sinceMs ?? now - config.latenessMs - config.windowMs, toMs: config.untilMs ?? now + config.windowMs };
-  return createRedisSink({ url: config.redisUrl, prefix: config.prefix, windowMs: config.windowMs, windowRange, log, ca: readCa(config) });
+  return createRedisSink({ url: config.redisUrl, prefix: config.prefix, windowMs: config.windowMs, windowRange, log, ca: readCa(config), observer });
 }
 
 /** SIGINT/SIGTERM stop the run gracefully; a second one exits at once. */
@@ -111,15 +114,18 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
   const controller = new AbortController();
   const untrap = trapSignals(() => log, controller);
   let sink: Sink | undefined;
+  let watching: Watching | undefined;
   try {
     const config = resolveConfig(rawArgs, env);
     verbose = config.verbose;
-    log = createLogger({ color, verbose: config.verbose, quiet: config.quiet });
+    const telemetry = new Telemetry();
+    watching = await startWatching(config, telemetry, env);
+    log = watching.log;
     // Names the process in top/ps -o comm. It does not rewrite /proc/<pid>/cmdline on Linux,
     // which is why the README says to pass a password in REDIS_URL, not on the command line.
     process.title = "wikistream";
     if (config.redisUrl !== undefined) log.debug(`writing to ${formatRedisUrl(config.redisUrl)} with prefix '${config.prefix}'`);
-    sink = createSink(config, log, env, controller);
+    sink = createSink(config, log, env, controller, telemetry);
     const source = createSseSource({
       url: config.url,
       userAgent: config.userAgent,
@@ -129,11 +135,12 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
       coalesceMs: COALESCE_MS,
       memory: MEMORY_POLICY,
     });
-    await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal });
+    await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal, telemetry });
     return 0;
   } catch (error) {
     return reportFailure(error, log, verbose);
   } finally {
+    await watching?.stop().catch(() => undefined);
     await sink?.close().catch(() => undefined);
     untrap();
   }

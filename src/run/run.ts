@@ -156,12 +156,10 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
     filterWatch?.check(clock.now(), stats);
     if (!finishIfDone()) flusher.flush();
   }, options.flushIntervalMs ?? 1000);
-  const progress = log.verbose ? setInterval(() => log.debug(formatStats(stats)), 30_000) : undefined;
   try {
     if (!finishIfDone()) await Promise.race([source.run(handler, stop.signal), sink.failed, stuck]);
   } finally {
     clearInterval(timer);
-    if (progress) clearInterval(progress);
     options.signal.removeEventListener("abort", onSignal);
     stop.abort();
   }

@@ -1,0 +1,76 @@
+/**
+ * The status line on a terminal: one line on stderr, redrawn at most once a second, cleared
+ * before any log line (the logger calls `clear`), saying that the run is alive between
+ * `connected to …` and the first window a minute later.
+ */
+import { formatCount } from "../lib/plural.ts";
+import type { Telemetry } from "../run/telemetry.ts";
+
+/** How often the line is redrawn (and the telemetry's rate sampled). */
+export const STATUS_INTERVAL_MS = 1000;
+
+/** A span for a glance: 1.2s, 45s, 12m, 5h, 3d. */
+export function formatAge(ms: number): string {
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)}s`;
+  if (s < 120) return `${Math.round(s)}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
+/** The status as one line: events/s, lag, open windows, the last write, reconnects, and what it waits for. */
+export function formatStatus(telemetry: Telemetry, now: number): string {
+  const lag = telemetry.lagSeconds();
+  const reconnects = Object.values(telemetry.reconnects).reduce((a, b) => a + b, 0);
+  const parts = [
+    `${Math.round(telemetry.eventsPerSecond())} events/s`,
+    lag === null ? "no event yet" : `lag ${formatAge(lag * 1000)}`,
+    `${formatCount(telemetry.openWindows().length, "window")} open`,
+    telemetry.lastWriteAt === null ? "nothing written yet" : `last write ${formatAge(now - telemetry.lastWriteAt)} ago`,
+    formatCount(reconnects, "reconnect"),
+  ];
+  const waiting = telemetry.waitingFor();
+  if (waiting === "redis") parts.push("waiting for Redis");
+  else if (waiting === "backoff") parts.push("waiting to reconnect");
+  else if (waiting === "backpressure") parts.push("reading paused: writes are behind");
+  return parts.join(" · ");
+}
+
+/** Draws the status line; see the module comment. */
+export class StatusLine {
+  private shown = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly telemetry: Telemetry,
+    private readonly write: (text: string) => void,
+    private readonly columns: () => number,
+    private readonly color: boolean,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.draw(), STATUS_INTERVAL_MS);
+  }
+
+  /** Redraws the line now. */
+  draw(): void {
+    const width = Math.max(20, this.columns() - 1);
+    let line = formatStatus(this.telemetry, Date.now());
+    if (line.length > width) line = `${line.slice(0, width - 1)}…`;
+    this.write(`\r\x1b[K${this.color ? `\x1b[2m${line}\x1b[22m` : line}`);
+    this.shown = true;
+  }
+
+  /** Takes the line off the screen (before a log line, and at the end). */
+  clear(): void {
+    if (!this.shown) return;
+    this.write("\r\x1b[K");
+    this.shown = false;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.clear();
+  }
+}

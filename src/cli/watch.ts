@@ -1,0 +1,58 @@
+/**
+ * Seeing a run work: the status line on a terminal (or a status row every 30 s with --verbose),
+ * and the watch server (--listen), loaded only when asked so --help and --version stay quick.
+ */
+import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
+import type { Telemetry } from "../run/telemetry.ts";
+import { formatStats } from "../run/stats.ts";
+import type { Config } from "./config.ts";
+import { STATUS_INTERVAL_MS, StatusLine, formatStatus } from "./status.ts";
+
+/** How often --verbose logs a status row when there is no status line. */
+const STATUS_ROW_INTERVAL_MS = 30_000;
+
+/** The logger and the status line of a run, and how to stop them. */
+export interface Watching {
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Sets up what shows the run: the logger (text or JSON, clearing the status line before each
+ * line), the status line or row, the telemetry's clock, and the watch server with --listen.
+ */
+export async function startWatching(config: Config, telemetry: Telemetry, env: Record<string, string | undefined>): Promise<Watching> {
+  const color = resolveColor(process.stderr.isTTY === true, env);
+  const onTerminal = process.stderr.isTTY === true && !config.quiet && config.logFormat === "text";
+  const status = onTerminal
+    ? new StatusLine(telemetry, (text) => process.stderr.write(text), () => process.stderr.columns || 80, color)
+    : undefined;
+  const log = createLogger({ color, verbose: config.verbose, quiet: config.quiet, format: config.logFormat, beforeLine: () => status?.clear() });
+  let rows = 0;
+  const ticker = setInterval(() => {
+    telemetry.tick();
+    status?.draw();
+    if (!status && config.verbose && ++rows % (STATUS_ROW_INTERVAL_MS / STATUS_INTERVAL_MS) === 0) {
+      log.debug(`status: ${formatStatus(telemetry, Date.now())}; ${formatStats(telemetry.stats)}`);
+    }
+  }, STATUS_INTERVAL_MS);
+  let server: { stop(): Promise<void> } | undefined;
+  try {
+    if (config.listen) {
+      const { startWatchServer } = await import("../serve/server.ts");
+      server = await startWatchServer({ address: config.listen, telemetry, log });
+    }
+  } catch (error) {
+    clearInterval(ticker);
+    status?.stop();
+    throw error;
+  }
+  return {
+    log,
+    async stop() {
+      clearInterval(ticker);
+      status?.stop();
+      await server?.stop();
+    },
+  };
+}
