@@ -26,6 +26,9 @@ export interface Config {
   format: OutputFormat;
   maxEventBytes: number;
   giveUpAfterMs: number | undefined;
+  /** Wait for another instance's lock and take over when it expires, instead of exiting. */
+  standby: boolean;
+  lockTtlMs: number;
   /** Where to serve metrics, health and the live page; undefined: nowhere. */
   listen: ListenAddress | undefined;
   logFormat: "text" | "json";
@@ -81,6 +84,8 @@ export function resolveConfig(
     format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
     maxEventBytes: f["max-event-bytes"],
     giveUpAfterMs: f["give-up-after"],
+    standby: f.standby,
+    lockTtlMs: f["lock-ttl"],
     listen: f.listen,
     logFormat: f["log-format"],
     filterDescription: describeFilters(f, f.server.map((s) => s.glob)),

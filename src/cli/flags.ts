@@ -39,7 +39,7 @@ export interface FlagSpec<T> {
 
 const text = (value: string) => value;
 /** Declares a flag, keeping its exact type (which fields it has, what it parses to). */
-const flag = <const S extends FlagSpec<unknown>>(spec: S): S => spec;
+export const flag = <const S extends FlagSpec<unknown>>(spec: S): S => spec;
 const toggle = (help: string, env?: string) => flag({ kind: "boolean", help, env, parse: () => true });
 
 /** Every flag of `wikistream` (the counting run). Order is the order of --help. */
@@ -82,6 +82,15 @@ export const FLAGS = {
   }),
   "max-event-bytes": flag({ kind: "string", hint: "SIZE", env: "WIKISTREAM_MAX_EVENT_BYTES", default: "1MiB", help: "skip (and count) larger events", parse: parseBytes }),
   "redis-ca": flag({ kind: "string", hint: "FILE", env: "WIKISTREAM_REDIS_CA", defaultHelp: "system CAs", help: "PEM CA bundle to trust for rediss://", parse: text }),
+  standby: toggle("wait for another instance's lock, then take over", "WIKISTREAM_STANDBY"),
+  "lock-ttl": flag({
+    kind: "string",
+    hint: "DUR",
+    env: "WIKISTREAM_LOCK_TTL",
+    default: "15s",
+    help: "how long the prefix's lock outlives its holder (takeover time)",
+    parse: (t, l) => parseDurationFlag(t, l, { minMs: 1000 }),
+  }),
   listen: flag({
     kind: "string",
     hint: "ADDR",

@@ -32,6 +32,8 @@ const MEMORY_POLICY: MemoryPolicy = {
   checkEveryBytes: typeof WIKISTREAM_MEMORY_CHECK_BYTES === "number" ? WIKISTREAM_MEMORY_CHECK_BYTES : 8 * 1024 * 1024,
   ceilingBytes: typeof WIKISTREAM_MEMORY_CEILING_BYTES === "number" ? WIKISTREAM_MEMORY_CEILING_BYTES : 112 * 1024 * 1024,
 };
+/** A short pause before a run starts again after Redis lost writes: a failover may still be settling. */
+const RESTART_PAUSE_MS = 250;
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
 
@@ -74,7 +76,17 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
   // The windows this run may write, for the check of foreign keys before the first write.
   const now = Date.now();
   const windowRange = { fromMs: config.sinceMs ?? now - config.latenessMs - config.windowMs, toMs: config.untilMs ?? now + config.windowMs };
-  return createRedisSink({ url: config.redisUrl, prefix: config.prefix, windowMs: config.windowMs, windowRange, log, ca: readCa(config), observer });
+  return createRedisSink({
+    url: config.redisUrl,
+    prefix: config.prefix,
+    windowMs: config.windowMs,
+    windowRange,
+    log,
+    ca: readCa(config),
+    observer,
+    standby: config.standby,
+    lockTtlMs: config.lockTtlMs,
+  });
 }
 
 /** SIGINT/SIGTERM stop the run gracefully; a second one exits at once. */
@@ -125,18 +137,30 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     // which is why the README says to pass a password in REDIS_URL, not on the command line.
     process.title = "wikistream";
     if (config.redisUrl !== undefined) log.debug(`writing to ${formatRedisUrl(config.redisUrl)} with prefix '${config.prefix}'`);
-    sink = createSink(config, log, env, controller, telemetry);
-    const source = createSseSource({
-      url: config.url,
-      userAgent: config.userAgent,
-      idleTimeoutMs: config.idleTimeoutMs,
-      maxEventBytes: config.maxEventBytes,
-      log,
-      coalesceMs: COALESCE_MS,
-      memory: MEMORY_POLICY,
-    });
-    await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal, telemetry });
-    return 0;
+    // A failover can leave Redis without the last writes (see WRITE_SCRIPT): the run then starts
+    // again, from the checkpoint that Redis holds, with a sink and a source of its own.
+    for (;;) {
+      sink = createSink(config, log, env, controller, telemetry);
+      const source = createSseSource({
+        url: config.url,
+        userAgent: config.userAgent,
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxEventBytes: config.maxEventBytes,
+        log,
+        coalesceMs: COALESCE_MS,
+        memory: MEMORY_POLICY,
+      });
+      try {
+        await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal, telemetry });
+        return 0;
+      } catch (error) {
+        if (!(error instanceof WikistreamError && error.type === "stale") || controller.signal.aborted) throw error;
+        log.warn(error.message);
+        await sink.close().catch(() => undefined);
+        sink = undefined;
+        await Bun.sleep(RESTART_PAUSE_MS);
+      }
+    }
   } catch (error) {
     return reportFailure(error, log, verbose);
   } finally {

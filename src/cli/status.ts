@@ -31,7 +31,8 @@ export function formatStatus(telemetry: Telemetry, now: number): string {
     formatCount(reconnects, "reconnect"),
   ];
   const waiting = telemetry.waitingFor();
-  if (waiting === "redis") parts.push("waiting for Redis");
+  if (waiting === "standby") parts.push("standing by for the lock");
+  else if (waiting === "redis") parts.push("waiting for Redis");
   else if (waiting === "backoff") parts.push("waiting to reconnect");
   else if (waiting === "backpressure") parts.push("reading paused: writes are behind");
   return parts.join(" · ");

@@ -7,8 +7,9 @@
  * - `lock`: another wikistream writes to the same prefix.
  * - `checkpoint`: the saved state does not fit the options given.
  * - `stuck`: nothing moved for as long as --give-up-after allows.
+ * - `stale`: Redis lost writes (a failover, a restart): the run starts again from its checkpoint.
  */
-export type WikistreamErrorType = "usage" | "forbidden" | "http" | "redis" | "lock" | "checkpoint" | "stuck";
+export type WikistreamErrorType = "usage" | "forbidden" | "http" | "redis" | "lock" | "checkpoint" | "stuck" | "stale";
 
 /** An error the user can act on: its message is one line that says what to do. */
 export class WikistreamError extends Error {

@@ -11,6 +11,8 @@ import type { Logger } from "../lib/log.ts";
 export interface ProgressCounters {
   events(): number;
   writes(): number;
+  /** True while waiting is the job (a standby for the lock): it counts as progress. */
+  paused(): boolean;
 }
 
 /** Watches for progress; `stuck` rejects when there has been none for `afterMs`. */
@@ -29,7 +31,7 @@ export class GiveUpWatch {
         () => {
           const events = counters.events();
           const writes = counters.writes();
-          if (events !== lastEvents || writes !== lastWrites) {
+          if (events !== lastEvents || writes !== lastWrites || counters.paused()) {
             lastEvents = events;
             lastWrites = writes;
             lastProgress = now();

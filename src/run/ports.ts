@@ -53,6 +53,8 @@ export interface SinkObserver {
   onError(kind: string): void;
   /** The sink waits for its store (Redis down at start or mid-run), or no longer does. */
   onWaiting(waiting: boolean): void;
+  /** The sink stands by for another instance's lock to expire (--standby), or no longer does. */
+  onStandby?(standing: boolean): void;
 }
 
 /** Where windows go. Writes are queued and never block the reader. */

@@ -111,7 +111,8 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   const scanner = scannerStatus();
   if (!scanner.fast) log.warn(`the fast field scanner did not load (${scanner.reason ?? "no reason given"}); every event takes the slower JSON.parse path`);
   const slowBefore = slowPathCount();
-  const giveUp = config.giveUpAfterMs === undefined ? undefined : new GiveUpWatch(config.giveUpAfterMs, { events: () => stats.events, writes: () => sink.written() }, log, clock.now);
+  const counters = { events: () => stats.events, writes: () => sink.written(), paused: () => telemetry.standingBy };
+  const giveUp = config.giveUpAfterMs === undefined ? undefined : new GiveUpWatch(config.giveUpAfterMs, counters, log, clock.now);
   const stuck = giveUp?.stuck ?? new Promise<never>(() => undefined);
   try {
     return await runStages(options, telemetry, stuck, slowBefore);

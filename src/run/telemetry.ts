@@ -51,7 +51,7 @@ export interface Readiness {
 }
 
 /** A short note of what the run waits for, when it waits. */
-export type WaitingFor = "redis" | "backoff" | "backpressure" | null;
+export type WaitingFor = "standby" | "redis" | "backoff" | "backpressure" | null;
 
 /** The telemetry of one process (several runs of the pipeline, after a failover, share it). */
 export class Telemetry {
@@ -66,6 +66,8 @@ export class Telemetry {
   lastWriteAt: number | null = null;
   streamConnected = false;
   sinkWaiting = false;
+  /** Standing by for another instance's lock (--standby). */
+  standingBy = false;
   backpressure = false;
   backoffUntil: number | null = null;
   private probe: RunProbe | undefined;
@@ -124,6 +126,7 @@ export class Telemetry {
 
   /** What the run is waiting for right now, if anything. */
   waitingFor(): WaitingFor {
+    if (this.standingBy) return "standby";
     if (this.sinkWaiting) return "redis";
     if (this.backpressure) return "backpressure";
     if (this.backoffUntil !== null && this.backoffUntil > this.now()) return "backoff";
@@ -135,6 +138,7 @@ export class Telemetry {
    * window has waited for its write longer than READY_WRITE_LAG_MS.
    */
   readiness(): Readiness {
+    if (this.standingBy) return { ready: false, reason: "standing by for another instance's lock" };
     if (!this.streamConnected) return { ready: false, reason: this.backoffUntil === null ? "the stream is not connected yet" : "the stream is disconnected; reconnecting" };
     if (this.sinkWaiting) return { ready: false, reason: "waiting for Redis" };
     const since = this.lastWriteAt ?? this.startedAt;
@@ -189,6 +193,9 @@ export class Telemetry {
     },
     onWaiting: (waiting) => {
       this.sinkWaiting = waiting;
+    },
+    onStandby: (standing) => {
+      this.standingBy = standing;
     },
   };
 }

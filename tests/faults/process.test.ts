@@ -198,7 +198,7 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
     });
     const next = await runWikistream(replayArgs(fast.url, prefix, ["--verbose"]));
     expect(next.code).toBe(0);
-    expect(next.stderr).toContain(`took over the lock of a stopped wikistream (pid ${deadPid} `);
+    expect(next.stderr).toContain(`took over prefix '${prefix}' from pid ${deadPid} on `);
     expect(next.stderr).not.toContain("waiting up to");
     expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
     expect(await redis.client.exists(`${prefix}lock`)).toBe(0);

@@ -16,7 +16,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 /** A watch on counters and a clock the test moves by hand; `ticks` counts the watch's looks. */
 function rig(log: Logger = createLogger({ write: () => undefined })) {
-  const state = { now: 1_000_000, events: 0, writes: 0, ticks: 0, settled: false };
+  const state = { now: 1_000_000, events: 0, writes: 0, paused: false, ticks: 0, settled: false };
   const watch = new GiveUpWatch(
     AFTER_MS,
     {
@@ -25,6 +25,7 @@ function rig(log: Logger = createLogger({ write: () => undefined })) {
         return state.events;
       },
       writes: () => state.writes,
+      paused: () => state.paused,
     },
     log,
     () => state.now,
@@ -79,13 +80,15 @@ describe("GiveUpWatch", () => {
   });
 
   test.each([
-    { progress: "an event read", move: (s: { events: number; writes: number }) => s.events++ },
-    { progress: "a window written", move: (s: { events: number; writes: number }) => s.writes++ },
+    { progress: "an event read", move: (s: { events: number; writes: number; paused: boolean }) => s.events++ },
+    { progress: "a window written", move: (s: { events: number; writes: number; paused: boolean }) => s.writes++ },
+    { progress: "standing by (paused)", move: (s: { events: number; writes: number; paused: boolean }) => void (s.paused = true) },
   ])("$progress restarts the wait", async ({ move }) => {
     const { state, watch, looks } = rig();
     state.now += AFTER_MS - 50; // 150ms without progress
     move(state);
     await looks(1); // the watch saw the progress at 150ms
+    state.paused = false;
     state.now += AFTER_MS - 1; // 199ms since the progress: not yet
     await looks(2);
     expect(state.settled).toBe(false);

@@ -6,9 +6,9 @@ import { encodeWrite, type WriteUnit, type WriterContext } from "../../src/sink/
 import type { Checkpoint, WindowSnapshot } from "../../src/window/types.ts";
 
 const NOW = 1_764_151_299_000;
-const context: WriterContext = { keys: createKeys("p:"), prefix: "p:", db: "2", lockText: "host:123:abc", lockTtlMs: 30_000, windowMs: 30_000, now: () => NOW };
+const context: WriterContext = { keys: createKeys("p:"), prefix: "p:", db: "2", lockText: "host:123:abc", lockTtlMs: 30_000, windowMs: 30_000, seq: "41", now: () => NOW };
 const FIXED = ["p:lock", "p:layout", "p:checkpoint", "p:epochs", "p:incomplete", "p:epoch_index"];
-const HEAD = ["2", "host:123:abc", 30_000, 30_000, LAYOUT_VERSION, NOW];
+const HEAD = ["2", "host:123:abc", 30_000, 30_000, LAYOUT_VERSION, NOW, "41"];
 
 function window(startMs: number, counts: [string, number][]): WindowSnapshot {
   return { startMs, endMs: startMs + 30_000, total: counts.reduce((sum, [, n]) => sum + n, 0), counts: new Map(counts), final: true };
@@ -24,7 +24,7 @@ const checkpoint: Checkpoint = {
 const checkpointArgs = Object.entries(formatCheckpointFields(checkpoint, NOW)).flat();
 
 /**
- * Reads ARGV the way WRITE_SCRIPT does (1-based, `at` from 8): returns what the script would
+ * Reads ARGV the way WRITE_SCRIPT does (1-based, `at` from 9): returns what the script would
  * write, and fails when it would read past the end or leave arguments unread.
  */
 function readLikeTheScript(keys: string[], args: (string | number)[]) {
@@ -33,8 +33,8 @@ function readLikeTheScript(keys: string[], args: (string | number)[]) {
     return args[i - 1];
   };
   const windows: { key: string | undefined; start: unknown; pairs: unknown[] }[] = [];
-  let at = 8;
-  for (let w = 1; w <= Number(ARGV(7)); w++) {
+  let at = 9;
+  for (let w = 1; w <= Number(ARGV(8)); w++) {
     const members = Number(ARGV(at + 1));
     windows.push({ key: keys[6 + w - 1], start: ARGV(at), pairs: args.slice(at + 1, at + 1 + 2 * members) });
     at += 2 + 2 * members;
@@ -93,9 +93,10 @@ describe("encodeWrite", () => {
     expect(read.fields).toEqual(unit.checkpoint ? Object.entries(formatCheckpointFields(unit.checkpoint, NOW)).flat() : []);
   });
 
-  test("the reader above matches the script: windows from ARGV[8], KEYS[6 + w], count in ARGV[7]", () => {
-    expect(WRITE_SCRIPT.lua).toContain("local at = 8");
-    expect(WRITE_SCRIPT.lua).toContain("for w = 1, tonumber(ARGV[7]) do");
+  test("the reader above matches the script: windows from ARGV[9], KEYS[6 + w], count in ARGV[8], the sequence in ARGV[7]", () => {
+    expect(WRITE_SCRIPT.lua).toContain("local at = 9");
+    expect(WRITE_SCRIPT.lua).toContain("for w = 1, tonumber(ARGV[8]) do");
+    expect(WRITE_SCRIPT.lua).toContain("if seq ~= ARGV[7] then return {'stale', seq} end");
     expect(WRITE_SCRIPT.lua).toContain("local key = KEYS[6 + w]");
     expect(WRITE_SCRIPT.lua).toContain("local incomplete = tonumber(ARGV[at])");
     expect(WRITE_SCRIPT.lua).toContain("local fields = tonumber(ARGV[at])");

@@ -5,6 +5,7 @@
  */
 import { hostname } from "node:os";
 import type { Redis as RedisClient } from "ioredis";
+import { formatDuration } from "../../lib/duration.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import { classifyRedisError } from "./errors.ts";
@@ -49,6 +50,10 @@ export interface PrefixLockOptions {
   now: () => number;
   /** Called while waiting on a full Redis, to say so (rate-limited by the caller). */
   onOom(error: unknown): void;
+  /** Wait for a live holder's lock to expire instead of refusing (--standby). */
+  standby?: boolean;
+  /** Told when standing by starts and ends. */
+  onStandby?(standing: boolean): void;
 }
 
 /** The lock of one prefix, held by this process. */
@@ -62,46 +67,80 @@ export class PrefixLock {
     this.text = JSON.stringify(this.holder);
   }
 
-  /** Takes the lock, waiting up to one TTL for a holder that stopped refreshing it. */
+  /**
+   * Takes the lock. A holder that stopped refreshing it is waited for up to one TTL (a dead one
+   * on this host not at all); a live one is refused, unless this instance is a standby, which
+   * waits for the lock to expire however long that takes and then takes over.
+   */
   async acquire(client: RedisClient): Promise<void> {
     const { key, db, ttlMs, now } = this.options;
     const deadline = now() + ttlMs + 1000;
     let lastTtl = Number.POSITIVE_INFINITY;
+    /** When the holder last refreshed its lock, as far as the TTLs seen tell (for the takeover time). */
+    let refreshedAt: number | undefined;
     for (;;) {
-      let current: unknown;
-      try {
-        current = await runScript(client, ACQUIRE_SCRIPT, [key], [db, this.text, ttlMs]);
-      } catch (error) {
-        // Out of memory is for the user to fix while we wait, as it is for window writes.
-        if (classifyRedisError(error) !== "oom") throw error;
-        this.options.onOom(error);
-        await Bun.sleep(POLL_MS);
-        continue;
-      }
-      if (current === 1) return;
-      if (typeof current !== "string") continue;
+      const current = await this.tryTake(client);
+      if (current === true) return this.sayTakeover(refreshedAt);
+      if (current === undefined) continue;
       const holder = parseHolder(current);
       const who = `pid ${holder.pid ?? "?"} on ${holder.host ?? "?"}`;
       if (await this.takeOverDead(client, current, holder, who)) return;
       const ttl = await client.pttl(key);
-      if (ttl > lastTtl + POLL_MS || now() > deadline) throw lockHeldError(this.options.prefix, who);
-      if (lastTtl === Number.POSITIVE_INFINITY) {
-        this.options.log.warn(`prefix '${this.options.prefix}' is locked by ${who}; waiting up to ${Math.ceil(ttlMs / 1000)}s for it to expire`);
-      }
+      const refreshed = ttl > lastTtl + POLL_MS;
+      if (ttl > 0 && (refreshed || refreshedAt === undefined)) refreshedAt = now() - (ttlMs - ttl);
+      if (lastTtl === Number.POSITIVE_INFINITY) this.sayWaiting(who);
+      if (!this.options.standby && (refreshed || now() > deadline)) throw lockHeldError(this.options.prefix, who);
       lastTtl = ttl;
       await Bun.sleep(POLL_MS);
     }
   }
 
+  /** One attempt: true when taken (or already ours), the holder's value, or undefined to try again. */
+  private async tryTake(client: RedisClient): Promise<true | string | undefined> {
+    let current: unknown;
+    try {
+      current = await runScript(client, ACQUIRE_SCRIPT, [this.options.key], [this.options.db, this.text, this.options.ttlMs]);
+    } catch (error) {
+      // Out of memory is for the user to fix while we wait, as it is for window writes.
+      if (classifyRedisError(error) !== "oom") throw error;
+      this.options.onOom(error);
+      await Bun.sleep(POLL_MS);
+      return undefined;
+    }
+    // Our own value: a failover brought back the lock this process held before it.
+    if (current === 1 || current === this.text) return true;
+    return typeof current === "string" ? current : undefined;
+  }
+
+  private sayWaiting(who: string): void {
+    const { prefix, ttlMs, log } = this.options;
+    if (this.options.standby) {
+      this.options.onStandby?.(true);
+      log.info(`standing by: prefix '${prefix}' is written by ${who}; taking over when its lock expires (TTL ${formatDuration(ttlMs)})`);
+    }
+    else log.warn(`prefix '${prefix}' is locked by ${who}; waiting up to ${Math.ceil(ttlMs / 1000)}s for it to expire`);
+  }
+
+  private sayTakeover(refreshedAt: number | undefined): void {
+    this.options.onStandby?.(false);
+    if (!this.options.standby || refreshedAt === undefined) return;
+    const { prefix, ttlMs, log, now } = this.options;
+    log.info(`took over prefix '${prefix}' ${((now() - refreshedAt) / 1000).toFixed(1)}s after the last refresh of its lock (TTL ${formatDuration(ttlMs)})`);
+  }
+
   /**
-   * A holder on this host whose process is gone is taken over at once; a live one is refused.
-   * Same host and pid but not our token is another container (both pid 1, say): foreign.
+   * A holder on this host whose process is gone is taken over at once; a live one is refused
+   * (or, by a standby, waited for). Same host and pid but not our token is another container
+   * (both pid 1, say): foreign.
    */
   private async takeOverDead(client: RedisClient, current: string, holder: Partial<LockHolder>, who: string): Promise<boolean> {
     if (holder.host !== this.holder.host || typeof holder.pid !== "number" || holder.pid === process.pid) return false;
-    if (isProcessAlive(holder.pid)) throw lockHeldError(this.options.prefix, who);
+    if (isProcessAlive(holder.pid)) {
+      if (this.options.standby) return false;
+      throw lockHeldError(this.options.prefix, who);
+    }
     if ((await runScript(client, TAKEOVER_SCRIPT, [this.options.key], [this.options.db, current, this.text, this.options.ttlMs])) !== 1) return false;
-    this.options.log.debug(`took over the lock of a stopped wikistream (${who})`);
+    this.options.log.info(`took over prefix '${this.options.prefix}' from ${who}, which is no longer running`);
     return true;
   }
 

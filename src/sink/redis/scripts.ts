@@ -50,10 +50,11 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
 
 /**
  * One write, whole or not at all. KEYS as in CHECK_TYPES, then one key per window written.
- * ARGV: db, lock value, lock TTL ms, window_ms, layout version, now ms, then the windows
- * (count n; per window its start in seconds, member count m and m score/member pairs), the
- * incomplete starts (count, starts) and the checkpoint (field count, field/value pairs).
- * Returns {'ok'}, {'lock', holder}, {'layout', window_ms} or {'type', key, found}.
+ * ARGV: db, lock value, lock TTL ms, window_ms, layout version, now ms, the write sequence
+ * number this writer last saw ("" for none), then the windows (count n; per window its start
+ * in seconds, member count m and m score/member pairs), the incomplete starts (count, starts)
+ * and the checkpoint (field count, field/value pairs). Returns {'ok', seq}, {'lock', holder},
+ * {'stale', seq}, {'layout', window_ms} or {'type', key, found}.
  */
 export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
@@ -62,6 +63,12 @@ local lock = redis.call('GET', KEYS[1])
 if lock and lock ~= ARGV[2] then return {'lock', lock} end
 local bad = check_types()
 if bad then return bad end
+-- Every write bumps a sequence number in the checkpoint. Another one than the writer last saw
+-- means this Redis does not hold what the writer wrote: a failover lost acknowledged writes
+-- (replication is asynchronous), or it restarted without them. The writer must start again
+-- from the checkpoint this Redis holds, not carry on from memory (which would leave a hole).
+local seq = redis.call('HGET', KEYS[3], 'seq') or ''
+if seq ~= ARGV[7] then return {'stale', seq} end
 local layout = redis.call('HGET', KEYS[2], 'window_ms')
 if layout and layout ~= ARGV[4] then return {'layout', layout} end
 
@@ -78,9 +85,9 @@ local function in_slices(command, key, from, count)
     redis.call(command, key, unpack(ARGV, s, math.min(s + SLICE, from + count) - 1))
   end
 end
-local at = 8
+local at = 9
 local newest = nil
-for w = 1, tonumber(ARGV[7]) do
+for w = 1, tonumber(ARGV[8]) do
   local start, members = ARGV[at], tonumber(ARGV[at + 1])
   local key = KEYS[6 + w]
   at = at + 2
@@ -101,7 +108,9 @@ if newest then
 end
 local fields = tonumber(ARGV[at])
 in_slices('HSET', KEYS[3], at + 1, 2 * fields)
-return {'ok'}
+local next_seq = tostring((tonumber(ARGV[7]) or 0) + 1)
+redis.call('HSET', KEYS[3], 'seq', next_seq)
+return {'ok', next_seq}
 `);
 
 /** Takes the lock if free. KEYS: lock. ARGV: db, value, TTL ms. Returns 1 when taken, else the holder's value. */

@@ -34,6 +34,8 @@ export interface RedisSinkOptions {
   /** PEM text of extra CAs for rediss://. */
   ca?: string;
   lockTtlMs?: number;
+  /** Wait for another instance's lock to expire and take over, instead of exiting (--standby). */
+  standby?: boolean;
   now?: () => number;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;
@@ -76,6 +78,8 @@ class RedisSink implements Sink {
   private lockTimer: ReturnType<typeof setInterval> | undefined;
   private failures = 0;
   private writes = 0;
+  /** The write sequence number in the checkpoint as this writer left it (see WRITE_SCRIPT). */
+  private seq = "";
   private outageLogged = false;
   private lastOomLog = Number.NEGATIVE_INFINITY;
   private waiters: (() => void)[] = [];
@@ -97,6 +101,8 @@ class RedisSink implements Sink {
       log: options.log,
       now: this.now,
       onOom: (error) => this.logOom(error, "cannot take the lock yet"),
+      standby: options.standby,
+      onStandby: (standing) => options.observer?.onStandby?.(standing),
     });
     this.failed = new Promise<never>((_, reject) => {
       this.fail = (error) => {
@@ -134,6 +140,7 @@ class RedisSink implements Sink {
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
       fields = await client.hgetall(this.keys.checkpoint);
+      this.seq = fields.seq ?? "";
     } catch (error) {
       // A refusal at start (read-only replica, ACL) is as final as one during the run: say so plainly.
       throw this.toFatal(error) ?? error;
@@ -234,13 +241,14 @@ class RedisSink implements Sink {
     const unit = this.queue.take();
     const started = performance.now();
     try {
-      await sendWrite(client, unit, {
+      this.seq = await sendWrite(client, unit, {
         keys: this.keys,
         prefix: this.options.prefix,
         db: String(this.target.db),
         lockText: this.lock.text,
         lockTtlMs: this.lockTtlMs,
         windowMs: this.options.windowMs,
+        seq: this.seq,
         now: this.now,
       });
     } catch (error) {

@@ -29,13 +29,15 @@ export interface WriterContext {
   lockText: string;
   lockTtlMs: number;
   windowMs: number;
+  /** The write sequence number this writer last saw in the checkpoint ("" for none). */
+  seq: string;
   now: () => number;
 }
 
 /** The script's arguments for one unit (see WRITE_SCRIPT for the order). */
 export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: string[]; args: (string | number)[] } {
   const keys = [...context.keys.fixed];
-  const args: (string | number)[] = [context.db, context.lockText, context.lockTtlMs, context.windowMs, LAYOUT_VERSION, context.now(), unit.windows.length];
+  const args: (string | number)[] = [context.db, context.lockText, context.lockTtlMs, context.windowMs, LAYOUT_VERSION, context.now(), context.seq, unit.windows.length];
   for (const window of unit.windows) {
     const start = window.startMs / 1000;
     keys.push(context.keys.window(start));
@@ -49,14 +51,28 @@ export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: st
   return { keys, args };
 }
 
-/** Sends one write unit; throws a WikistreamError when the script refused it, the Redis error when Redis did. */
-export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<void> {
+/**
+ * Sends one write unit; returns the write sequence number it left in the checkpoint. Throws a
+ * WikistreamError when the script refused it (`stale`: Redis lost writes, start again from its
+ * checkpoint), the Redis error when Redis did.
+ */
+export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<string> {
   const { keys, args } = encodeWrite(unit, context);
   const reply = await runScript(client, WRITE_SCRIPT, keys, args);
   const [code, first] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
-  if (code === "ok") return;
+  if (code === "ok") return first ?? "";
+  if (code === "stale") throw staleError(context, first ?? "");
   if (code === "lock") throw lockLostError(context.prefix);
   if (code === "layout") throw describeLayoutMismatch(context.prefix, Number(first), context.windowMs);
   if (code === "type") throw describeWrongType(first ?? "?", String((reply as unknown[])[2]));
   throw new WikistreamError("redis", `Redis answered the write with '${code}', which this version does not know: is another program using prefix '${context.prefix}'?`);
+}
+
+/** Redis does not hold what this writer wrote last: start again from the checkpoint it holds. */
+function staleError(context: WriterContext, found: string): WikistreamError {
+  const held = found === "" ? "no checkpoint" : `write ${found}`;
+  return new WikistreamError(
+    "stale",
+    `Redis holds ${held} of prefix '${context.prefix}' where this writer left write ${context.seq || "none"} (a failover lost the last writes, or Redis restarted without them): starting again from the checkpoint it holds`,
+  );
 }
