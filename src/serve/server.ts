@@ -6,6 +6,7 @@
 import { WikistreamError, readErrorCode } from "../lib/error.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Telemetry } from "../run/telemetry.ts";
+import { createMetricsRoutes } from "./metrics.ts";
 
 /** A route value as Bun.serve takes it: a fixed response, an HTML import, or a handler. */
 export type RouteValue = Response | Bun.HTMLBundle | ((request: Request) => Response | Promise<Response>);
@@ -52,7 +53,7 @@ export function createHealthRoutes(telemetry: Telemetry): RouteSet {
 
 /** Starts the server; a port already in use is a usage error (exit 2) with one line. */
 export async function startWatchServer(options: WatchServerOptions): Promise<WatchServer> {
-  const sets = [createHealthRoutes(options.telemetry), ...(options.extra ?? [])];
+  const sets = [createHealthRoutes(options.telemetry), createMetricsRoutes(options.telemetry), ...(options.extra ?? [])];
   const routes: Record<string, RouteValue> = {};
   for (const set of sets) Object.assign(routes, set.routes);
   const { hostname, port } = options.address;
