@@ -4,7 +4,7 @@
  */
 import type { OutputFormat } from "../sink/stdout.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
-import { resolveFlags } from "./parse.ts";
+import { listGivenFlags, resolveFlags } from "./parse.ts";
 import { usage, type ListenAddress } from "./values.ts";
 
 /** Everything a run needs, validated; times and durations in milliseconds. */
@@ -47,6 +47,22 @@ function describeFilters(f: FlagValues, serverGlobs: readonly string[]): string 
   return parts.join(" ");
 }
 
+/** The prefix in a Redis Cluster when none is given: a hash tag puts every key of it in one slot. */
+export const DEFAULT_CLUSTER_PREFIX = "{wikistream}:";
+
+/**
+ * In a Redis Cluster every key of a prefix must hash to one slot, so that each write stays one
+ * script on one node: the prefix needs a hash tag (`{…}`). The default gets one; a given
+ * prefix without one is refused with the fix.
+ */
+function resolveClusterPrefix(prefix: string, redisUrl: string | undefined, given: boolean): string {
+  if (!redisUrl || !/^rediss?\+cluster:/.test(redisUrl)) return prefix;
+  if (!given) return DEFAULT_CLUSTER_PREFIX;
+  if (/\{[^{}]+\}/.test(prefix)) return prefix;
+  const fix = prefix === "" ? "{wikistream}:" : `{${prefix.replace(/[:/.-]+$/, "")}}${prefix.match(/[:/.-]+$/)?.[0] ?? ":"}`;
+  throw usage(`--prefix '${prefix}' has no hash tag: in a Redis Cluster all keys of a prefix must share one slot; use --prefix '${fix}'`);
+}
+
 /** Parses argv and env with the flag table (see cli/parse.ts). */
 export function resolveFlagValues(rawArgs: readonly string[], env: Record<string, string | undefined>): FlagValues {
   return resolveFlags(rawArgs, env, FLAGS) as FlagValues;
@@ -63,7 +79,8 @@ export function resolveConfig(
 ): Config {
   const f = resolveFlagValues(rawArgs, env);
   const redisUrl = f["redis-url"];
-  if (f["redis-ca"] !== undefined && !redisUrl?.startsWith("rediss:")) throw usage("--redis-ca needs a rediss:// --redis-url");
+  if (f["redis-ca"] !== undefined && !redisUrl?.startsWith("rediss")) throw usage("--redis-ca needs a rediss:// --redis-url");
+  const prefix = resolveClusterPrefix(f.prefix, redisUrl, listGivenFlags(rawArgs, env, FLAGS).has("prefix"));
   if (f.since !== undefined && f.until !== undefined && f.until <= f.since) throw usage("--until must be later than --since");
   if (f.verbose && f.quiet) throw usage("--verbose and --quiet exclude each other");
   return {
@@ -72,7 +89,7 @@ export function resolveConfig(
     redisCaFile: f["redis-ca"],
     windowMs: f.window,
     latenessMs: f.lateness,
-    prefix: f.prefix,
+    prefix,
     sinceMs: f.since,
     untilMs: f.until,
     resume: !f["no-resume"],

@@ -109,3 +109,13 @@ export function resolveFlags(rawArgs: readonly string[], env: Record<string, str
   }
   return out;
 }
+
+/** The flags given on the command line or in the environment (not left to their default). */
+export function listGivenFlags(rawArgs: readonly string[], env: Record<string, string | undefined>, table: Table): Set<string> {
+  const given = new Set(readArgv(rawArgs, table).keys());
+  for (const [name, spec] of Object.entries(table)) {
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== "") given.add(name);
+  }
+  return given;
+}

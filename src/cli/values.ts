@@ -1,6 +1,7 @@
 /** Validation of single flag values: each turns text into a setting or throws one usage line naming the flag. */
 import { formatDuration, parseDuration, parseTime } from "../lib/duration.ts";
 import { WikistreamError } from "../lib/error.ts";
+import { parseRedisTarget } from "../sink/redis/url.ts";
 
 /** A usage error (exit 2) that points at --help. */
 export function usage(message: string): WikistreamError {
@@ -29,14 +30,14 @@ export function parseTimeFlag(value: string, label: string): number {
   return ms;
 }
 
-function parseUrl(value: string, label: string, protocols: readonly string[]): string {
+function parseUrl(value: string, label: string, protocols: readonly string[], alsoTaken = ""): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     throw usage(`${label} is not a URL: expected ${protocols.map((p) => `${p}//host…`).join(" or ")}`);
   }
-  if (!protocols.includes(url.protocol)) throw usage(`${label} must start with ${protocols.join(" or ")}, got ${url.protocol}`);
+  if (!protocols.includes(url.protocol)) throw usage(`${label} must start with ${protocols.join(" or ")}${alsoTaken}, got ${url.protocol}`);
   return value;
 }
 
@@ -45,9 +46,15 @@ export function parseHttpUrl(value: string, label: string): string {
   return parseUrl(value, label, ["http:", "https:"]);
 }
 
-/** A Redis URL, kept as typed. */
+/** A Redis URL (one server, Sentinel or Cluster; see sink/redis/url.ts), kept as typed. */
 export function parseRedisUrlFlag(value: string, label: string): string {
-  return parseUrl(value, label, ["redis:", "rediss:"]);
+  // Sentinel and Cluster URLs name several hosts, which the WHATWG URL parser does not take.
+  if (!/^rediss?\+(sentinel|cluster):\/\//i.test(value)) {
+    parseUrl(value, label, ["redis:", "rediss:"], " (or redis+sentinel:, redis+cluster:)");
+  }
+  const target = parseRedisTarget(value);
+  if (typeof target === "string") throw usage(`${label} ${target}`);
+  return value;
 }
 
 /** Characters a key prefix may hold: what is safe in a shell and in redis-cli without quoting. */

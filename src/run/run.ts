@@ -16,7 +16,7 @@ import { FilterWatch } from "./filter-watch.ts";
 import { Flusher } from "./flusher.ts";
 import { GiveUpWatch } from "./give-up.ts";
 import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
-import { formatStats, type RunStats } from "./stats.ts";
+import { formatStats, subtractStats, type RunStats } from "./stats.ts";
 import { Telemetry } from "./telemetry.ts";
 
 /** Why a run ended normally. */
@@ -110,26 +110,32 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   const stats = telemetry.stats;
   const scanner = scannerStatus();
   if (!scanner.fast) log.warn(`the fast field scanner did not load (${scanner.reason ?? "no reason given"}); every event takes the slower JSON.parse path`);
-  const slowBefore = slowPathCount();
+  // The telemetry counts for the whole process (a failover may start the run again); the
+  // summary line tells this run's share.
+  const before: RunStats = structuredClone(stats);
   const counters = { events: () => stats.events, writes: () => sink.written(), paused: () => telemetry.standingBy };
   const giveUp = config.giveUpAfterMs === undefined ? undefined : new GiveUpWatch(config.giveUpAfterMs, counters, log, clock.now);
   const stuck = giveUp?.stuck ?? new Promise<never>(() => undefined);
   try {
-    return await runStages(options, telemetry, stuck, slowBefore);
+    return await runStages(options, telemetry, stuck, before);
   } finally {
     giveUp?.stop();
   }
 }
 
 /** The run once the watches are set: open the sink, read until done, write what is due. */
-async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: Promise<never>, slowBefore: number): Promise<{ reason: StopReason; stats: RunStats }> {
+async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: Promise<never>, before: RunStats): Promise<{ reason: StopReason; stats: RunStats }> {
   const { config, source, sink, clock, log } = options;
   const stats = telemetry.stats;
+  const slowBefore = slowPathCount();
+  const summarize = () => {
+    stats.slowPath += slowPathCount() - slowBefore;
+    const ours = subtractStats(stats, before);
+    log.info(formatStats(ours));
+    return ours;
+  };
   const saved = await openSink(sink, options.signal, stuck);
-  if (saved === "aborted") {
-    log.info(formatStats(stats));
-    return { reason: "signal", stats };
-  }
+  if (saved === "aborted") return { reason: "signal", stats: summarize() };
   const start = resolveStart(config, saved, log);
   const windower = createWindower({
     windowMs: config.windowMs,
@@ -169,9 +175,7 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   if (reason === "signal") sink.finish?.(windower.openWindows());
   const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS);
   if (!written) log.warn(`stopped with ${sink.backlog()} windows unwritten; the saved position lets the next run redo them`);
-  stats.slowPath = slowPathCount() - slowBefore;
-  log.info(formatStats(stats));
-  return { reason, stats };
+  return { reason, stats: summarize() };
 }
 
 interface HandlerParts {

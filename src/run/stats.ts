@@ -50,3 +50,20 @@ export function formatStats(stats: RunStats): string {
   if (stats.slowPath > 0) parts.push(`${stats.slowPath} read by the slow path`);
   return parts.join("; ");
 }
+
+/** What happened between two readings of the same counters (`before` taken earlier): one run's share of a process's counts. */
+export function subtractStats(after: RunStats, before: RunStats): RunStats {
+  const minus = <K extends string>(a: Record<K, number>, b: Record<K, number>): Record<K, number> => {
+    const out = { ...a };
+    for (const key of Object.keys(a) as K[]) out[key] = a[key] - b[key];
+    return out;
+  };
+  return {
+    events: after.events - before.events,
+    outcomes: minus(after.outcomes, before.outcomes),
+    skipped: minus(after.skipped, before.skipped),
+    streamErrors: after.streamErrors - before.streamErrors,
+    connections: after.connections - before.connections,
+    slowPath: after.slowPath - before.slowPath,
+  };
+}

@@ -38,6 +38,21 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
+/** Keys and values under `prefix` on one server, as plain data, for comparing two runs. */
+export async function readPrefix(client: Redis, prefix: string): Promise<Record<string, unknown>> {
+  const keys = (await client.keys(`${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`)).sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const type = await client.type(key);
+    if (type === "zset") out[key] = await client.zrange(key, 0, -1, "WITHSCORES");
+    else if (type === "set") out[key] = (await client.smembers(key)).sort();
+    else if (type === "hash") out[key] = await client.hgetall(key);
+    else if (type === "string") out[key] = await client.get(key);
+    else out[key] = type;
+  }
+  return out;
+}
+
 /** Options of startRedis. */
 export interface StartRedisOptions {
   port?: number;
@@ -96,19 +111,7 @@ export async function startRedis(extraArgs: string[] = [], options: StartRedisOp
     url: `${tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
     dir,
     client,
-    async dump(prefix = "") {
-      const keys = (await client.keys(`${prefix}*`)).sort();
-      const out: Record<string, unknown> = {};
-      for (const key of keys) {
-        const type = await client.type(key);
-        if (type === "zset") out[key] = await client.zrange(key, 0, -1, "WITHSCORES");
-        else if (type === "set") out[key] = (await client.smembers(key)).sort();
-        else if (type === "hash") out[key] = await client.hgetall(key);
-        else if (type === "string") out[key] = await client.get(key);
-        else out[key] = type;
-      }
-      return out;
-    },
+    dump: (prefix = "") => readPrefix(client, prefix),
     async kill(signal = "SIGKILL") {
       proc?.kill(signal);
       await proc?.exited;
@@ -135,7 +138,7 @@ function authArgs(args: string[]): string[] {
 }
 
 /** The Redis content of a prefix without the bookkeeping keys that differ between equivalent runs (checkpoint, lock). */
-export async function dumpWindows(redis: TestRedis, prefix: string): Promise<Record<string, unknown>> {
+export async function dumpWindows(redis: Pick<TestRedis, "dump">, prefix: string): Promise<Record<string, unknown>> {
   const all = await redis.dump(prefix);
   // Bookkeeping that differs between two runs with the same content (times, tokens); the
   // layout key has tests of its own (tests/edges).

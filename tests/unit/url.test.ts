@@ -15,7 +15,36 @@ describe("parseRedisTarget: what the URL points at", () => {
     { url: "redis://[2001:db8::1]", host: "2001:db8::1", port: 6379, db: 0, tls: false },
     { url: "redis://", host: "127.0.0.1", port: 6379, db: 0, tls: false },
   ])("$url → $host:$port db $db tls $tls", ({ url, ...expected }) => {
-    expect(parseRedisTarget(url)).toEqual({ ...expected, display: url });
+    expect(parseRedisTarget(url)).toEqual({ kind: "single", ...expected, display: url });
+  });
+
+  test.each([
+    {
+      url: "redis+sentinel://10.0.0.1:26379,10.0.0.2:26380,s3/mymaster",
+      expected: { kind: "sentinel", sentinels: [{ host: "10.0.0.1", port: 26379 }, { host: "10.0.0.2", port: 26380 }, { host: "s3", port: 26379 }], master: "mymaster", db: 0, tls: false },
+    },
+    {
+      url: "redis+sentinel://app:s3cret@h:26379/mymaster/3?sentinelPassword=x",
+      expected: { kind: "sentinel", master: "mymaster", db: 3, username: "app", password: "s3cret", sentinelPassword: "x", display: "redis+sentinel://app:***@h:26379/mymaster/3?sentinelPassword=***" },
+    },
+    { url: "rediss+sentinel://[::1]:26379/m", expected: { kind: "sentinel", sentinels: [{ host: "::1", port: 26379 }], master: "m", tls: true } },
+    {
+      url: "redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+      expected: { kind: "cluster", nodes: [{ host: "127.0.0.1", port: 7000 }, { host: "127.0.0.1", port: 7001 }], db: 0, tls: false },
+    },
+    { url: "rediss+cluster://:pw@c1:7000", expected: { kind: "cluster", password: "pw", username: undefined, tls: true, display: "rediss+cluster://:***@c1:7000" } },
+  ])("$url", ({ url, expected }) => {
+    expect(parseRedisTarget(url)).toMatchObject(expected);
+  });
+
+  test.each([
+    { url: "redis+sentinel://h:26379", message: "names no master: expected redis+sentinel://host:26379[,host:port…]/MASTER[/db]" },
+    { url: "redis+sentinel://h:26379/m/x", message: "names database 'x', not a number: expected redis+sentinel://host:26379[,host:port…]/MASTER[/db]" },
+    { url: "redis+sentinel://h:bad/m", message: "is not a Sentinel URL: expected redis+sentinel://host:26379[,host:port…]/MASTER[/db]" },
+    { url: "redis+cluster://h:7000/2", message: "names database '2': a Redis Cluster has only database 0" },
+    { url: "redis+cluster://", message: "is not a Cluster URL: expected redis+cluster://host:port[,host:port…]" },
+  ])("$url → a message", ({ url, message }) => {
+    expect(parseRedisTarget(url)).toBe(message);
   });
 
   test.each([

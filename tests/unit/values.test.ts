@@ -102,9 +102,9 @@ describe("URLs", () => {
   });
   test.each([
     { value: "127.0.0.1:6379", says: "--redis-url is not a URL: expected redis://host… or rediss://host…" },
-    { value: "localhost:6379", says: "--redis-url must start with redis: or rediss:, got localhost:" },
+    { value: "localhost:6379", says: "--redis-url must start with redis: or rediss: (or redis+sentinel:, redis+cluster:), got localhost:" },
     { value: "localhost", says: "--redis-url is not a URL: expected redis://host… or rediss://host…" },
-    { value: "http://h", says: "--redis-url must start with redis: or rediss:, got http:" },
+    { value: "http://h", says: "--redis-url must start with redis: or rediss: (or redis+sentinel:, redis+cluster:), got http:" },
   ])("redis refuses $value", ({ value, says }) => {
     expect(refusal(() => parseRedisUrlFlag(value, "--redis-url"))).toBe(says);
   });

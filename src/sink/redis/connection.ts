@@ -3,18 +3,14 @@
  * the connection is on the database the URL names. ioredis's own words (option names, its
  * console warnings) are turned into ours here.
  */
-import type { Redis as RedisClient, RedisOptions } from "ioredis";
-import { resolveBackoff } from "../../lib/backoff.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
 import { describeForeignReply, probeRedisPeer } from "./probe.ts";
-import type { RedisTarget } from "./url.ts";
+import { CONNECT_TIMEOUT_MS, createRedisClient, type RedisClient } from "./client.ts";
+import type { Address, RedisTarget } from "./url.ts";
 
-/** How long a connection attempt (and the probe's wait for an answer) may take. */
-export const CONNECT_TIMEOUT_MS = 5000;
-/** Reconnect spacing (the shared backoff formula, see lib/backoff.ts). */
-const RECONNECT_POLICY = { baseMs: 100, maxMs: 2000 };
+export { CONNECT_TIMEOUT_MS };
 
 /** Options of connectRedis. */
 export interface ConnectOptions {
@@ -39,8 +35,13 @@ export interface ConnectOptions {
  */
 export async function checkPeer(target: RedisTarget): Promise<void> {
   if (target.tls) return; // a TLS handshake fails loudly on its own (see errors.ts, "tls")
-  const result = await probeRedisPeer(target.host, target.port, CONNECT_TIMEOUT_MS);
-  const at = `${target.host}:${target.port}`;
+  const addresses: Address[] = target.kind === "single" ? [target] : target.kind === "sentinel" ? target.sentinels : target.nodes;
+  await Promise.all(addresses.map((address) => checkAddress(address)));
+}
+
+async function checkAddress({ host, port }: Address): Promise<void> {
+  const result = await probeRedisPeer(host, port, CONNECT_TIMEOUT_MS);
+  const at = `${host}:${port}`;
   if (result.kind === "not-redis") throw new WikistreamError("redis", `${at} does not answer like Redis (${describeForeignReply(result.sent)}): check --redis-url`);
   if (result.kind === "silent") throw new WikistreamError("redis", `${at} accepted a connection but did not answer PING within ${CONNECT_TIMEOUT_MS / 1000}s: is it a Redis? check --redis-url`);
 }
@@ -66,17 +67,10 @@ function routeConsoleWarnings(log: Logger, where: string): () => void {
 export async function connectRedis(options: ConnectOptions): Promise<{ client: RedisClient; release(): void }> {
   const { target, log } = options;
   await checkPeer(target);
-  const { default: Redis } = await import("ioredis");
-  const redisOptions: RedisOptions = {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    retryStrategy: (times) => resolveBackoff(times, RECONNECT_POLICY),
-  };
-  if (target.tls) redisOptions.tls = options.ca ? { ca: options.ca } : {};
   const release = routeConsoleWarnings(log, target.display);
-  const client = new Redis(options.url, redisOptions);
+  const client = await createRedisClient(target, options.url, options.ca);
+  // Where a failover can happen, a demoted master's READONLY is part of it, not a wrong URL.
+  const readonlyPasses = target.kind !== "single";
   let waitingSaid = false;
   let proven = false;
   client.on("error", (error: unknown) => {
@@ -86,7 +80,7 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
       if (proven) options.fail(new WikistreamError("redis", `${target.display}: the server has no database ${target.db} any more; stopping (nothing was written elsewhere)`));
       return;
     }
-    const bad = describeFatalRedisError(error, target.display);
+    const bad = describeFatalRedisError(error, target.display, { readonlyPasses });
     if (bad) {
       client.disconnect();
       return options.fail(bad);
@@ -116,6 +110,8 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
  * no such database. (Every write script selects it again: this is for the message.)
  */
 export async function proveDatabase(client: RedisClient, target: RedisTarget): Promise<void> {
+  // A Cluster has only database 0, and SELECT is refused there.
+  if (target.kind === "cluster" || "nodes" in client) return;
   try {
     await client.select(target.db);
   } catch (error) {

@@ -50,10 +50,16 @@ export function describeRedisCause(error: unknown): string {
   return message.replace(/\s*Please report this\.?/, "").replace(/ script: \w+, on @user_script:\d+\.?/, "");
 }
 
-/** The one-line error for a fault retrying cannot fix, or undefined when retrying may help. */
-export function describeFatalRedisError(error: unknown, where: string): WikistreamError | undefined {
+/**
+ * The one-line error for a fault retrying cannot fix, or undefined when retrying may help.
+ * `readonlyPasses`: behind Sentinel or in a Cluster a read-only answer comes from a master a
+ * failover demoted, and the client finds the new one; only a plain URL at a replica is wrong.
+ */
+export function describeFatalRedisError(error: unknown, where: string, options: { readonlyPasses?: boolean } = {}): WikistreamError | undefined {
   const why = describeRedisCause(error);
-  switch (classifyRedisError(error)) {
+  const kind = classifyRedisError(error);
+  if (kind === "readonly" && options.readonlyPasses) return undefined;
+  switch (kind) {
     case "auth":
       return new WikistreamError("redis", `Redis at ${where} refused the credentials (${why}): check user and password in --redis-url or REDIS_URL`);
     case "readonly":

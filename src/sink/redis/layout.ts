@@ -2,6 +2,9 @@
 import { formatDuration } from "../../lib/duration.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import { formatCount } from "../../lib/plural.ts";
+import type { RedisClient } from "./client.ts";
+import type { RedisKeys } from "./keys.ts";
+import { INSPECT_SCRIPT, runScript } from "./scripts.ts";
 
 /** What Redis holds under a prefix, read before the first write. */
 export interface PrefixState {
@@ -46,4 +49,34 @@ export function checkPrefixLayout(state: PrefixState, prefix: string, windowMs: 
       `prefix '${prefix}' lists ${formatCount(state.epochs, "window")} but has no layout or checkpoint key, so their length is unknown: give this run another --prefix`,
     );
   }
+}
+
+/** Window keys checked before the first write, at most: a week of 30 s windows. */
+const MAX_INSPECTED_WINDOWS = 20_160;
+
+/** What inspectPrefix looks at. */
+export interface InspectOptions {
+  prefix: string;
+  windowMs: number;
+  /** The windows the run expects to write (Unix ms, end excluded). */
+  range: { fromMs: number; toMs: number } | undefined;
+  /** The database scripts select ("" in a Cluster). */
+  db: string;
+}
+
+/**
+ * Before anything is written: every key the run will write is either absent or of the type
+ * wikistream keeps there, and the prefix holds windows of this run's length. Throws the refusal.
+ */
+export async function inspectPrefix(client: RedisClient, keys: RedisKeys, options: InspectOptions): Promise<void> {
+  const windows: string[] = [];
+  const { range, windowMs } = options;
+  if (range) {
+    const first = Math.max(Math.floor(range.fromMs / windowMs), Math.ceil(range.toMs / windowMs) - MAX_INSPECTED_WINDOWS);
+    for (let n = first; n * windowMs < range.toMs; n++) windows.push(keys.window((n * windowMs) / 1000));
+  }
+  const reply = (await runScript(client, INSPECT_SCRIPT, [...keys.fixed, ...windows], [options.db])) as string[];
+  if (reply[0] === "type") throw describeWrongType(reply[1] ?? "?", reply[2] ?? "?");
+  const number = (text: string | undefined) => (text === undefined || text === "" ? null : Number(text));
+  checkPrefixLayout({ layoutWindowMs: number(reply[1]), checkpointWindowMs: number(reply[3]), epochs: Number(reply[4] ?? 0) }, options.prefix, windowMs);
 }

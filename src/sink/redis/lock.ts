@@ -4,7 +4,7 @@
  * TTL; on the same host a dead holder's lock is taken over at once.
  */
 import { hostname } from "node:os";
-import type { Redis as RedisClient } from "ioredis";
+import type { RedisClient } from "./client.ts";
 import { formatDuration } from "../../lib/duration.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";

@@ -5,7 +5,7 @@
  * script, where ioredis would quietly stay on database 0), and checks before it writes.
  * MULTI/EXEC would not do: Redis does not roll a transaction back when one command fails.
  */
-import type { Redis as RedisClient } from "ioredis";
+import type { RedisClient } from "./client.ts";
 
 /** A Lua script with its SHA-1, run by EVALSHA (EVAL when the server does not know it yet). */
 export interface Script {

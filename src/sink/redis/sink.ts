@@ -3,7 +3,7 @@
  * --version never pay for it). Writes are queued and merged in memory while Redis is away, and
  * retried in order; nothing is dropped. See writer.ts for what one write holds.
  */
-import type { Redis as RedisClient } from "ioredis";
+import type { RedisClient } from "./client.ts";
 import { resolveBackoff } from "../../lib/backoff.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -15,10 +15,9 @@ import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
 import { createKeys, type RedisKeys } from "./keys.ts";
-import { checkPrefixLayout, describeWrongType } from "./layout.ts";
+import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
 import { WriteQueue } from "./queue.ts";
-import { INSPECT_SCRIPT, runScript } from "./scripts.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
 import { sendWrite } from "./writer.ts";
 
@@ -46,14 +45,17 @@ export interface RedisSinkOptions {
  * windows, or a minute of catching up at full speed; a few MB at most.
  */
 export const MAX_BACKLOG_WINDOWS = 2000;
-/** Window keys checked before the first write, at most: a week of 30 s windows. */
-const MAX_INSPECTED_WINDOWS = 20_160;
 /** How long a lock lives without a refresh: how long a standby or a restart waits for a dead holder. */
 const LOCK_TTL_MS = 15_000;
 /** Retry spacing for writes and reconnects. */
 const RETRY_POLICY = { baseMs: 100, maxMs: 2000 };
 /** An out-of-memory Redis is reported at most this often (it is retried all along). */
 const OOM_LOG_INTERVAL_MS = 30_000;
+
+/** The database every script selects first; none in a Cluster, which has only database 0 and refuses SELECT. */
+function scriptDatabase(target: RedisTarget): string {
+  return target.kind === "cluster" ? "" : String(target.db);
+}
 
 /** Creates the Redis sink. */
 export function createRedisSink(options: RedisSinkOptions): Sink {
@@ -95,7 +97,7 @@ class RedisSink implements Sink {
     this.now = options.now ?? Date.now;
     this.lock = new PrefixLock({
       key: this.keys.lock,
-      db: String(target.db),
+      db: scriptDatabase(target),
       prefix: options.prefix,
       ttlMs: this.lockTtlMs,
       log: options.log,
@@ -136,7 +138,7 @@ class RedisSink implements Sink {
     this.releaseConsole = release;
     let fields: Record<string, string>;
     try {
-      await this.inspect(client);
+      await inspectPrefix(client, this.keys, { prefix: this.options.prefix, windowMs: this.options.windowMs, range: this.options.windowRange, db: scriptDatabase(this.target) });
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
       fields = await client.hgetall(this.keys.checkpoint);
@@ -146,24 +148,6 @@ class RedisSink implements Sink {
       throw this.toFatal(error) ?? error;
     }
     return parseCheckpointFields(fields, this.keys.checkpoint);
-  }
-
-  /**
-   * Before anything is written: every key the run will write is either absent or of the type
-   * wikistream keeps there, and the prefix holds windows of this run's length.
-   */
-  private async inspect(client: RedisClient): Promise<void> {
-    const windows: string[] = [];
-    const range = this.options.windowRange;
-    const windowMs = this.options.windowMs;
-    if (range) {
-      const first = Math.max(Math.floor(range.fromMs / windowMs), Math.ceil(range.toMs / windowMs) - MAX_INSPECTED_WINDOWS);
-      for (let n = first; n * windowMs < range.toMs; n++) windows.push(this.keys.window((n * windowMs) / 1000));
-    }
-    const reply = (await runScript(client, INSPECT_SCRIPT, [...this.keys.fixed, ...windows], [String(this.target.db)])) as string[];
-    if (reply[0] === "type") throw describeWrongType(reply[1] ?? "?", reply[2] ?? "?");
-    const number = (text: string | undefined) => (text === undefined || text === "" ? null : Number(text));
-    checkPrefixLayout({ layoutWindowMs: number(reply[1]), checkpointWindowMs: number(reply[3]), epochs: Number(reply[4] ?? 0) }, this.options.prefix, windowMs);
   }
 
   private logOom(error: unknown, waiting: string): void {
@@ -244,7 +228,7 @@ class RedisSink implements Sink {
       this.seq = await sendWrite(client, unit, {
         keys: this.keys,
         prefix: this.options.prefix,
-        db: String(this.target.db),
+        db: scriptDatabase(this.target),
         lockText: this.lock.text,
         lockTtlMs: this.lockTtlMs,
         windowMs: this.options.windowMs,

@@ -4,7 +4,7 @@
  * the database, the lock, the layout and the type of every key; so a crash can never leave a
  * half-written window, a position that disagrees with the data, or a write applied in part.
  */
-import type { Redis as RedisClient } from "ioredis";
+import type { RedisClient } from "./client.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Checkpoint, WindowSnapshot } from "../../window/types.ts";
 import { formatCheckpointFields } from "./checkpoint.ts";
