@@ -31,7 +31,7 @@ test("the freshly built binary, copied alone into an empty directory, writes a w
   expect(existsSync(join(dir, "node_modules"))).toBe(false);
   // Only what a user has: the file, a PATH without our project, an empty working directory.
   const proc = Bun.spawn(
-    [binary, "--url", server.url, "--redis-url", redis.url, "--since", "2021-10-08T22:24:00Z", "--until", "2021-10-08T22:24:30Z"],
+    [binary, "--url", server.url, "--redis-url", redis.url, "--since", "2021-10-08T22:24:00Z", "--until", "2021-10-08T22:24:30Z", "--retain", "0"],
     { cwd: dir, env: { PATH: "/usr/bin:/bin", HOME: dir }, stdout: "pipe", stderr: "pipe" },
   );
   const code = await proc.exited;

@@ -2,6 +2,8 @@
  * Flags + environment → a validated Config: pure (argv, env and whether stdout is a terminal
  * come in as arguments), so every rule is a row of a table test.
  */
+import { formatDuration } from "../lib/duration.ts";
+import type { RollupLevel } from "../sink/redis/keys.ts";
 import type { OutputFormat } from "../sink/stdout.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
 import { listGivenFlags, resolveFlags } from "./parse.ts";
@@ -26,6 +28,11 @@ export interface Config {
   format: OutputFormat;
   maxEventBytes: number;
   giveUpAfterMs: number | undefined;
+  /** How long window keys live after their end, in event time (0: for ever). */
+  retainMs: number;
+  /** Rollup levels to keep, smallest first (none: empty). */
+  rollups: readonly RollupLevel[];
+  rollupRetainMs: number;
   /** Wait for another instance's lock and take over when it expires, instead of exiting. */
   standby: boolean;
   lockTtlMs: number;
@@ -63,6 +70,35 @@ function resolveClusterPrefix(prefix: string, redisUrl: string | undefined, give
   throw usage(`--prefix '${prefix}' has no hash tag: in a Redis Cluster all keys of a prefix must share one slot; use --prefix '${fix}'`);
 }
 
+/**
+ * A rollup is rebuilt from the windows of its period, which must still be there when the period
+ * is final: the retention must outlast the largest rollup plus the lateness.
+ */
+function checkRetention(retainMs: number, rollups: readonly RollupLevel[], latenessMs: number, windowMs: number): void {
+  const largest = rollups[rollups.length - 1];
+  if (retainMs === 0 || largest === undefined) return;
+  const needMs = largest.seconds * 1000 + latenessMs + windowMs;
+  if (retainMs < needMs) {
+    throw usage(`--retain ${formatDuration(retainMs)} is shorter than the ${largest.name} rollup needs (its windows must outlive it: ${formatDuration(needMs)} with --lateness): use --retain ${formatDuration(Math.ceil(needMs / 86_400_000) * 86_400_000)} or 0`);
+  }
+}
+
+/**
+ * Refuses a --since older than the retention: every window it would write would expire as it is
+ * written. Uses the wall clock, so it is checked where the run starts, not in resolveConfig.
+ */
+export function checkSinceAgainstRetention(config: Pick<Config, "sinceMs" | "retainMs" | "redisUrl" | "rollups" | "rollupRetainMs">, nowMs: number): void {
+  const since = config.sinceMs;
+  if (config.redisUrl === undefined || since === undefined) return;
+  const at = new Date(since).toISOString();
+  if (config.retainMs > 0 && since < nowMs - config.retainMs) {
+    throw usage(`--since ${at} is older than --retain ${formatDuration(config.retainMs)}: its windows would expire as soon as written. Add --retain 0 to keep them (or a longer --retain)`);
+  }
+  if (config.rollups.length > 0 && config.rollupRetainMs > 0 && since < nowMs - config.rollupRetainMs) {
+    throw usage(`--since ${at} is older than --retain-rollup ${formatDuration(config.rollupRetainMs)}: its rollups would expire as soon as written. Add --retain-rollup 0 to keep them`);
+  }
+}
+
 /** Parses argv and env with the flag table (see cli/parse.ts). */
 export function resolveFlagValues(rawArgs: readonly string[], env: Record<string, string | undefined>): FlagValues {
   return resolveFlags(rawArgs, env, FLAGS) as FlagValues;
@@ -80,6 +116,7 @@ export function resolveConfig(
   const f = resolveFlagValues(rawArgs, env);
   const redisUrl = f["redis-url"];
   if (f["redis-ca"] !== undefined && !redisUrl?.startsWith("rediss")) throw usage("--redis-ca needs a rediss:// --redis-url");
+  checkRetention(f.retain, f.rollup ?? [], f.lateness, f.window);
   const prefix = resolveClusterPrefix(f.prefix, redisUrl, listGivenFlags(rawArgs, env, FLAGS).has("prefix"));
   if (f.since !== undefined && f.until !== undefined && f.until <= f.since) throw usage("--until must be later than --since");
   if (f.verbose && f.quiet) throw usage("--verbose and --quiet exclude each other");
@@ -101,6 +138,9 @@ export function resolveConfig(
     format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
     maxEventBytes: f["max-event-bytes"],
     giveUpAfterMs: f["give-up-after"],
+    retainMs: f.retain,
+    rollups: f.rollup ?? [],
+    rollupRetainMs: f["retain-rollup"],
     standby: f.standby,
     lockTtlMs: f["lock-ttl"],
     listen: f.listen,

@@ -4,7 +4,7 @@
  * option table (checked by tests/cli.test.ts) all come from here.
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
-import { CHANGE_TYPES, parseBytes, parseChoice, parseListenAddress, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
+import { CHANGE_TYPES, parseBytes, parseChoice, parseListenAddress, parseRollups, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
 
 /** The public EventStreams endpoint for recent changes. */
 export const DEFAULT_URL = "https://stream.wikimedia.org/v2/stream/recentchange";
@@ -82,6 +82,23 @@ export const FLAGS = {
   }),
   "max-event-bytes": flag({ kind: "string", hint: "SIZE", env: "WIKISTREAM_MAX_EVENT_BYTES", default: "1MiB", help: "skip (and count) larger events", parse: parseBytes }),
   "redis-ca": flag({ kind: "string", hint: "FILE", env: "WIKISTREAM_REDIS_CA", defaultHelp: "system CAs", help: "PEM CA bundle to trust for rediss://", parse: text }),
+  retain: flag({
+    kind: "string",
+    hint: "DUR",
+    env: "WIKISTREAM_RETAIN",
+    default: "30d",
+    help: "window keys expire this long after their end; 0 keeps them",
+    parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }),
+  }),
+  rollup: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_ROLLUP", defaultHelp: "none", help: "also keep hourly and daily sums: 1h, 1d or 1h,1d", parse: parseRollups }),
+  "retain-rollup": flag({
+    kind: "string",
+    hint: "DUR",
+    env: "WIKISTREAM_RETAIN_ROLLUP",
+    default: "400d",
+    help: "rollup keys expire this long after their end; 0 keeps them",
+    parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }),
+  }),
   standby: toggle("wait for another instance's lock, then take over", "WIKISTREAM_STANDBY"),
   "lock-ttl": flag({
     kind: "string",

@@ -13,7 +13,7 @@ import { formatRedisUrl } from "../sink/redis/url.ts";
 import { createStdoutSink } from "../sink/stdout.ts";
 import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
-import { resolveConfig, type Config } from "./config.ts";
+import { checkSinceAgainstRetention, resolveConfig, type Config } from "./config.ts";
 import { startWatching, type Watching } from "./watch.ts";
 
 declare const WIKISTREAM_MEMORY_CHECK_BYTES: number | undefined;
@@ -86,6 +86,9 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
     observer,
     standby: config.standby,
     lockTtlMs: config.lockTtlMs,
+    retainMs: config.retainMs,
+    rollups: config.rollups,
+    rollupRetainMs: config.rollupRetainMs,
   });
 }
 
@@ -129,6 +132,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
   let watching: Watching | undefined;
   try {
     const config = resolveConfig(rawArgs, env);
+    checkSinceAgainstRetention(config, Date.now());
     verbose = config.verbose;
     const telemetry = new Telemetry();
     watching = await startWatching(config, telemetry, env);
@@ -151,7 +155,9 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
         memory: MEMORY_POLICY,
       });
       try {
-        await runPipeline({ config, source, sink, clock: { now: Date.now }, log, signal: controller.signal, telemetry });
+        // Only Redis keys expire: printed windows have no retention to skip events for.
+        const pipeline = { ...config, retainMs: config.redisUrl === undefined ? 0 : config.retainMs };
+        await runPipeline({ config: pipeline, source, sink, clock: { now: Date.now }, log, signal: controller.signal, telemetry });
         return 0;
       } catch (error) {
         if (!(error instanceof WikistreamError && error.type === "stale") || controller.signal.aborted) throw error;

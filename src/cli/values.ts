@@ -1,6 +1,7 @@
 /** Validation of single flag values: each turns text into a setting or throws one usage line naming the flag. */
 import { formatDuration, parseDuration, parseTime } from "../lib/duration.ts";
 import { WikistreamError } from "../lib/error.ts";
+import { ROLLUP_LEVELS, type RollupLevel } from "../sink/redis/keys.ts";
 import { parseRedisTarget } from "../sink/redis/url.ts";
 
 /** A usage error (exit 2) that points at --help. */
@@ -121,4 +122,16 @@ export function parseListenAddress(value: string, label: string): ListenAddress 
   }
   const host = (match[1] ?? "").replace(/^\[|\]$/g, "");
   return { hostname: host === "" ? "127.0.0.1" : host, port };
+}
+
+/**
+ * `1h`, `1d` or `1h,1d`: the rollup levels to keep, smallest first. A day is summed from its
+ * hours, so `1d` brings `1h` with it.
+ */
+export function parseRollups(value: string, label: string): readonly RollupLevel[] {
+  const names = value.split(",").map((n) => n.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !ROLLUP_LEVELS.some((level) => level.name === n));
+  if (names.length === 0 || unknown.length > 0) throw usage(`${label} '${value}' is not a list of rollups: use 1h, 1d or 1h,1d`);
+  const largest = Math.max(...names.map((n) => ROLLUP_LEVELS.findIndex((level) => level.name === n)));
+  return ROLLUP_LEVELS.slice(0, largest + 1);
 }

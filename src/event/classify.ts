@@ -11,6 +11,7 @@ export type SkipReason =
   | "oversized"
   | "duplicate"
   | "filtered"
+  | "expired"
   | "other-event-type";
 
 /** The filters a user can set; an empty filter lets everything through. */

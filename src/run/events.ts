@@ -4,6 +4,7 @@
  */
 import { createEventFields, extractFieldsLatin1, extractFieldsSlow } from "../event/fields.ts";
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "../event/classify.ts";
+import { formatDuration } from "../lib/duration.ts";
 import { decodeLatin1 } from "../lib/latin1.ts";
 import type { Logger } from "../lib/log.ts";
 import { detachString } from "../window/align.ts";
@@ -30,6 +31,10 @@ export interface EventCounterOptions {
   log: Logger;
   /** Events dated after this (Unix ms) are broken: one bad timestamp must not close every window. */
   horizonMs(): number;
+  /** Events dated before this (Unix ms) are past the retention: their windows would expire as written. */
+  expiredBeforeMs(): number;
+  /** How long windows are kept (for the message when events are past it); 0: for ever. */
+  retainMs: number;
 }
 
 /** Counts events into windows; see the module comment. */
@@ -73,6 +78,7 @@ export class EventCounter {
     }
     const timeMs = resolveEventTime(fields);
     if (!(timeMs > 0 && timeMs <= this.options.horizonMs())) return this.skip("bad-time", id);
+    if (timeMs < this.options.expiredBeforeMs()) return this.skipExpired(id);
     if (fields.domain === "canary") return this.skip("canary", id);
     const rawName = fields.serverName;
     if (rawName === undefined) return this.skip("no-server-name", id);
@@ -99,6 +105,14 @@ export class EventCounter {
       stats.events++;
       stats.skipped["other-event-type"]++;
     }
+  }
+
+  private skipExpired(id: string | undefined): void {
+    if (this.options.stats.skipped.expired === 0) {
+      const keep = formatDuration(this.options.retainMs);
+      this.options.log.warn(`events older than --retain ${keep} are skipped (counted as expired): their windows would expire as soon as written; run with --retain 0 to keep them`);
+    }
+    this.skip("expired", id);
   }
 
   private skip(why: SkipReason, id: string | undefined): void {

@@ -36,6 +36,8 @@ export interface PipelineConfig extends EventFilter {
   filterDescription: string;
   /** Stop with exit 1 after this long without an event read or a window written; undefined: never. */
   giveUpAfterMs: number | undefined;
+  /** How long the sink keeps windows after their end (0: for ever): older events are skipped as expired. */
+  retainMs: number;
 }
 
 /** Options of runPipeline. */
@@ -194,6 +196,9 @@ interface HandlerParts {
 function createHandler(parts: HandlerParts): SourceHandler {
   const { windower, sink, clock, flusher, telemetry } = parts;
   let horizonMs = clock.now() + FUTURE_SLACK_MS;
+  const retainMs = parts.config.retainMs;
+  const windowMs = parts.config.windowMs;
+  let expiredBeforeMs = clock.now() - retainMs - windowMs;
   const counter = new EventCounter({
     windower,
     stats: telemetry.stats,
@@ -201,6 +206,9 @@ function createHandler(parts: HandlerParts): SourceHandler {
     maxEventBytes: parts.config.maxEventBytes,
     log: parts.log,
     horizonMs: () => horizonMs,
+    // A window expires at its end plus the retention: an event whose window would already have expired is not counted.
+    expiredBeforeMs: () => (retainMs > 0 ? expiredBeforeMs : Number.NEGATIVE_INFINITY),
+    retainMs,
   });
   return {
     onMessage: (id, data, oversized) => counter.onMessage(id, data, oversized),
@@ -208,6 +216,7 @@ function createHandler(parts: HandlerParts): SourceHandler {
     onChunk() {
       const now = clock.now();
       horizonMs = now + FUTURE_SLACK_MS;
+      expiredBeforeMs = now - retainMs - windowMs;
       if (parts.finishIfDone()) return undefined;
       if (now - flusher.lastFlush >= parts.flushIntervalMs) flusher.flush();
       const hold = sink.hold();

@@ -28,6 +28,7 @@ export function createStats(): RunStats {
       oversized: 0,
       duplicate: 0,
       filtered: 0,
+      expired: 0,
       "other-event-type": 0,
     },
     streamErrors: 0,

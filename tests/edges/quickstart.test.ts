@@ -44,7 +44,7 @@ describe("the README's quick start", () => {
 
     test("the first command runs the main job (here against a local stream and Redis)", async () => {
       // Only the addresses change: a local Redis and stream, and a span of history that ends.
-      const command = `${quickStart[0]?.replace("redis://127.0.0.1:6379", redis.url)} --url ${server.url} --since ${sinceMs} --until ${untilMs}`;
+      const command = `${quickStart[0]?.replace("redis://127.0.0.1:6379", redis.url)} --url ${server.url} --since ${sinceMs} --until ${untilMs} --retain 0`;
       const proc = Bun.spawn(["sh", "-c", command], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1" } });
       const stderr = await new Response(proc.stderr).text();
       expect({ code: await proc.exited, stderr }).toMatchObject({ code: 0 });

@@ -24,6 +24,8 @@ export interface CycleOptions {
   windowMs?: number;
   /** Insert a canary copy of every Nth event. */
   canaryEvery?: number;
+  /** Time between the starts of two cycles (a multiple of the window); default: just over the capture's span. */
+  periodMs?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export function buildCycledStream(options: CycleOptions): { events: string[]; fi
   const times = capture.map((e) => (e.timestamp ?? 0) * 1000);
   const minMs = Math.min(...times);
   const maxMs = Math.max(...times);
-  const periodMs = Math.ceil((maxMs - minMs + windowMs) / windowMs) * windowMs;
+  const periodMs = options.periodMs ?? Math.ceil((maxMs - minMs + windowMs) / windowMs) * windowMs;
   const events: string[] = [];
   let n = 0;
   for (let cycle = 0; cycle < options.cycles; cycle++) {

@@ -62,7 +62,9 @@ export interface WikistreamProcess {
 
 /** Starts the compiled binary with `args`; env is added to a clean environment (no REDIS_URL etc. leak in). */
 export function spawnWikistream(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): WikistreamProcess {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1", ...options.env };
+  // The replays are of 2021 events: kept for ever unless a test asks for a retention.
+  const keep = { WIKISTREAM_RETAIN: "0", WIKISTREAM_RETAIN_ROLLUP: "0" };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1", ...keep, ...options.env };
   const proc = Bun.spawn([resolveBinary(), ...args], { env, cwd: options.cwd ?? ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   let err = "";
   const decoder = new TextDecoder();

@@ -6,9 +6,24 @@ import { encodeWrite, type WriteUnit, type WriterContext } from "../../src/sink/
 import type { Checkpoint, WindowSnapshot } from "../../src/window/types.ts";
 
 const NOW = 1_764_151_299_000;
-const context: WriterContext = { keys: createKeys("p:"), prefix: "p:", db: "2", lockText: "host:123:abc", lockTtlMs: 30_000, windowMs: 30_000, seq: "41", now: () => NOW };
+const context: WriterContext = {
+  keys: createKeys("p:"),
+  prefix: "p:",
+  db: "2",
+  lockText: "host:123:abc",
+  lockTtlMs: 30_000,
+  windowMs: 30_000,
+  seq: "41",
+  retainMs: 0,
+  rollups: [],
+  rollupRetainMs: 0,
+  now: () => NOW,
+};
 const FIXED = ["p:lock", "p:layout", "p:checkpoint", "p:epochs", "p:incomplete", "p:epoch_index"];
-const HEAD = ["2", "host:123:abc", 30_000, 30_000, LAYOUT_VERSION, NOW, "41"];
+/** ARGV 1-11: db, lock, TTL, window_ms, layout, now, seq, retention, rollups, rollup retention, prefix. */
+const HEAD = ["2", "host:123:abc", 30_000, 30_000, LAYOUT_VERSION, NOW, "41", 0, "", 0, "p:"];
+/** ARGV 12 is the checkpoint's final_ms ("" without one). */
+const NO_FINAL = "";
 
 function window(startMs: number, counts: [string, number][]): WindowSnapshot {
   return { startMs, endMs: startMs + 30_000, total: counts.reduce((sum, [, n]) => sum + n, 0), counts: new Map(counts), final: true };
@@ -24,7 +39,7 @@ const checkpoint: Checkpoint = {
 const checkpointArgs = Object.entries(formatCheckpointFields(checkpoint, NOW)).flat();
 
 /**
- * Reads ARGV the way WRITE_SCRIPT does (1-based, `at` from 9): returns what the script would
+ * Reads ARGV the way WRITE_SCRIPT does (1-based, `at` from 14): returns what the script would
  * write, and fails when it would read past the end or leave arguments unread.
  */
 function readLikeTheScript(keys: string[], args: (string | number)[]) {
@@ -33,8 +48,8 @@ function readLikeTheScript(keys: string[], args: (string | number)[]) {
     return args[i - 1];
   };
   const windows: { key: string | undefined; start: unknown; pairs: unknown[] }[] = [];
-  let at = 9;
-  for (let w = 1; w <= Number(ARGV(8)); w++) {
+  let at = 14;
+  for (let w = 1; w <= Number(ARGV(13)); w++) {
     const members = Number(ARGV(at + 1));
     windows.push({ key: keys[6 + w - 1], start: ARGV(at), pairs: args.slice(at + 1, at + 1 + 2 * members) });
     at += 2 + 2 * members;
@@ -53,27 +68,27 @@ const units: { name: string; unit: WriteUnit; keys: string[]; args: (string | nu
     name: "one window with two wikis, no checkpoint",
     unit: { windows: [window(1_764_151_200_000, [["en.wikipedia.org", 3], ["www.wikidata.org", 1]])], incomplete: [], checkpoint: null },
     keys: [...FIXED, "p:1764151200"],
-    args: [...HEAD, 1, 1_764_151_200, 2, 3, "en.wikipedia.org", 1, "www.wikidata.org", 0, 0],
+    args: [...HEAD, NO_FINAL, 1, 1_764_151_200, 2, 3, "en.wikipedia.org", 1, "www.wikidata.org", 0, 0],
   },
   {
     name: "a quiet window (0 members) listed beside a busy one",
     unit: { windows: [window(1_764_151_200_000, [["a", 5]]), window(1_764_151_230_000, [])], incomplete: [], checkpoint: null },
     keys: [...FIXED, "p:1764151200", "p:1764151230"],
-    args: [...HEAD, 2, 1_764_151_200, 1, 5, "a", 1_764_151_230, 0, 0, 0],
+    args: [...HEAD, NO_FINAL, 2, 1_764_151_200, 1, 5, "a", 1_764_151_230, 0, 0, 0],
   },
   {
     name: "incomplete window starts in seconds",
     unit: { windows: [], incomplete: [1_764_151_200_000, 1_764_151_230_000], checkpoint: null },
     keys: FIXED,
-    args: [...HEAD, 0, 2, 1_764_151_200, 1_764_151_230, 0],
+    args: [...HEAD, NO_FINAL, 0, 2, 1_764_151_200, 1_764_151_230, 0],
   },
   {
     name: "the checkpoint fields as field/value pairs after their count",
     unit: { windows: [window(1_764_151_260_000, [["b", 2]])], incomplete: [1_764_151_260_000], checkpoint },
     keys: [...FIXED, "p:1764151260"],
-    args: [...HEAD, 1, 1_764_151_260, 1, 2, "b", 1, 1_764_151_260, checkpointArgs.length / 2, ...checkpointArgs],
+    args: [...HEAD, checkpoint.finalMs ?? NO_FINAL, 1, 1_764_151_260, 1, 2, "b", 1, 1_764_151_260, checkpointArgs.length / 2, ...checkpointArgs],
   },
-  { name: "nothing at all", unit: { windows: [], incomplete: [], checkpoint: null }, keys: FIXED, args: [...HEAD, 0, 0, 0] },
+  { name: "nothing at all", unit: { windows: [], incomplete: [], checkpoint: null }, keys: FIXED, args: [...HEAD, NO_FINAL, 0, 0, 0] },
 ];
 
 describe("encodeWrite", () => {
@@ -93,13 +108,22 @@ describe("encodeWrite", () => {
     expect(read.fields).toEqual(unit.checkpoint ? Object.entries(formatCheckpointFields(unit.checkpoint, NOW)).flat() : []);
   });
 
-  test("the reader above matches the script: windows from ARGV[9], KEYS[6 + w], count in ARGV[8], the sequence in ARGV[7]", () => {
-    expect(WRITE_SCRIPT.lua).toContain("local at = 9");
-    expect(WRITE_SCRIPT.lua).toContain("for w = 1, tonumber(ARGV[8]) do");
+  test("the reader above matches the script: windows from ARGV[14], KEYS[6 + w], count in ARGV[13], the sequence in ARGV[7]", () => {
+    expect(WRITE_SCRIPT.lua).toContain("local at = 14");
+    expect(WRITE_SCRIPT.lua).toContain("for w = 1, tonumber(ARGV[13]) do");
     expect(WRITE_SCRIPT.lua).toContain("if seq ~= ARGV[7] then return {'stale', seq} end");
     expect(WRITE_SCRIPT.lua).toContain("local key = KEYS[6 + w]");
-    expect(WRITE_SCRIPT.lua).toContain("local incomplete = tonumber(ARGV[at])");
-    expect(WRITE_SCRIPT.lua).toContain("local fields = tonumber(ARGV[at])");
+    expect(WRITE_SCRIPT.lua).toContain("unit.incomplete, unit.incomplete_from = tonumber(ARGV[at]), at + 1");
+    expect(WRITE_SCRIPT.lua).toContain("unit.fields, unit.fields_from = tonumber(ARGV[at]), at + 1");
+  });
+
+  test("retention, rollups and the prefix ride in ARGV 8 to 12", () => {
+    const rollups = [
+      { name: "1h", seconds: 3600 },
+      { name: "1d", seconds: 86_400 },
+    ] as const;
+    const { args } = encodeWrite({ windows: [], incomplete: [], checkpoint }, { ...context, retainMs: 86_400_000, rollups, rollupRetainMs: 5 });
+    expect(args.slice(7, 12)).toEqual([86_400_000, "1h:3600,1d:86400", 5, "p:", checkpoint.finalMs ?? NO_FINAL]);
   });
 
   test("the database may be empty (Cluster)", () => {

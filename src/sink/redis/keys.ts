@@ -15,6 +15,18 @@ export interface RedisKeys {
   fixed: readonly string[];
 }
 
+/** A rollup level: its name in keys (`{prefix}1h:S`) and its span in seconds. */
+export interface RollupLevel {
+  name: "1h" | "1d";
+  seconds: number;
+}
+
+/** The rollup levels there are, smallest first: a level is rebuilt from the one below it. */
+export const ROLLUP_LEVELS: readonly RollupLevel[] = [
+  { name: "1h", seconds: 3600 },
+  { name: "1d", seconds: 86_400 },
+];
+
 /** The version of the key layout: 2 added `layout` and quiet windows listed in `epochs` without a key. */
 export const LAYOUT_VERSION = 2;
 

@@ -35,6 +35,89 @@ local function check_types()
 end
 `;
 
+// Reads WRITE_SCRIPT's arguments without writing: the windows (start, member count, where
+// their pairs begin), the incomplete starts and the checkpoint fields. Also in_slices():
+// unpack() takes a few thousand values at most, so long lists go in slices.
+const READ_WRITE_ARGS = `local SLICE = 1000
+local function in_slices(command, key, from, count)
+  for s = from, from + count - 1, SLICE do
+    redis.call(command, key, unpack(ARGV, s, math.min(s + SLICE, from + count) - 1))
+  end
+end
+local function read_args()
+  local unit = { windows = {}, starts = {} }
+  local at = 14
+  for w = 1, tonumber(ARGV[13]) do
+    local window = { start = tonumber(ARGV[at]), members = tonumber(ARGV[at + 1]), from = at + 2 }
+    unit.windows[w] = window
+    unit.starts[w] = window.start
+    at = at + 2 + 2 * window.members
+  end
+  unit.incomplete, unit.incomplete_from = tonumber(ARGV[at]), at + 1
+  at = at + 1 + unit.incomplete
+  unit.fields, unit.fields_from = tonumber(ARGV[at]), at + 1
+  return unit
+end
+-- Drops from an epochs set and an incomplete set the starts at or before a cutoff (their keys expired).
+local function trim(epochs, incomplete, cutoff)
+  redis.call('ZREMRANGEBYSCORE', epochs, '-inf', cutoff)
+  for _, member in ipairs(redis.call('SMEMBERS', incomplete)) do
+    if tonumber(member) <= cutoff then redis.call('SREM', incomplete, member) end
+  end
+end
+`;
+
+// Hourly and daily rollups (--rollup), exact because they are rebuilt, in the same script, from
+// the level below (the windows for the first level, the level before for the next) for every
+// period this write touched: never added to, so never counted twice across kills and replays.
+// A period is incomplete when a part of it is, or when it is over (final) with parts missing.
+const ROLLUPS = `local function plan_rollups(starts)
+  local plan, below = {}, nil
+  local prefix = ARGV[11]
+  for name, span in string.gmatch(ARGV[9], '([^:,]+):(%d+)') do
+    span = tonumber(span)
+    local level = { name = name, span = span, epochs = prefix .. name .. ':epochs', incomplete = prefix .. name .. ':incomplete', periods = {} }
+    local seen = {}
+    for _, start in ipairs(starts) do
+      local p = math.floor(start / span) * span
+      if not seen[p] then
+        seen[p] = true
+        level.periods[#level.periods + 1] = { start = p, dest = prefix .. name .. ':' .. p }
+      end
+    end
+    if below then
+      level.step, level.base, level.base_epochs, level.base_incomplete = below.span, prefix .. below.name .. ':', below.epochs, below.incomplete
+    else
+      level.step, level.base, level.base_epochs, level.base_incomplete = tonumber(ARGV[4]) / 1000, prefix, KEYS[4], KEYS[5]
+    end
+    plan[#plan + 1] = level
+    below = level
+    starts = {}
+    for _, period in ipairs(level.periods) do starts[#starts + 1] = period.start end
+  end
+  return plan
+end
+local function write_rollups(plan)
+  local now, keep, final = tonumber(ARGV[6]), tonumber(ARGV[10]), tonumber(ARGV[12])
+  for _, level in ipairs(plan) do
+    for _, period in ipairs(level.periods) do
+      local keys, partial = {}, false
+      for s = period.start, period.start + level.span - level.step, level.step do
+        keys[#keys + 1] = level.base .. s
+        if redis.call('SISMEMBER', level.base_incomplete, s) == 1 then partial = true end
+      end
+      redis.call('ZUNIONSTORE', period.dest, #keys, unpack(keys))
+      if keep > 0 and redis.call('EXISTS', period.dest) == 1 then redis.call('PEXPIREAT', period.dest, (period.start + level.span) * 1000 + keep) end
+      redis.call('ZADD', level.epochs, period.start, period.start)
+      local over = final and (period.start + level.span) * 1000 <= final
+      if over and redis.call('ZCOUNT', level.base_epochs, period.start, period.start + level.span - 1) < level.span / level.step then partial = true end
+      if partial then redis.call('SADD', level.incomplete, period.start) end
+    end
+    if keep > 0 then trim(level.epochs, level.incomplete, (now - keep) / 1000 - level.span) end
+  end
+end
+`;
+
 /**
  * Looks before a run writes anything. KEYS as in CHECK_TYPES (window keys: those the run may
  * write). ARGV: db. Returns {'type', key, found}, or {'ok', layout window_ms, layout version,
@@ -50,19 +133,31 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
 
 /**
  * One write, whole or not at all. KEYS as in CHECK_TYPES, then one key per window written.
- * ARGV: db, lock value, lock TTL ms, window_ms, layout version, now ms, the write sequence
- * number this writer last saw ("" for none), then the windows (count n; per window its start
- * in seconds, member count m and m score/member pairs), the incomplete starts (count, starts)
- * and the checkpoint (field count, field/value pairs). Returns {'ok', seq}, {'lock', holder},
- * {'stale', seq}, {'layout', window_ms} or {'type', key, found}.
+ * ARGV: 1 db, 2 lock value, 3 lock TTL ms, 4 window_ms, 5 layout version, 6 now ms, 7 the write
+ * sequence number this writer last saw ("" for none), 8 retention ms (0: keep), 9 rollups
+ * ("1h:3600,1d:86400", smallest first; "" for none), 10 rollup retention ms (0: keep), 11 the
+ * prefix, 12 final_ms of this write's checkpoint ("" for none), then the windows (count n; per
+ * window its start in seconds, member count m and m score/member pairs), the incomplete starts
+ * (count, starts) and the checkpoint (field count, field/value pairs). Returns {'ok', seq},
+ * {'lock', holder}, {'stale', seq}, {'layout', window_ms} or {'type', key, found}.
  */
-export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}
+export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
 -- persistence): it is taken back with this write.
 local lock = redis.call('GET', KEYS[1])
 if lock and lock ~= ARGV[2] then return {'lock', lock} end
 local bad = check_types()
 if bad then return bad end
+local unit = read_args()
+local plan = plan_rollups(unit.starts)
+for _, level in ipairs(plan) do
+  for _, period in ipairs(level.periods) do
+    for key, want in pairs({ [period.dest] = 'zset', [level.epochs] = 'zset', [level.incomplete] = 'set' }) do
+      local t = kind(key)
+      if t ~= 'none' and t ~= want then return {'type', key, t} end
+    end
+  end
+end
 -- Every write bumps a sequence number in the checkpoint. Another one than the writer last saw
 -- means this Redis does not hold what the writer wrote: a failover lost acknowledged writes
 -- (replication is asynchronous), or it restarted without them. The writer must start again
@@ -78,36 +173,27 @@ if layout and layout ~= ARGV[4] then return {'layout', layout} end
 -- refreshes the lock, or takes it back.
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if not layout then redis.call('HSET', KEYS[2], 'window_ms', ARGV[4], 'layout', ARGV[5], 'created_ms', ARGV[6]) end
--- unpack() takes a few thousand values at most: long lists go in slices.
-local SLICE = 1000
-local function in_slices(command, key, from, count)
-  for s = from, from + count - 1, SLICE do
-    redis.call(command, key, unpack(ARGV, s, math.min(s + SLICE, from + count) - 1))
-  end
-end
-local at = 9
+local window_s, retain = tonumber(ARGV[4]) / 1000, tonumber(ARGV[8])
 local newest = nil
-for w = 1, tonumber(ARGV[8]) do
-  local start, members = ARGV[at], tonumber(ARGV[at + 1])
+for w, window in ipairs(unit.windows) do
   local key = KEYS[6 + w]
-  at = at + 2
   redis.call('DEL', key)
-  in_slices('ZADD', key, at, 2 * members)
-  at = at + 2 * members
+  in_slices('ZADD', key, window.from, 2 * window.members)
+  -- Windows expire at their end plus the retention, in event time.
+  if retain > 0 and window.members > 0 then redis.call('PEXPIREAT', key, (window.start + window_s) * 1000 + retain) end
   -- A quiet window (nothing counted) is listed here without a key of its own.
-  redis.call('ZADD', KEYS[4], start, start)
-  if newest == nil or tonumber(start) > tonumber(newest) then newest = start end
+  redis.call('ZADD', KEYS[4], window.start, window.start)
+  if newest == nil or window.start > newest then newest = window.start end
 end
-local incomplete = tonumber(ARGV[at])
-in_slices('SADD', KEYS[5], at + 1, incomplete)
-at = at + 1 + incomplete
+in_slices('SADD', KEYS[5], unit.incomplete_from, unit.incomplete)
 -- epoch_index only moves forward, whatever order writes land in.
 if newest then
   local current = tonumber(redis.call('GET', KEYS[6]))
-  if current == nil or current < tonumber(newest) then redis.call('SET', KEYS[6], newest) end
+  if current == nil or current < newest then redis.call('SET', KEYS[6], newest) end
 end
-local fields = tonumber(ARGV[at])
-in_slices('HSET', KEYS[3], at + 1, 2 * fields)
+in_slices('HSET', KEYS[3], unit.fields_from, 2 * unit.fields)
+if retain > 0 then trim(KEYS[4], KEYS[5], (tonumber(ARGV[6]) - retain) / 1000 - window_s) end
+write_rollups(plan)
 local next_seq = tostring((tonumber(ARGV[7]) or 0) + 1)
 redis.call('HSET', KEYS[3], 'seq', next_seq)
 return {'ok', next_seq}

@@ -14,7 +14,7 @@ import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
-import { createKeys, type RedisKeys } from "./keys.ts";
+import { createKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
 import { WriteQueue } from "./queue.ts";
@@ -35,6 +35,11 @@ export interface RedisSinkOptions {
   lockTtlMs?: number;
   /** Wait for another instance's lock to expire and take over, instead of exiting (--standby). */
   standby?: boolean;
+  /** How long window keys live after their end, in event time (0 or absent: for ever). */
+  retainMs?: number;
+  /** Rollup levels to keep, smallest first, and how long their keys live. */
+  rollups?: readonly RollupLevel[];
+  rollupRetainMs?: number;
   now?: () => number;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;
@@ -233,6 +238,9 @@ class RedisSink implements Sink {
         lockTtlMs: this.lockTtlMs,
         windowMs: this.options.windowMs,
         seq: this.seq,
+        retainMs: this.options.retainMs ?? 0,
+        rollups: this.options.rollups ?? [],
+        rollupRetainMs: this.options.rollupRetainMs ?? 0,
         now: this.now,
       });
     } catch (error) {

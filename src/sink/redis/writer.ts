@@ -8,7 +8,7 @@ import type { RedisClient } from "./client.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Checkpoint, WindowSnapshot } from "../../window/types.ts";
 import { formatCheckpointFields } from "./checkpoint.ts";
-import { LAYOUT_VERSION, type RedisKeys } from "./keys.ts";
+import { LAYOUT_VERSION, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { describeLayoutMismatch, describeWrongType } from "./layout.ts";
 import { lockLostError } from "./lock.ts";
 import { WRITE_SCRIPT, runScript } from "./scripts.ts";
@@ -31,13 +31,21 @@ export interface WriterContext {
   windowMs: number;
   /** The write sequence number this writer last saw in the checkpoint ("" for none). */
   seq: string;
+  /** How long window keys live after their end, in event time (0: for ever). */
+  retainMs: number;
+  /** Rollup levels, smallest first (see keys.ts ROLLUP_LEVELS), and how long their keys live. */
+  rollups: readonly RollupLevel[];
+  rollupRetainMs: number;
   now: () => number;
 }
 
 /** The script's arguments for one unit (see WRITE_SCRIPT for the order). */
 export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: string[]; args: (string | number)[] } {
   const keys = [...context.keys.fixed];
-  const args: (string | number)[] = [context.db, context.lockText, context.lockTtlMs, context.windowMs, LAYOUT_VERSION, context.now(), context.seq, unit.windows.length];
+  const rollups = context.rollups.map((level) => `${level.name}:${level.seconds}`).join(",");
+  const finalMs = unit.checkpoint?.finalMs ?? "";
+  const args: (string | number)[] = [context.db, context.lockText, context.lockTtlMs, context.windowMs, LAYOUT_VERSION, context.now(), context.seq];
+  args.push(context.retainMs, rollups, context.rollupRetainMs, context.prefix, finalMs, unit.windows.length);
   for (const window of unit.windows) {
     const start = window.startMs / 1000;
     keys.push(context.keys.window(start));

@@ -1,0 +1,105 @@
+/**
+ * Retention (issue 13, item 1): window keys expire at their end plus --retain, in event time,
+ * set in the same write; `epochs` and `incomplete` are trimmed past it in the same write; a run
+ * that would only write windows past their retention is refused, or says so and skips.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { startFixtureServer } from "../support/fixture-server.ts";
+import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, waitFor } from "../support/process.ts";
+import { dumpAllDatabases, startRedis, type TestRedis } from "../support/redis.ts";
+
+setDefaultTimeout(30_000);
+
+const WINDOW_S = 1;
+const RETAIN_S = 3;
+const SERVERS = ["en.wikipedia.org", "www.wikidata.org", "commons.wikimedia.org"];
+
+/** Ten events a second from `fromMs` to `toMs`, each with its own meta.id. */
+function makeEvents(fromMs: number, toMs: number): string[] {
+  const events: string[] = [];
+  for (let t = fromMs, i = 0; t < toMs; t += 100, i++) {
+    const server = SERVERS[i % SERVERS.length] ?? "";
+    events.push(JSON.stringify({ meta: { id: `r-${t}`, domain: server, dt: new Date(t).toISOString() }, timestamp: t / 1000, server_name: server, type: "edit" }));
+  }
+  return events;
+}
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(killStrayRuns);
+
+describe("--retain", () => {
+  test("window keys expire at window end + retain (set in the write); epochs and incomplete are trimmed in a later write", async () => {
+    // Dated a little ahead of the wall clock, so the keys are alive when written.
+    const base = Math.ceil((Date.now() + 3000) / 1000) * 1000;
+    const server = startFixtureServer({ events: makeEvents(base, base + 14_000) });
+    const prefix = "ret:";
+    // The second run resumes from the checkpoint: its --since would be older than the retention by then.
+    const run = (untilMs: number, since: string[]) =>
+      runWikistream(["--url", server.url, "--redis-url", redis.url, "--prefix", prefix, "--window", "1s", "--lateness", "1s", ...since, "--until", String(untilMs), "--retain", `${RETAIN_S}s`], {
+        env: { WIKISTREAM_RETAIN: "" },
+      });
+    try {
+      expect((await run(base + 5000, ["--since", String(base + 500)])).code).toBe(0);
+      const starts = (await redis.client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
+      expect(starts).toEqual([0, 1, 2, 3, 4].map((k) => base / 1000 + k));
+      for (const start of starts) {
+        // PEXPIRETIME: the absolute Unix time in ms at which the key expires.
+        expect(Number(await redis.client.call("PEXPIRETIME", `${prefix}${start}`))).toBe((start + WINDOW_S + RETAIN_S) * 1000);
+      }
+      // An unaligned --since: the first window misses events.
+      expect(await redis.client.smembers(`${prefix}incomplete`)).toEqual([String(base / 1000)]);
+      // Redis drops the first window's key once its time has come…
+      await waitFor(async () => (await redis.client.exists(`${prefix}${base / 1000}`)) === 0, 15_000, "the first window to expire");
+      // …and the next run's writes trim the index and the incomplete set alike.
+      expect((await run(base + 10_000, [])).code).toBe(0);
+      const writtenAt = Number(await redis.client.hget(`${prefix}checkpoint`, "updated_ms"));
+      const alive = [...Array(10).keys()].map((k) => base / 1000 + k).filter((s) => (s + WINDOW_S + RETAIN_S) * 1000 > writtenAt);
+      expect((await redis.client.zrange(`${prefix}epochs`, 0, -1)).map(Number)).toEqual(alive);
+      expect(alive).not.toContain(base / 1000);
+      expect(await redis.client.smembers(`${prefix}incomplete`)).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a --since older than the retention is refused, exit 2 naming --retain 0, and nothing is written anywhere", async () => {
+    const before = await dumpAllDatabases(redis);
+    const since = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const result = await runWikistream(["--url", "http://127.0.0.1:1/", "--redis-url", redis.url, "--prefix", "old:", "--since", since, "--retain", "1h"], { env: { WIKISTREAM_RETAIN: "" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `error: --since ${since} is older than --retain 1h: its windows would expire as soon as written. Add --retain 0 to keep them (or a longer --retain) (see wikistream --help)\n`,
+    );
+    expect(await dumpAllDatabases(redis)).toEqual(before);
+  });
+
+  test("the default (30d) refuses a replay of 2021 the same way", async () => {
+    const result = await runWikistream(["--url", "http://127.0.0.1:1/", "--redis-url", redis.url, "--since", "2021-10-08T22:23:00Z"], { env: { WIKISTREAM_RETAIN: "" } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is older than --retain 30d");
+  });
+
+  test("events older than the retention in a live stream are skipped as expired, said once", async () => {
+    const old = Date.now() - 2 * 3600_000;
+    const server = startFixtureServer({ events: makeEvents(old, old + 20_000), atEnd: "hold" });
+    try {
+      const run = spawnTracked(["--url", server.url, "--redis-url", redis.url, "--prefix", "stale:", "--retain", "1h"], { env: { WIKISTREAM_RETAIN: "" } });
+      await waitFor(() => server.sent() === 200 && run.stderr().includes("events older than --retain 1h are skipped"), 15_000, "the expired events");
+      run.proc.kill("SIGTERM");
+      const result = await run.done;
+      expect(result.code).toBe(0);
+      expect(result.stderr.split("\n").filter((line) => line.includes("events older than"))).toHaveLength(1);
+      expect(summaryOf(result.stderr)).toMatch(/^200 events; 0 counted/);
+      expect(skippedOf(summaryOf(result.stderr))).toEqual({ expired: 200 });
+      expect(await redis.client.keys("stale:1*")).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
