@@ -31,6 +31,7 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
     prefix: "",
     filterDescription: "",
     giveUpAfterMs: undefined,
+    retainMs: 0,
     ...overrides,
   };
 }
