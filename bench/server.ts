@@ -3,14 +3,14 @@
  * share a core with the consumer under test.
  *
  *   bun bench/server.ts --mode buffer   --events 200000 --rate 50   pre-encoded, sent as fast as possible
- *   bun bench/server.ts --mode generate --events 2000000 --rate 50 --mark 200000
+ *   bun bench/server.ts --mode generate --events 2000000 --rate 50 --mark 200000 [--wikis 900]
  *                                                                    rendered on the fly, as fast as possible
  *   bun bench/server.ts --mode paced --live-rate 100                 live: stamped with the wall clock, 100/s
  *
  * Every connection gets the stream from the start, or from just after its Last-Event-ID.
  * Prints one JSON line when ready ({"port":…}), then {"sent":N} when N passes a --mark.
  */
-import { PREAMBLE, encodeFrames, loadTemplates, renderFrame, resolveEventMs, resolveResumeIndex, type Template } from "./stream.ts";
+import { PREAMBLE, encodeFrames, loadTemplates, renderFrame, resolveEventMs, resolveResumeIndex, spreadServerName, type Template } from "./stream.ts";
 
 /** How the server produces its frames. */
 export type ServerMode = "buffer" | "generate" | "paced";
@@ -26,6 +26,8 @@ export interface ServerOptions {
   /** Bytes per write when sending as fast as possible. */
   chunkBytes: number;
   marks: number[];
+  /** generate: give events server_names drawn from this many wikis (see spreadServerName); 0 keeps the fixture's. */
+  wikis: number;
 }
 
 const HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
@@ -48,6 +50,7 @@ export function parseServerArgs(argv: readonly string[]): ServerOptions {
     rate: Number(value("--rate") ?? 50),
     liveRate: Number(value("--live-rate") ?? 100),
     chunkBytes: Number(value("--chunk-bytes") ?? 65_536),
+    wikis: Number(value("--wikis") ?? 0),
     marks: marks.sort((a, b) => a - b),
   };
 }
@@ -120,7 +123,8 @@ function streamGenerated(templates: readonly Template[], start: number, options:
         let text = "";
         const from = index;
         while (index < options.events && text.length < options.chunkBytes) {
-          text += renderFrame(templates, index, resolveEventMs(index, options.rate));
+          const frame = renderFrame(templates, index, resolveEventMs(index, options.rate));
+          text += options.wikis > 0 ? spreadServerName(frame, index, options.wikis) : frame;
           index++;
         }
         controller.enqueue(encoder.encode(text));

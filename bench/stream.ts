@@ -172,3 +172,34 @@ export function computeExpectation(templates: readonly Template[], count: number
   }
   return { untilMs, eventsRead, counted, totals };
 }
+
+/** Cumulative Zipf weights (1/k) over `n` wikis, memoised per n. */
+const zipfTables = new Map<number, Float64Array>();
+function zipfTable(n: number): Float64Array {
+  let table = zipfTables.get(n);
+  if (table) return table;
+  table = new Float64Array(n);
+  let sum = 0;
+  for (let k = 0; k < n; k++) table[k] = sum += 1 / (k + 1);
+  for (let k = 0; k < n; k++) table[k] = (table[k] ?? 0) / sum;
+  zipfTables.set(n, table);
+  return table;
+}
+
+/**
+ * The frame with its server_name replaced by one of `wikis` synthetic names, drawn for event `i`
+ * from a Zipf distribution (a few wikis take most edits, as on Wikimedia), deterministically.
+ * For the memory benchmark, which needs as many wikis per window as the real stream has.
+ */
+export function spreadServerName(frame: string, i: number, wikis: number): string {
+  const table = zipfTable(wikis);
+  const u = (Math.imul(i + 1, 2654435761) >>> 0) / 4294967296;
+  let low = 0;
+  let high = wikis - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((table[mid] ?? 1) < u) low = mid + 1;
+    else high = mid;
+  }
+  return frame.replace(/"server_name":"[^"]*"/, `"server_name":"w${low}.wikipedia.org"`);
+}
