@@ -16,6 +16,8 @@ export interface BenchOptions {
   variants: Variant[];
   /** Whether the first variant also gets the long run. */
   longVariants: boolean;
+  /** Whether to run the live test again with --listen and the page open, and scrape /metrics. */
+  watch: boolean;
 }
 
 const NUMBER_FLAGS = ["runs", "events", "long-events", "live-seconds", "live-rate", "rate"] as const;
@@ -48,6 +50,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       variant: { type: "string", multiple: true },
       "no-variants": { type: "boolean", default: false },
       "long-variants": { type: "boolean", default: false },
+      "no-watch": { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -69,5 +72,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     build: values.build === true,
     variants,
     longVariants: values["long-variants"] === true,
+    watch: values["no-watch"] !== true,
   };
 }

@@ -21,3 +21,10 @@ export function readCpuTicks(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Clock ticks per second, for /proc/<pid>/stat. */
+export function readClockTicks(): number {
+  const result = Bun.spawnSync(["getconf", "CLK_TCK"], { stdout: "pipe", stderr: "ignore" });
+  const ticks = Number(result.stdout.toString().trim());
+  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+}

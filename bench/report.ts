@@ -1,5 +1,6 @@
 /** The benchmark's results: what was measured, the machine it ran on, and the markdown written to bench/results.md. */
 import { readFileSync } from "node:fs";
+import type { WatchResult } from "./watch.ts";
 import { availableParallelism, release } from "node:os";
 
 /** One run of one consumer. */
@@ -57,6 +58,8 @@ export interface BenchResults {
   longVariant: LongRunResult | undefined;
   versionMs: number[];
   live: LiveResult;
+  /** The live run again with --listen and the page's event stream open, and /metrics under load (absent with --no-watch). */
+  watch?: WatchResult;
   totalSeconds: number;
   /** How peak RSS was read: GNU time's maximum resident set size, or VmHWM from /proc. */
   peakMethod: string;
@@ -179,6 +182,23 @@ function checkLiveGoal(live: LiveResult): GoalCheck {
   };
 }
 
+function checkWatchGoals(live: LiveResult, watch: WatchResult | undefined): GoalCheck[] {
+  if (watch === undefined) return [];
+  const rise = watch.cpuPercent - live.cpuPercent;
+  return [
+    {
+      goal: "live CPU with --listen and the page open ≤ 0.5 % of a core more than without; the page's stream ≤ 1 message a second",
+      measured: `${rise >= 0 ? "+" : ""}${rise.toFixed(2)} % (${watch.cpuPercent.toFixed(2)} % against ${live.cpuPercent.toFixed(2)} %); ${watch.pageMessagesPerSecond.toFixed(2)} messages/s`,
+      holds: rise <= 0.5 && watch.pageMessagesPerSecond <= 1.05,
+    },
+    {
+      goal: `/metrics p99 < 10 ms under ${watch.scrapes.concurrency} concurrent scrapes`,
+      measured: `p99 ${watch.scrapes.p99Ms.toFixed(1)} ms, p50 ${watch.scrapes.p50Ms.toFixed(1)} ms over ${watch.scrapes.count} scrapes`,
+      holds: watch.scrapes.p99Ms < 10,
+    },
+  ];
+}
+
 /** Checks the goals of issue 12 against the results, then adds the (c) comparison as information. */
 export function checkGoals(results: BenchResults): GoalCheck[] {
   const a = summarise(results.transport);
@@ -191,6 +211,7 @@ export function checkGoals(results: BenchResults): GoalCheck[] {
     checkGrowthGoal(results.long),
     { goal: "`--version` ≤ 20 ms", measured: `${version.toFixed(1)} ms (median of ${results.versionMs.length})`, holds: version <= 20 },
     checkLiveGoal(results.live),
+    ...checkWatchGoals(results.live, results.watch),
     { goal: "(b) against (c), for information", measured: `(b) ${(c.wallMs / b.wallMs).toFixed(1)}× as fast as (c)`, holds: true, info: true },
   ];
 }
@@ -237,6 +258,17 @@ function formatRows(results: BenchResults): string[][] {
     "",
     `RSS ${formatMb(results.live.rssKb)}`,
   ]);
+  const watch = results.watch;
+  if (watch) {
+    rows.push([
+      "the same with --listen and the live page's event stream open",
+      "",
+      `${watch.cpuPercent.toFixed(2)} % of one core; the page got ${watch.pageMessagesPerSecond.toFixed(2)} messages/s`,
+      "",
+      `RSS ${formatMb(watch.rssKb)}`,
+    ]);
+    rows.push([`GET /metrics, ${watch.scrapes.count} scrapes ${watch.scrapes.concurrency} at a time`, `p50 ${watch.scrapes.p50Ms.toFixed(1)} ms`, `p99 ${watch.scrapes.p99Ms.toFixed(1)} ms`, "", ""]);
+  }
   return rows;
 }
 

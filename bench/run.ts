@@ -6,10 +6,11 @@
  *   bun run bench                     the full benchmark (about 2 minutes on 2 cores)
  *   bun run bench --quick             2 runs each, 1M-event long run, 10 s live test; writes nothing
  *   flags: --runs N  --events N  --long-events N  --live-seconds N  --live-rate N  --rate N  --build
+ *   --no-watch         skip the live run with --listen and the page open, and the /metrics scrapes
  *
  * Variants (bench/variants.ts: the same source built with another memory tuning into
  * dist/bench/wikistream-<name>, rebuilt when older than src/) run beside (b) in every round:
- *   --variant NAME     run this variant (repeatable; default gc-8mib); `bun bench/variants.ts --list`
+ *   --variant NAME     run this variant (repeatable; default gc-8mib, no-gc, ceiling-96); `bun bench/variants.ts --list`
  *   --no-variants      run none
  *   --long-variants    also give the first variant the long run (off by default: it takes time)
  * --build rebuilds dist/wikistream and the variants.
@@ -18,6 +19,7 @@ import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killChildren } from "./child.ts";
 import { startFeed } from "./feed.ts";
+import { measureLiveWatched, type WatchResult } from "./watch.ts";
 import { startRedis } from "./redis.ts";
 import { parseBenchArgs, type BenchOptions } from "./options.ts";
 import { formatResults, nameVariantKey, readMachine, type BenchResults, type ConsumerResult, type LongRunResult } from "./report.ts";
@@ -154,6 +156,12 @@ export async function runBench(options: BenchOptions): Promise<string> {
     log(`live: ${options.liveRate} events/s for ${options.liveSeconds} s…`);
     const liveFeed = await startFeed(["--mode", "paced", "--live-rate", String(options.liveRate)]);
     const live = await measureLive(liveFeed, redis, options.liveRate, options.liveSeconds).finally(() => liveFeed.stop());
+    let watch: WatchResult | undefined;
+    if (options.watch) {
+      log(`live again with --listen and the page's event stream open, then /metrics under load…`);
+      const watchedFeed = await startFeed(["--mode", "paced", "--live-rate", String(options.liveRate)]);
+      watch = await measureLiveWatched(watchedFeed, redis, options.liveRate, options.liveSeconds).finally(() => watchedFeed.stop());
+    }
 
     const results: BenchResults = {
       ...rounds,
@@ -164,6 +172,7 @@ export async function runBench(options: BenchOptions): Promise<string> {
       longVariant,
       versionMs,
       live,
+      watch,
       totalSeconds: (performance.now() - startedAt) / 1000,
       peakMethod: existsSync("/usr/bin/time") ? "GNU time's maximum resident set size" : "the last VmHWM read from /proc (install GNU time for an exact peak)",
     };

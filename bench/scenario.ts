@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { spawnChild, waitUntil, type ChildResult } from "./child.ts";
 import type { ConsumerReport } from "./consumer.ts";
 import type { Feed } from "./feed.ts";
-import { readCpuTicks, readStatusKb } from "./probe.ts";
+import { readClockTicks, readCpuTicks, readStatusKb } from "./probe.ts";
 import type { BenchRedis } from "./redis.ts";
 import type { LiveResult, LongRunResult, Sample } from "./report.ts";
 import { START_MS, type Expectation } from "./stream.ts";
@@ -18,7 +18,7 @@ export const BINARY = join(ROOT, "dist", "wikistream");
 
 const BENCH = new URL(".", import.meta.url).pathname;
 /** A clean environment for the binary, as a user's shell would give it (no REDIS_URL and the like). */
-const BINARY_ENV = {
+export const BINARY_ENV = {
   PATH: process.env.PATH ?? "/usr/bin:/bin",
   HOME: process.env.HOME ?? "/tmp",
   NO_COLOR: "1",
@@ -166,13 +166,6 @@ export function measureVersion(runs: number): number[] {
     if (i >= 0) times.push(ms);
   }
   return times;
-}
-
-/** Clock ticks per second, for /proc/<pid>/stat. */
-function readClockTicks(): number {
-  const result = Bun.spawnSync(["getconf", "CLK_TCK"], { stdout: "pipe", stderr: "ignore" });
-  const ticks = Number(result.stdout.toString().trim());
-  return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
 }
 
 /**
