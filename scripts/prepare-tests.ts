@@ -12,6 +12,7 @@ export const TEST_TOOLS: Record<string, string> = {
   "redis-server": "redis-server",
   "redis-cli": "redis-tools",
   openssl: "openssl",
+  chromium: "chromium",
 };
 
 /** What to do about missing programs: nothing, install these packages, or tell the user. */

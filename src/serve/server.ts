@@ -6,6 +6,7 @@
 import { WikistreamError, readErrorCode } from "../lib/error.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Telemetry } from "../run/telemetry.ts";
+import { createLiveRoutes, type LiveOptions } from "./live.ts";
 import { createMetricsRoutes } from "./metrics.ts";
 
 /** A route value as Bun.serve takes it: a fixed response, an HTML import, or a handler. */
@@ -24,6 +25,8 @@ export interface WatchServerOptions {
   log: Logger;
   /** Route sets to serve beside the health checks (metrics, the page). */
   extra?: readonly RouteSet[];
+  /** The live page's options: whether Redis is in use, and how to read its past windows. */
+  live?: Omit<LiveOptions, "telemetry">;
 }
 
 /** A running watch server. */
@@ -53,7 +56,7 @@ export function createHealthRoutes(telemetry: Telemetry): RouteSet {
 
 /** Starts the server; a port already in use is a usage error (exit 2) with one line. */
 export async function startWatchServer(options: WatchServerOptions): Promise<WatchServer> {
-  const sets = [createHealthRoutes(options.telemetry), createMetricsRoutes(options.telemetry), ...(options.extra ?? [])];
+  const sets = [createHealthRoutes(options.telemetry), createMetricsRoutes(options.telemetry), createLiveRoutes({ telemetry: options.telemetry, redis: false, ...options.live }), ...(options.extra ?? [])];
   const routes: Record<string, RouteValue> = {};
   for (const set of sets) Object.assign(routes, set.routes);
   const { hostname, port } = options.address;

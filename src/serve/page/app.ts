@@ -1,0 +1,108 @@
+/// <reference lib="dom" />
+/**
+ * The live page's script: listens to GET /events (no polling: the server sends at most one
+ * message a second), keeps the windows in a Store, and redraws the chart, the table of the
+ * selected window and the status after each message. Bundled with uPlot into the binary.
+ */
+import { Chart } from "./chart.ts";
+import type { LiveMessage } from "./messages.ts";
+import { buildPlot, type Mode, type PlotData } from "./series.ts";
+import { renderStatus, type Connection } from "./status-bar.ts";
+import { Store } from "./store.ts";
+import { renderTable } from "./table.ts";
+
+/** What the page shows, readable from outside (the browser tests read it; so can a curious user). */
+export interface PageProbe {
+  /** Messages received from GET /events. */
+  received: number;
+  /** The chart's data as last drawn. */
+  plot: PlotData | undefined;
+  /** The window whose table is shown (start, Unix s). */
+  selected: number | null;
+  /** Viewport coordinates of a wiki's point (default: the busiest) in the window at `start`, to click it. */
+  pointAt(start: number, name?: string): { x: number; y: number } | null;
+}
+
+declare global {
+  interface Window {
+    __wikistream?: PageProbe;
+  }
+}
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`the page has no #${id}`);
+  return el as T;
+}
+
+const store = new Store();
+let mode: Mode = "counts";
+let follow = true;
+let selected: number | null = null;
+let connection: Connection = "connecting";
+let plot: PlotData | undefined;
+const chart = new Chart(byId("chart"), (start) => {
+  follow = false;
+  selected = start;
+  render();
+});
+const table = { title: byId("table-title"), note: byId("table-note"), body: byId<HTMLTableElement>("table").tBodies[0] ?? byId<HTMLTableElement>("table").createTBody() };
+const followButton = byId("follow");
+const modeButtons: Record<Mode, HTMLElement> = { counts: byId("mode-counts"), share: byId("mode-share") };
+
+/** The window to show when following: the newest final one, else the newest open one. */
+function newestStart(): number | null {
+  const windows = store.windows();
+  return (windows.findLast((w) => w.final) ?? windows[windows.length - 1])?.start ?? null;
+}
+
+function render(): void {
+  if (!follow && (selected === null || store.find(selected) === undefined)) follow = true;
+  if (follow) selected = newestStart();
+  plot = buildPlot(store.windows(), mode);
+  chart.update(plot, selected);
+  renderTable(table, selected === null ? undefined : store.find(selected));
+  renderStatus(store.status, connection);
+  followButton.setAttribute("aria-pressed", String(follow));
+  for (const [name, button] of Object.entries(modeButtons)) button.setAttribute("aria-pressed", String(name === mode));
+}
+
+for (const [name, button] of Object.entries(modeButtons) as [Mode, HTMLElement][]) {
+  button.addEventListener("click", () => {
+    mode = name;
+    render();
+  });
+}
+followButton.addEventListener("click", () => {
+  follow = true;
+  render();
+});
+
+const source = new EventSource("/events");
+source.addEventListener("open", () => {
+  connection = "open";
+});
+source.addEventListener("error", () => {
+  // EventSource reconnects by itself (after the retry the server set) and then gets a new snapshot.
+  connection = "lost";
+  renderStatus(store.status, connection);
+});
+source.addEventListener("message", (event: MessageEvent<string>) => {
+  connection = "open";
+  store.apply(JSON.parse(event.data) as LiveMessage);
+  render();
+});
+
+window.__wikistream = {
+  get received() {
+    return store.received;
+  },
+  get plot() {
+    return plot;
+  },
+  get selected() {
+    return selected;
+  },
+  pointAt: (start, name) => chart.pointAt(start, name),
+};
+render();

@@ -1,0 +1,80 @@
+/**
+ * What the page knows: the windows it was sent and the run's status, kept up to date from the
+ * messages of GET /events. No DOM here, so it runs (and is tested) anywhere.
+ */
+import type { LiveMessage, StatusMessage, WindowMessage } from "./messages.ts";
+
+/** One window on the page: final (no later event changes it) or open (still counting). */
+export interface PageWindow {
+  start: number;
+  end: number;
+  total: number;
+  incomplete: boolean;
+  final: boolean;
+  counts: Map<string, number>;
+}
+
+/**
+ * Final windows kept: twice what the server keeps (120), so a long-open page that was sent
+ * windows while the server's list rolled on still has its hour, and no more.
+ */
+const KEPT_FINAL = 240;
+
+function toWindow(message: WindowMessage, final: boolean): PageWindow {
+  return { start: message.start, end: message.end, total: message.total, incomplete: message.incomplete, final, counts: new Map(Object.entries(message.counts)) };
+}
+
+/** The windows and status the page shows. */
+export class Store {
+  status: StatusMessage | null = null;
+  /** Messages applied so far (for tests and for "did anything arrive"). */
+  received = 0;
+  private readonly finals = new Map<number, PageWindow>();
+  private readonly open = new Map<number, PageWindow>();
+
+  /** Applies one message: a snapshot replaces everything, a delta adds final windows and updates the open ones. */
+  apply(message: LiveMessage): void {
+    this.received++;
+    this.status = message.status;
+    if (message.kind === "snapshot") {
+      this.finals.clear();
+      this.open.clear();
+    }
+    for (const w of message.windows) {
+      this.finals.set(w.start, toWindow(w, true));
+      this.open.delete(w.start);
+    }
+    const stillOpen = new Set<number>();
+    for (const w of message.open) {
+      stillOpen.add(w.start);
+      const known = this.open.get(w.start);
+      if (known === undefined || message.kind === "snapshot") {
+        this.open.set(w.start, toWindow(w, false));
+        continue;
+      }
+      known.total = w.total;
+      known.incomplete = w.incomplete;
+      for (const [name, count] of Object.entries(w.counts)) known.counts.set(name, count);
+    }
+    for (const start of this.open.keys()) if (!stillOpen.has(start)) this.open.delete(start);
+    this.prune();
+  }
+
+  /** Every window known, oldest first; an open window that is also final shows as final. */
+  windows(): PageWindow[] {
+    const all = [...this.finals.values()];
+    for (const w of this.open.values()) if (!this.finals.has(w.start)) all.push(w);
+    return all.sort((a, b) => a.start - b.start);
+  }
+
+  /** The window that starts at `start`, if known. */
+  find(start: number): PageWindow | undefined {
+    return this.finals.get(start) ?? this.open.get(start);
+  }
+
+  private prune(): void {
+    if (this.finals.size <= KEPT_FINAL) return;
+    const starts = [...this.finals.keys()].sort((a, b) => a - b);
+    for (const start of starts.slice(0, starts.length - KEPT_FINAL)) this.finals.delete(start);
+  }
+}
