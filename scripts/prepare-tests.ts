@@ -1,6 +1,7 @@
 /**
  * What the test suite needs beyond Bun and node_modules: programs it starts (a real
- * redis-server, redis-cli, openssl for TLS certificates). Installs the missing ones with apt-get
+ * redis-server, redis-cli, openssl for TLS certificates, chromium for the live page,
+ * systemd-analyze for the service unit). Installs the missing ones with apt-get
  * where that is possible without a password (root, or sudo that does not ask); otherwise names
  * them in one line with the command to run, and exits 1.
  *
@@ -13,7 +14,18 @@ export const TEST_TOOLS: Record<string, string> = {
   "redis-cli": "redis-tools",
   openssl: "openssl",
   chromium: "chromium",
+  "systemd-analyze": "systemd",
 };
+
+/**
+ * A browser of the caller's own for the page test (`WIKISTREAM_BROWSER=/usr/bin/google-chrome`,
+ * as on GitHub's runners, where Debian's chromium package is not to be had) stands in for chromium.
+ */
+function isProvided(tool: string): boolean {
+  if (tool !== "chromium") return false;
+  const own = process.env.WIKISTREAM_BROWSER;
+  return own !== undefined && own !== "" && Bun.file(own).size > 0;
+}
 
 /** What to do about missing programs: nothing, install these packages, or tell the user. */
 export type Plan = { kind: "ready" } | { kind: "install"; packages: string[] } | { kind: "tell"; message: string };
@@ -42,7 +54,7 @@ function resolveAptPrefix(): string[] | undefined {
 }
 
 function main(): number {
-  const missing = () => Object.keys(TEST_TOOLS).filter((tool) => Bun.which(tool) === null);
+  const missing = () => Object.keys(TEST_TOOLS).filter((tool) => Bun.which(tool) === null && !isProvided(tool));
   const apt = resolveAptPrefix();
   const plan = planTestTools(missing(), apt !== undefined);
   if (plan.kind === "ready") return 0;

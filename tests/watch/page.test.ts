@@ -23,7 +23,8 @@ setDefaultTimeout(30_000);
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "tests", "artifacts");
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's chromium, or the browser WIKISTREAM_BROWSER names (Google Chrome on GitHub's runners). */
+const CHROMIUM = process.env.WIKISTREAM_BROWSER || "/usr/bin/chromium";
 const PREFIX = "page:";
 // --since 10 s into a window: that first window is known to miss events (marked incomplete).
 const { stream, sinceMs } = createReplayScenario({ cycles: 3, untilIntoLastCycleMs: 95_000 });
