@@ -1,14 +1,30 @@
 #!/usr/bin/env bun
 /**
- * The command line: `--version` and `--help` answer at once; everything else loads the run
- * lazily (ioredis and the pipeline are not needed to print a version).
+ * The command line: `wikistream [flags]` counts; `wikistream top` and `wikistream read` read
+ * the windows back from Redis. `--version` and `--help` answer at once; everything else loads
+ * what it needs lazily (ioredis and the pipeline are not needed to print a version).
  */
 import { defineCommand, runCommand } from "citty";
 import { COMMIT, VERSION } from "../lib/version.ts";
 
 const DESCRIPTION = "Count Wikimedia edits per wiki in tumbling windows, exactly once, into Redis (or stdout).";
 
-const command = defineCommand({
+/** The commands besides counting: what the main --help says of each, and how to load it. */
+const COMMANDS = {
+  top: { usage: "top [flags]", summary: "the newest window, with sparklines", load: () => import("./top.ts").then((m) => m.topCommand) },
+  read: { usage: "read --from TIME [flags]", summary: "stored windows as text, CSV or JSON", load: () => import("./read.ts").then((m) => m.readCommand) },
+} as const;
+type CommandName = keyof typeof COMMANDS;
+const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
+
+/** `wikistream top …` and `wikistream read …`, each loaded only when named. */
+const withCommands = defineCommand({
+  meta: { name: "wikistream", version: VERSION, description: DESCRIPTION },
+  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load },
+});
+
+/** The counting run. Its flags are parsed by cli/parse.ts from the one flag table, not by citty. */
+const counting = defineCommand({
   meta: { name: "wikistream", version: VERSION, description: DESCRIPTION },
   async run({ rawArgs }) {
     const { main } = await import("./main.ts");
@@ -16,14 +32,47 @@ const command = defineCommand({
   },
 });
 
+/** The main --help's usage lines: the counting run, then each command. */
+function mainUsage(): string[] {
+  const rows: [string, string][] = [
+    ["wikistream [flags]", "count, into Redis or onto stdout"],
+    ...Object.values(COMMANDS).map((c): [string, string] => [`wikistream ${c.usage}`, c.summary]),
+    ["wikistream <command> --help", "the flags of top or read"],
+  ];
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return rows.map(([left, right]) => `${left.padEnd(width)}${right}`);
+}
+
+async function printHelp(command: CommandName | undefined): Promise<void> {
+  const [{ formatHelp }, { FLAGS }, query] = await Promise.all([import("./help.ts"), import("./flags.ts"), import("./query-flags.ts")]);
+  if (command === "top") process.stdout.write(formatHelp(query.TOP_HELP, query.TOP_FLAGS));
+  else if (command === "read") process.stdout.write(formatHelp(query.READ_HELP, query.READ_FLAGS));
+  else process.stdout.write(formatHelp({ description: DESCRIPTION, usage: mainUsage() }, FLAGS));
+}
+
+/** A first word that names no command: one line saying which exist, exit 2. */
+async function refuseCommand(word: string): Promise<number> {
+  const [{ suggestFlag }, { createLogger, resolveColor }] = await Promise.all([import("./parse.ts"), import("../lib/log.ts")]);
+  const names = Object.keys(COMMANDS);
+  const near = suggestFlag(word, names);
+  const log = createLogger({ color: resolveColor(process.stderr.isTTY === true) });
+  log.error(`unknown command '${word}'${near ? ` (did you mean ${near}?)` : ""}: the commands are ${names.join(" and ")}; without one, wikistream counts and takes only flags (see wikistream --help)`);
+  return 2;
+}
+
 const rawArgs = process.argv.slice(2);
-if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-  const [{ formatHelp }, { FLAGS }] = await Promise.all([import("./help.ts"), import("./flags.ts")]);
-  process.stdout.write(formatHelp({ description: DESCRIPTION, usage: ["wikistream [flags]"] }, FLAGS));
+// Only a first word names a command: citty would take any word for one, a flag's value too
+// (`--prefix x`), as it knows none of our flags.
+const first = rawArgs[0];
+const word = first !== undefined && !first.startsWith("-") ? first : undefined;
+if (word !== undefined && !isCommand(word)) {
+  process.exit(await refuseCommand(word));
+} else if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
+  await printHelp(word);
 } else if (rawArgs.includes("--version")) {
   process.stdout.write(`wikistream ${VERSION} (${COMMIT})\n`);
 } else {
-  await runCommand(command, { rawArgs });
+  await runCommand(word === undefined ? counting : withCommands, { rawArgs });
   // Timers or sockets left behind must not keep a finished run alive.
   process.exit(process.exitCode ?? 0);
 }

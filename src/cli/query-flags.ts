@@ -1,0 +1,81 @@
+/**
+ * The flag tables of `wikistream top` and `wikistream read`, the commands that read windows
+ * back from Redis. A flag they share with the counting run is the same entry of FLAGS (its
+ * environment variable, hint and validation declared once); only words that would be wrong
+ * for a reader (redis-url's "write windows to", its stdout default) are said anew.
+ */
+import type { HelpHeader } from "./help.ts";
+import { FLAGS, flag, type FlagSpec } from "./flags.ts";
+import { parseGlob, parseTimeFlag, usage } from "./values.ts";
+
+/** Most windows one `top` reads: ten hours of 30 s windows (longer spans are `read`'s job). */
+export const MAX_TOP_WINDOWS = 1200;
+
+/** A whole number of windows, 1 to MAX_TOP_WINDOWS. */
+export function parseWindowCount(value: string, label: string): number {
+  const n = /^\s*\d{1,6}\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_TOP_WINDOWS)) throw usage(`${label} must be a whole number of windows from 1 to ${MAX_TOP_WINDOWS}, got '${value}'`);
+  return n;
+}
+
+const SHARED = {
+  "redis-url": { ...FLAGS["redis-url"], defaultHelp: undefined, help: "the Redis to read windows from (redis://, rediss://); required" },
+  prefix: FLAGS.prefix,
+  "redis-ca": FLAGS["redis-ca"],
+} as const;
+
+const LOGGING = {
+  verbose: { ...FLAGS.verbose, help: "say more (each Redis reconnect); stacks on errors" },
+  quiet: FLAGS.quiet,
+  help: FLAGS.help,
+} as const;
+
+/** Every flag of `wikistream top`. Order is the order of its --help. */
+export const TOP_FLAGS = {
+  ...SHARED,
+  windows: flag({ kind: "string", hint: "N", default: "20", help: "how many windows the sparklines (and --json) cover", parse: parseWindowCount }),
+  watch: flag({ kind: "boolean", help: "redraw as windows land (looks once a second)", parse: () => true }),
+  all: flag({ kind: "boolean", help: "every wiki of the newest window, not just the top 10", parse: () => true }),
+  json: flag({ kind: "boolean", help: 'print {"windows":[…]} (oldest first) instead of the table; a line per redraw with --watch', parse: () => true }),
+  ...LOGGING,
+} as const;
+
+/** Every flag of `wikistream read`. Order is the order of its --help. */
+export const READ_FLAGS = {
+  ...SHARED,
+  from: flag({ kind: "string", hint: "TIME", help: "the first window start to print: ISO 8601 or Unix time; required", parse: parseTimeFlag }),
+  to: flag({ kind: "string", hint: "TIME", defaultHelp: "now", help: "print windows that start before TIME", parse: parseTimeFlag }),
+  // Not the counting run's --server: that one filters what is counted (and reads
+  // WIKISTREAM_SERVER, which must not narrow a reader behind its back).
+  server: flag({ kind: "list", hint: "GLOB", defaultHelp: "all", help: "print only server_names matching GLOB (*, ?); repeatable", parse: (t) => ({ glob: t, pattern: parseGlob(t) }) }),
+  json: flag({ kind: "boolean", help: 'print {"windows":[…]}, oldest first', parse: () => true }),
+  csv: flag({ kind: "boolean", help: "print CSV: start,end,server_name,count,incomplete,final", parse: () => true }),
+  ...LOGGING,
+} as const;
+
+/** What --help shows above the flags of `top`. */
+export const TOP_HELP: HelpHeader = {
+  description:
+    "The newest window in Redis as a table of its busiest wikis, with a sparkline per wiki over the last windows (a space: nothing that window; ^ marks windows known to miss events). Reads only; any number may run beside the writer.",
+  usage: ["wikistream top [--windows N] [--watch] [--all] [--json] [flags]"],
+};
+
+/** What --help shows above the flags of `read`. */
+export const READ_HELP: HelpHeader = {
+  description:
+    "The windows stored in Redis that start in [--from, --to), oldest first: a line each, CSV (a row per wiki per window; a window with nothing counted is one row with an empty server_name and count 0) or JSON. Reads only.",
+  usage: ["wikistream read --from TIME [--to TIME] [--server GLOB] [--csv|--json]"],
+};
+
+/** What one flag's text parses to. */
+type Parsed<S> = S extends { parse(text: string, label: string): infer T } ? T : never;
+
+/** The parsed values of a flag table (as FlagValues is for FLAGS). */
+export type ValuesOf<T extends Record<string, FlagSpec<unknown>>> = {
+  [K in keyof T]: T[K] extends { kind: "list" } ? Parsed<T[K]>[] : T[K] extends { kind: "boolean" } ? boolean : T[K] extends { default: string } ? Parsed<T[K]> : Parsed<T[K]> | undefined;
+};
+
+/** The values of `top`'s flags. */
+export type TopValues = ValuesOf<typeof TOP_FLAGS>;
+/** The values of `read`'s flags. */
+export type ReadValues = ValuesOf<typeof READ_FLAGS>;

@@ -1,0 +1,95 @@
+/**
+ * How `top` and `read` print stored windows: JSON (one document, one line), CSV (a row per
+ * wiki per window) and `read`'s text (a line per window). Pure: windows in, text out.
+ */
+import { formatCount } from "../lib/plural.ts";
+import type { WindowView } from "../run/telemetry.ts";
+import { sortCounts } from "../sink/format.ts";
+
+/** One window as JSON: start and end in Unix seconds, counts busiest first. */
+export interface WindowJson {
+  start: number;
+  end: number;
+  total: number;
+  /** False while a writer may still rewrite it (late events); see the reader. */
+  final: boolean;
+  incomplete: boolean;
+  counts: Record<string, number>;
+}
+
+/** A window as the JSON object `top --json` and `read --json` print. */
+export function toWindowJson(view: WindowView): WindowJson {
+  const counts: Record<string, number> = {};
+  for (const [name, n] of sortCounts(view.counts)) counts[name] = n;
+  return { start: view.startMs / 1000, end: view.endMs / 1000, total: view.total, final: view.final, incomplete: view.incomplete, counts };
+}
+
+/** `{"windows":[…]}` on one line, oldest first. */
+export function formatWindowsJson(views: readonly WindowView[]): string {
+  return `${JSON.stringify({ windows: views.map(toWindowJson) })}\n`;
+}
+
+/** The header of `read --csv`. */
+export const CSV_HEADER = "start,end,server_name,count,incomplete,final";
+
+/** A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break. */
+export function csvField(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * CSV with a header: a row per wiki per window, busiest first. A window with nothing counted
+ * (or nothing matching --server) is one row with an empty server_name and count 0, so every
+ * window stays visible and "zero" is told apart from "wikistream was not running".
+ */
+export function formatWindowsCsv(views: readonly WindowView[]): string {
+  const lines = [CSV_HEADER];
+  for (const view of views) {
+    const head = `${view.startMs / 1000},${view.endMs / 1000}`;
+    const tail = `${view.incomplete},${view.final}`;
+    const rows = sortCounts(view.counts);
+    if (rows.length === 0) lines.push(`${head},,0,${tail}`);
+    for (const [name, n] of rows) lines.push(`${head},${csvField(name)},${n},${tail}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Only the wikis matching one of `patterns` (all when there are none), total recounted. */
+export function filterServers(view: WindowView, patterns: readonly RegExp[]): WindowView {
+  if (patterns.length === 0) return view;
+  const counts = new Map([...view.counts].filter(([name]) => patterns.some((p) => p.test(name))));
+  let total = 0;
+  for (const n of counts.values()) total += n;
+  return { ...view, counts, total };
+}
+
+/** `2026-11-26 10:00:00` (UTC). */
+export function formatClock(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+
+/** `2026-11-26 10:00:00–10:00:30 UTC`: a window's span. */
+export function formatSpan(startMs: number, endMs: number): string {
+  return `${formatClock(startMs)}–${formatClock(endMs).slice(11)} UTC`;
+}
+
+/** What a window's flags say, in words: "" for a final, complete one. */
+export function describeFlags(view: WindowView): string {
+  const notes = [view.incomplete ? "incomplete: misses events" : "", view.final ? "" : "not final: late events may still come"].filter(Boolean);
+  return notes.length === 0 ? "" : ` (${notes.join("; ")})`;
+}
+
+/** Wikis named on a line of `read`'s text. */
+const NAMED_WIKIS = 5;
+
+/** `read`'s text: a line per window with its total and its busiest wikis. */
+export function formatReadText(views: readonly WindowView[]): string {
+  const lines = views.map((view) => {
+    const rows = sortCounts(view.counts);
+    const what = view.total === 0 ? "no changes" : `${formatCount(view.total, "change")} on ${formatCount(rows.length, "wiki")}`;
+    const named = rows.slice(0, NAMED_WIKIS).map(([name, n]) => `${name} ${n}`);
+    if (rows.length > NAMED_WIKIS) named.push(`… ${rows.length - NAMED_WIKIS} more`);
+    return `${formatSpan(view.startMs, view.endMs)}  ${what}${named.length > 0 ? `: ${named.join(", ")}` : ""}${describeFlags(view)}`;
+  });
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}

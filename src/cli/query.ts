@@ -1,0 +1,166 @@
+/**
+ * What `top` and `read` share: their flags checked (a missing --redis-url named with
+ * REDIS_URL), the reader opened, stdout written with its back-pressure, SIGINT/SIGTERM turned
+ * into a stop, and a failure into one line and an exit code, as the counting run does.
+ */
+import { readFileSync } from "node:fs";
+import { WikistreamError, formatError } from "../lib/error.ts";
+import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
+import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
+import type { FlagSpec } from "./flags.ts";
+import { DEFAULT_CLUSTER_PREFIX } from "./config.ts";
+import { listGivenFlags, resolveFlags } from "./parse.ts";
+import type { ValuesOf } from "./query-flags.ts";
+import { usage } from "./values.ts";
+
+/** The commands that read windows back. */
+export type QueryCommand = "top" | "read";
+
+/** The flags every query command has. */
+export interface QueryValues {
+  "redis-url": string | undefined;
+  prefix: string;
+  "redis-ca": string | undefined;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+/** What a command's body gets. */
+export interface QueryRun<V> {
+  values: V;
+  reader: WindowReader;
+  log: Logger;
+  /** Aborts on SIGINT/SIGTERM, and when stdout is closed. */
+  signal: AbortSignal;
+  /** Writes to stdout; resolves once written (nothing is lost to the exit that follows). */
+  write(text: string): Promise<void>;
+}
+
+/**
+ * Parses a command's flags with its own table. The shared parser and values words point at
+ * `wikistream --help`; here they point at the command's own help.
+ */
+export function parseQueryFlags<T extends Record<string, FlagSpec<unknown>>>(command: QueryCommand, table: T, rawArgs: readonly string[], env: Record<string, string | undefined>): ValuesOf<T> {
+  try {
+    const values = resolveFlags(rawArgs, env, table);
+    const url = values["redis-url"];
+    if (typeof url === "string" && /^rediss?\+cluster:/.test(url) && typeof values.prefix === "string") {
+      values.prefix = clusterPrefix(command, values.prefix, listGivenFlags(rawArgs, env, table).has("prefix"));
+    }
+    return values as ValuesOf<T>;
+  } catch (error) {
+    if (!(error instanceof WikistreamError)) throw error;
+    const message = error.message.replace("wikistream takes only flags", `wikistream ${command} takes only flags`).replace("(see wikistream --help)", `(see wikistream ${command} --help)`);
+    throw new WikistreamError(error.type, message);
+  }
+}
+
+/**
+ * In a Cluster the counting run writes under a prefix with a hash tag, `{wikistream}:` when
+ * none is given (see cli/config.ts): a reader looks where it writes.
+ */
+function clusterPrefix(command: QueryCommand, prefix: string, given: boolean): string {
+  if (!given) return DEFAULT_CLUSTER_PREFIX;
+  if (/\{[^{}]+\}/.test(prefix)) return prefix;
+  throw commandUsage(command, `--prefix '${prefix}' has no hash tag: in a Redis Cluster wikistream writes only under a prefix with one ('${DEFAULT_CLUSTER_PREFIX}' unless told otherwise)`);
+}
+
+/** The same usage line as values.ts's, pointing at the command's help. */
+export function commandUsage(command: QueryCommand, message: string): WikistreamError {
+  return new WikistreamError("usage", usage(message).message.replace("(see wikistream --help)", `(see wikistream ${command} --help)`));
+}
+
+/** The one line for a prefix with no windows at all. */
+export function noWindowsError(reader: WindowReader, prefix: string): WikistreamError {
+  return new WikistreamError(
+    "redis",
+    `there are no windows under prefix '${prefix}' in ${reader.where}: check --prefix (wikistream writes under 'wikistream:' unless told otherwise) and the database in --redis-url`,
+  );
+}
+
+function readCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new WikistreamError("usage", `--redis-ca: cannot read ${file} (${formatError(error)}): give a PEM file`);
+  }
+}
+
+/** The checks every query command makes after parsing: the URL is there, the CA has a TLS URL, one loudness. */
+function checkCommon(command: QueryCommand, values: QueryValues): string {
+  const url = values["redis-url"];
+  if (url === undefined) throw commandUsage(command, `wikistream ${command} reads windows from Redis: give --redis-url URL, or set REDIS_URL`);
+  if (values["redis-ca"] !== undefined && !url.startsWith("rediss")) throw commandUsage(command, "--redis-ca needs a rediss:// --redis-url");
+  if (values.verbose && values.quiet) throw commandUsage(command, "--verbose and --quiet exclude each other");
+  return url;
+}
+
+/** SIGINT/SIGTERM abort `controller`; a second one exits at once. */
+function trapSignals(controller: AbortController): () => void {
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
+
+/** stdout, each write resolving once flushed; a closed pipe (`| head`) stops the command quietly. */
+function createWrite(controller: AbortController): (text: string) => Promise<void> {
+  let closed = false;
+  process.stdout.on("error", () => {
+    closed = true;
+    controller.abort();
+  });
+  return (text) =>
+    closed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) =>
+          process.stdout.write(text, (error) => {
+            if (error) {
+              closed = true;
+              controller.abort();
+            }
+            resolve();
+          }),
+        );
+}
+
+/**
+ * Runs a query command: parses its flags, opens the reader, runs `body`, and returns the exit
+ * code (2 for a bad flag, 1 for what Redis or the data refused, body's own otherwise).
+ */
+export async function runQuery<V extends QueryValues>(
+  command: QueryCommand,
+  parse: () => V,
+  body: (run: QueryRun<V>) => Promise<number>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  const color = resolveColor(process.stderr.isTTY === true, env);
+  let log = createLogger({ color });
+  const controller = new AbortController();
+  const untrap = trapSignals(controller);
+  let reader: WindowReader | undefined;
+  try {
+    const values = parse();
+    const url = checkCommon(command, values);
+    log = createLogger({ color, verbose: values.verbose, quiet: values.quiet });
+    reader = await createWindowReader({ url, prefix: values.prefix, ca: readCa(values["redis-ca"]), log });
+    log.debug(`reading prefix '${values.prefix}' from ${reader.where}`);
+    return await body({ values, reader, log, signal: controller.signal, write: createWrite(controller) });
+  } catch (thrown) {
+    const error = reader ? describeReadError(thrown, reader.where) : thrown;
+    const known = error instanceof WikistreamError;
+    log.error(known ? error.message : `unexpected failure: ${formatError(error)}${log.verbose ? "" : " (run with --verbose for details)"}`);
+    if (log.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return known ? error.exitCode : 1;
+  } finally {
+    await reader?.close();
+    untrap();
+  }
+}

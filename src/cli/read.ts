@@ -1,0 +1,52 @@
+/**
+ * `wikistream read --from TIME [--to TIME]`: the windows stored in Redis that start in
+ * [from, to), oldest first, as text (a line per window), CSV or JSON; `--server` keeps the
+ * wikis matching a glob. Reads only.
+ */
+import { defineCommand } from "citty";
+import { formatInstant } from "../lib/duration.ts";
+import { formatCount } from "../lib/plural.ts";
+import { filterServers, formatReadText, formatWindowsCsv, formatWindowsJson } from "./query-format.ts";
+import { READ_FLAGS, READ_HELP, type ReadValues } from "./query-flags.ts";
+import { commandUsage, noWindowsError, parseQueryFlags, runQuery } from "./query.ts";
+
+/** Parses read's flags and checks the range: --from is required and before --to (now by default). */
+function parseReadFlags(rawArgs: readonly string[], env: Record<string, string | undefined>, nowMs: number): ReadValues & { fromMs: number; toMs: number } {
+  const values = parseQueryFlags("read", READ_FLAGS, rawArgs, env);
+  if (values.json && values.csv) throw commandUsage("read", "--json and --csv exclude each other");
+  if (values.from === undefined) throw commandUsage("read", "wikistream read needs --from TIME: ISO 8601 (2026-11-26T10:00:00Z) or Unix seconds");
+  const toMs = values.to ?? nowMs;
+  if (toMs <= values.from) throw commandUsage("read", `--to must be later than --from${values.to === undefined ? " (--to is now when not given)" : ""}`);
+  return { ...values, fromMs: values.from, toMs };
+}
+
+/** Runs `wikistream read` with the arguments after `read`; returns the exit code. */
+export function read(rawArgs: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  return runQuery(
+    "read",
+    () => parseReadFlags(rawArgs, env, Date.now()),
+    async ({ values, reader, log, write }) => {
+      const stored = await reader.listWindows(values.fromMs / 1000, values.toMs / 1000);
+      if (stored.length === 0) {
+        const span = await reader.span();
+        if (span === null) throw noWindowsError(reader, values.prefix);
+        // Not an error: the range is simply empty. Said on stderr so stdout stays parseable.
+        log.warn(
+          `no window starts in [${formatInstant(values.fromMs)}, ${formatInstant(values.toMs)}); prefix '${values.prefix}' holds ${formatCount(span.count, "window")} from ${formatInstant(span.firstS * 1000)} to ${formatInstant(span.lastS * 1000)}`,
+        );
+      }
+      const windows = stored.map((view) => filterServers(view, values.server.map((s) => s.pattern)));
+      await write(values.csv ? formatWindowsCsv(windows) : values.json ? formatWindowsJson(windows) : formatReadText(windows));
+      return 0;
+    },
+    env,
+  );
+}
+
+/** The citty command (loaded only when `wikistream read` runs). */
+export const readCommand = defineCommand({
+  meta: { name: "read", description: READ_HELP.description },
+  async run({ rawArgs }) {
+    process.exitCode = await read(rawArgs);
+  },
+});

@@ -1,0 +1,233 @@
+/**
+ * Reading windows back from Redis, for `wikistream top` and `wikistream read`: never a write
+ * (no lock, no script, no SELECT beyond the connection's own), so it works on a read-only
+ * replica and beside a running writer. Each batch of windows is read in one MULTI, so a
+ * window is never seen half-rewritten and its `incomplete` and `final` flags are those of the
+ * same moment as its counts.
+ */
+import { WikistreamError, readErrorCode } from "../../lib/error.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { WindowView } from "../../run/telemetry.ts";
+import { createRedisClient, type RedisClient } from "./client.ts";
+import { checkPeer, proveDatabase } from "./connection.ts";
+import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
+import { createKeys, type RedisKeys } from "./keys.ts";
+import { parseRedisTarget, type RedisTarget } from "./url.ts";
+
+/** Options of createWindowReader. */
+export interface WindowReaderOptions {
+  url: string;
+  prefix: string;
+  /** PEM text of extra CAs for rediss://. */
+  ca?: string;
+  log: Logger;
+}
+
+/** The first and the newest window a prefix lists (Unix seconds). */
+export interface WindowSpan {
+  firstS: number;
+  lastS: number;
+  count: number;
+}
+
+/** Read-only access to the windows of one prefix. */
+export interface WindowReader {
+  /** The URL without its password, for messages. */
+  readonly where: string;
+  /** The window length the prefix was written with (its layout, else its checkpoint); undefined for an empty prefix. */
+  windowMs(): Promise<number | undefined>;
+  /** The windows that start in [fromS, toS), oldest first; quiet ones with total 0. */
+  listWindows(fromS: number, toS: number): Promise<WindowView[]>;
+  /** The `n` newest windows, oldest first. */
+  latest(n: number): Promise<WindowView[]>;
+  /** The first and newest windows listed; null when the prefix lists none. */
+  span(): Promise<WindowSpan | null>;
+  /**
+   * A text that changes with every write under the prefix (the newest window and the
+   * checkpoint's write time): a rewrite of a window still open to late events moves no
+   * `epoch_index`, but it does move this.
+   */
+  writeMark(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Windows read per MULTI: large enough for few round trips, small enough not to stall Redis. */
+const BATCH_WINDOWS = 500;
+
+/** Connects and selects the URL's database, or throws one line. */
+export async function createWindowReader(options: WindowReaderOptions): Promise<WindowReader> {
+  const target = parseRedisTarget(options.url);
+  if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
+  const client = await connect(options, target);
+  return new RedisWindowReader(client, createKeys(options.prefix), options.prefix, target.display);
+}
+
+/** True for an error that came from Redis or the connection to it (not a bug of ours). */
+function isRedisError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === "ReplyError" || readErrorCode(error) !== "" || /Connection is closed|Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest/i.test(error.message);
+}
+
+/**
+ * An error of a read in our words: fatal ones as the writer says them, the rest as "cannot
+ * read". Anything that did not come from Redis is returned as it is (a bug says so as one).
+ */
+export function describeReadError(error: unknown, where: string): unknown {
+  if (error instanceof WikistreamError || !isRedisError(error)) return error;
+  const fatal = classifyRedisError(error) === "refused" ? undefined : describeFatalRedisError(error, where);
+  return fatal ?? new WikistreamError("redis", `cannot read from Redis at ${where} (${describeRedisCause(error)})`);
+}
+
+/** True when retrying may help (Redis away or busy), false for what only a person can fix. */
+export function isPassingReadError(error: unknown): boolean {
+  if (error instanceof WikistreamError) return false;
+  const kind = classifyRedisError(error);
+  return kind === "connection" || kind === "busy";
+}
+
+async function connect(options: WindowReaderOptions, target: RedisTarget): Promise<RedisClient> {
+  await checkPeer(target);
+  // The writer's client, whatever the topology (one server, Sentinel, Cluster): it fails fast
+  // instead of queueing, which is what a reader wants too (a --watch asks again).
+  const client = await createRedisClient(target, options.url, options.ca);
+  // Later errors surface through the commands that meet them (an unhandled 'error' event would
+  // be printed by ioredis); at connect, the event carries the cause (a refused password, a
+  // certificate) where connect() only says the connection closed.
+  let cause: unknown;
+  client.on("error", (error: unknown) => {
+    cause ??= error;
+    options.log.debug(`Redis at ${target.display}: ${describeRedisCause(error)}`);
+  });
+  try {
+    await client.connect();
+    await proveDatabase(client, target);
+  } catch (error) {
+    client.disconnect();
+    if (error instanceof WikistreamError) throw error;
+    const fatal = describeFatalRedisError(cause, target.display) ?? describeFatalRedisError(error, target.display);
+    throw fatal ?? new WikistreamError("redis", `cannot reach Redis at ${target.display} (${describeRedisCause(cause ?? error)}): is it running? check --redis-url`);
+  }
+  return client;
+}
+
+type ExecResult = [error: Error | null, result: unknown][] | null;
+
+class RedisWindowReader implements WindowReader {
+  private knownWindowMs: number | undefined;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly prefix: string,
+    readonly where: string,
+  ) {}
+
+  /** The replies of one MULTI, each checked; `names` are the keys of the commands, for messages. */
+  private async exec(multi: ReturnType<RedisClient["multi"]>, names: readonly string[]): Promise<unknown[]> {
+    const results: ExecResult = await multi.exec();
+    if (results === null) throw new WikistreamError("redis", `Redis at ${this.where} dropped a read transaction: try again`);
+    return results.map(([error, value], i) => {
+      if (error === null) return value;
+      if (/^WRONGTYPE/.test(error.message)) {
+        throw new WikistreamError("redis", `Redis key '${names[i] ?? "?"}' is of another type than wikistream writes there: is --prefix '${this.prefix}' right?`);
+      }
+      throw error;
+    });
+  }
+
+  async windowMs(): Promise<number | undefined> {
+    if (this.knownWindowMs !== undefined) return this.knownWindowMs;
+    const multi = this.client.multi().hget(this.keys.layout, "window_ms").hget(this.keys.checkpoint, "window_ms");
+    const [layout, checkpoint] = await this.exec(multi, [this.keys.layout, this.keys.checkpoint]);
+    // A prefix from before the layout key existed (0.1.0) says it in its checkpoint only.
+    const ms = [layout, checkpoint].map(Number).find((n) => Number.isSafeInteger(n) && n > 0);
+    this.knownWindowMs = ms;
+    return ms;
+  }
+
+  async listWindows(fromS: number, toS: number): Promise<WindowView[]> {
+    if (!(toS > fromS)) return [];
+    const [starts] = await this.exec(this.client.multi().zrangebyscore(this.keys.epochs, fromS, `(${toS}`), [this.keys.epochs]);
+    return this.readWindows((starts as string[]).map(Number));
+  }
+
+  async latest(n: number): Promise<WindowView[]> {
+    if (n < 1) return [];
+    const [starts] = await this.exec(this.client.multi().zrevrange(this.keys.epochs, 0, n - 1), [this.keys.epochs]);
+    return this.readWindows((starts as string[]).map(Number).reverse());
+  }
+
+  async span(): Promise<WindowSpan | null> {
+    const multi = this.client.multi().zrange(this.keys.epochs, 0, 0).zrange(this.keys.epochs, -1, -1).zcard(this.keys.epochs);
+    const [first, last, count] = await this.exec(multi, [this.keys.epochs, this.keys.epochs, this.keys.epochs]);
+    const firstS = Number((first as string[])[0]);
+    const lastS = Number((last as string[])[0]);
+    return Number.isFinite(firstS) && Number.isFinite(lastS) ? { firstS, lastS, count: Number(count) } : null;
+  }
+
+  async writeMark(): Promise<string> {
+    const multi = this.client.multi().get(this.keys.epochIndex).hget(this.keys.checkpoint, "updated_ms");
+    const [index, updated] = await this.exec(multi, [this.keys.epochIndex, this.keys.checkpoint]);
+    return `${String(index)} ${String(updated)}`;
+  }
+
+  /** The windows of these starts, read in batches of one MULTI each. */
+  private async readWindows(starts: readonly number[]): Promise<WindowView[]> {
+    const valid = starts.filter((s) => Number.isSafeInteger(s));
+    if (valid.length === 0) return [];
+    const windowMs = await this.windowMs();
+    if (windowMs === undefined) {
+      throw new WikistreamError("redis", `prefix '${this.prefix}' lists windows but neither ${this.keys.layout} nor ${this.keys.checkpoint} says how long they are: is it a wikistream prefix?`);
+    }
+    const views: WindowView[] = [];
+    for (let at = 0; at < valid.length; at += BATCH_WINDOWS) views.push(...(await this.readBatch(valid.slice(at, at + BATCH_WINDOWS), windowMs)));
+    return views;
+  }
+
+  private async readBatch(starts: readonly number[], windowMs: number): Promise<WindowView[]> {
+    const multi = this.client.multi();
+    const names: string[] = [];
+    for (const start of starts) {
+      multi.zrange(this.keys.window(start), 0, -1, "WITHSCORES").sismember(this.keys.incomplete, start);
+      names.push(this.keys.window(start), this.keys.incomplete);
+    }
+    // Written in the same script as the windows, so final_ms says which of these counts are
+    // final. retain_ms and Redis's clock tell a window whose key expired from a quiet one.
+    multi.hmget(this.keys.checkpoint, "final_ms", "retain_ms").time();
+    names.push(this.keys.checkpoint, "TIME");
+    const replies = await this.exec(multi, names);
+    const [finalText, retainText] = replies[replies.length - 2] as (string | null)[];
+    const [seconds, micros] = (replies[replies.length - 1] as string[]).map(Number);
+    const retainMs = Number(retainText);
+    const expiredBefore = retainMs > 0 ? (seconds ?? 0) * 1000 + Math.floor((micros ?? 0) / 1000) - retainMs : Number.NEGATIVE_INFINITY;
+    // No checkpoint: no run keeps books here, so nothing will change these windows. An empty
+    // final_ms: none is final yet.
+    const finalMs = finalText === null || finalText === undefined ? Number.POSITIVE_INFINITY : finalText === "" ? Number.NEGATIVE_INFINITY : Number(finalText);
+    const views: WindowView[] = [];
+    starts.forEach((start, i) => {
+      const flat = replies[2 * i] as string[];
+      const startMs = start * 1000;
+      const endMs = startMs + windowMs;
+      // Listed without a key: a quiet window, unless its key has expired (`--retain`) and no
+      // write has trimmed `epochs` since (the writer stopped). Its counts are gone: not shown.
+      if (flat.length === 0 && endMs <= expiredBefore) return;
+      const counts = new Map<string, number>();
+      let total = 0;
+      for (let j = 0; j + 1 < flat.length; j += 2) {
+        const count = Number(flat[j + 1]);
+        counts.set(flat[j] ?? "", count);
+        total += count;
+      }
+      views.push({ startMs, endMs, total, counts, final: endMs <= finalMs, incomplete: Number(replies[2 * i + 1]) === 1 });
+    });
+    return views;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}
