@@ -19,7 +19,7 @@ export function parseWindowCount(value: string, label: string): number {
 }
 
 const SHARED = {
-  "redis-url": { ...FLAGS["redis-url"], defaultHelp: undefined, help: "the Redis to read windows from (redis://, rediss://); required" },
+  "redis-url": { ...FLAGS["redis-url"], defaultHelp: undefined, help: "the Redis to read windows from, any form the counting run takes; required" },
   prefix: FLAGS.prefix,
   "redis-ca": FLAGS["redis-ca"],
 } as const;
