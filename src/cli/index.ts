@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 /**
  * The command line: `wikistream [flags]` counts; `wikistream top` and `wikistream read` read
- * the windows back from Redis. `--version` and `--help` answer at once; everything else loads
- * what it needs lazily (ioredis and the pipeline are not needed to print a version).
+ * the windows back from Redis; `wikistream healthcheck` asks a running instance's /healthz.
+ * `--version` and `--help` answer at once; everything else loads what it needs lazily
+ * (ioredis and the pipeline are not needed to print a version).
  */
 import { defineCommand, runCommand } from "citty";
 import { COMMIT, VERSION } from "../lib/version.ts";
@@ -13,14 +14,15 @@ const DESCRIPTION = "Count Wikimedia edits per wiki in tumbling windows, exactly
 const COMMANDS = {
   top: { usage: "top [flags]", summary: "the newest window, with sparklines", load: () => import("./top.ts").then((m) => m.topCommand) },
   read: { usage: "read --from TIME [flags]", summary: "stored windows as text, CSV or JSON", load: () => import("./read.ts").then((m) => m.readCommand) },
+  healthcheck: { usage: "healthcheck [--ready]", summary: "ask a running instance's /healthz", load: () => import("./healthcheck.ts").then((m) => m.healthcheckCommand) },
 } as const;
 type CommandName = keyof typeof COMMANDS;
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
 
-/** `wikistream top …` and `wikistream read …`, each loaded only when named. */
+/** `wikistream top`, `read` and `healthcheck`, each loaded only when named. */
 const withCommands = defineCommand({
   meta: { name: "wikistream", version: VERSION, description: DESCRIPTION },
-  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load },
+  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load, healthcheck: COMMANDS.healthcheck.load },
 });
 
 /** The counting run. Its flags are parsed by cli/parse.ts from the one flag table, not by citty. */
@@ -37,16 +39,17 @@ function mainUsage(): string[] {
   const rows: [string, string][] = [
     ["wikistream [flags]", "count, into Redis or onto stdout"],
     ...Object.values(COMMANDS).map((c): [string, string] => [`wikistream ${c.usage}`, c.summary]),
-    ["wikistream <command> --help", "the flags of top or read"],
+    ["wikistream <command> --help", "the flags of a command"],
   ];
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return rows.map(([left, right]) => `${left.padEnd(width)}${right}`);
 }
 
 async function printHelp(command: CommandName | undefined): Promise<void> {
-  const [{ formatHelp }, { FLAGS }, query] = await Promise.all([import("./help.ts"), import("./flags.ts"), import("./query-flags.ts")]);
+  const [{ formatHelp }, { FLAGS }, query, health] = await Promise.all([import("./help.ts"), import("./flags.ts"), import("./query-flags.ts"), import("./healthcheck.ts")]);
   if (command === "top") process.stdout.write(formatHelp(query.TOP_HELP, query.TOP_FLAGS));
   else if (command === "read") process.stdout.write(formatHelp(query.READ_HELP, query.READ_FLAGS));
+  else if (command === "healthcheck") process.stdout.write(formatHelp(health.HEALTHCHECK_HELP, health.HEALTHCHECK_FLAGS));
   else process.stdout.write(formatHelp({ description: DESCRIPTION, usage: mainUsage() }, FLAGS));
 }
 
@@ -56,7 +59,8 @@ async function refuseCommand(word: string): Promise<number> {
   const names = Object.keys(COMMANDS);
   const near = suggestFlag(word, names);
   const log = createLogger({ color: resolveColor(process.stderr.isTTY === true) });
-  log.error(`unknown command '${word}'${near ? ` (did you mean ${near}?)` : ""}: the commands are ${names.join(" and ")}; without one, wikistream counts and takes only flags (see wikistream --help)`);
+  const list = `${names.slice(0, -1).join(", ")} and ${names[names.length - 1] ?? ""}`;
+  log.error(`unknown command '${word}'${near ? ` (did you mean ${near}?)` : ""}: the commands are ${list}; without one, wikistream counts and takes only flags (see wikistream --help)`);
   return 2;
 }
 

@@ -67,7 +67,7 @@ function createStdoutWriter(log: Logger, stop: AbortController): (text: string) 
         );
 }
 
-function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry): Sink {
+function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
   const observer = telemetry.sinkObserver;
   if (config.redisUrl === undefined) {
     const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
@@ -82,7 +82,7 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
     windowMs: config.windowMs,
     windowRange,
     log,
-    ca: readCa(config),
+    ca,
     observer,
     standby: config.standby,
     lockTtlMs: config.lockTtlMs,
@@ -135,7 +135,8 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     checkSinceAgainstRetention(config, Date.now());
     verbose = config.verbose;
     const telemetry = new Telemetry();
-    watching = await startWatching(config, telemetry, env);
+    const ca = readCa(config);
+    watching = await startWatching(config, telemetry, env, ca);
     log = watching.log;
     // Names the process in top/ps -o comm. It does not rewrite /proc/<pid>/cmdline on Linux,
     // which is why the README says to pass a password in REDIS_URL, not on the command line.
@@ -144,7 +145,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     // A failover can leave Redis without the last writes (see WRITE_SCRIPT): the run then starts
     // again, from the checkpoint that Redis holds, with a sink and a source of its own.
     for (;;) {
-      sink = createSink(config, log, env, controller, telemetry);
+      sink = createSink(config, log, env, controller, telemetry, ca);
       const source = createSseSource({
         url: config.url,
         userAgent: config.userAgent,

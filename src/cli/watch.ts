@@ -3,7 +3,7 @@
  * and the watch server (--listen), loaded only when asked so --help and --version stay quick.
  */
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
-import type { Telemetry } from "../run/telemetry.ts";
+import { RECENT_WINDOWS, type Telemetry, type WindowView } from "../run/telemetry.ts";
 import { formatStats } from "../run/stats.ts";
 import type { Config } from "./config.ts";
 import { STATUS_INTERVAL_MS, StatusLine, formatStatus } from "./status.ts";
@@ -17,11 +17,26 @@ export interface Watching {
   stop(): Promise<void>;
 }
 
+/** The live page's past, read from Redis once at start: the last windows the prefix holds. */
+function createHistoryLoader(config: Config, log: Logger, ca: string | undefined): (() => Promise<WindowView[]>) | undefined {
+  const url = config.redisUrl;
+  if (url === undefined) return undefined;
+  return async () => {
+    const { createWindowReader } = await import("../sink/redis/reader.ts");
+    const reader = await createWindowReader({ url, prefix: config.prefix, ca, log });
+    try {
+      return await reader.latest(RECENT_WINDOWS);
+    } finally {
+      await reader.close();
+    }
+  };
+}
+
 /**
  * Sets up what shows the run: the logger (text or JSON, clearing the status line before each
  * line), the status line or row, the telemetry's clock, and the watch server with --listen.
  */
-export async function startWatching(config: Config, telemetry: Telemetry, env: Record<string, string | undefined>): Promise<Watching> {
+export async function startWatching(config: Config, telemetry: Telemetry, env: Record<string, string | undefined>, ca?: string): Promise<Watching> {
   const color = resolveColor(process.stderr.isTTY === true, env);
   const onTerminal = process.stderr.isTTY === true && !config.quiet && config.logFormat === "text";
   const status = onTerminal
@@ -40,7 +55,8 @@ export async function startWatching(config: Config, telemetry: Telemetry, env: R
   try {
     if (config.listen) {
       const { startWatchServer } = await import("../serve/server.ts");
-      server = await startWatchServer({ address: config.listen, telemetry, log });
+      const live = { redis: config.redisUrl !== undefined, loadHistory: createHistoryLoader(config, log, ca) };
+      server = await startWatchServer({ address: config.listen, telemetry, log, live });
     }
   } catch (error) {
     clearInterval(ticker);

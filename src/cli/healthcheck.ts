@@ -1,0 +1,71 @@
+/**
+ * `wikistream healthcheck`: asks a running instance's watch server (--listen) whether it is
+ * alive (GET /healthz), or with --ready whether it does its job (GET /readyz), and exits 0 or 1.
+ * For a container's HEALTHCHECK or a Kubernetes exec probe, where there is no curl.
+ */
+import { defineCommand } from "citty";
+import { formatError, readErrorCode } from "../lib/error.ts";
+import { createLogger, resolveColor } from "../lib/log.ts";
+import { FLAGS, flag, type FlagSpec } from "./flags.ts";
+import { resolveFlags } from "./parse.ts";
+import type { ListenAddress } from "./values.ts";
+
+/** The flags of `healthcheck`: where the instance listens (the same setting as its own --listen). */
+export const HEALTHCHECK_FLAGS = {
+  listen: { ...FLAGS.listen, defaultHelp: "none: required", help: "where the instance serves health: its own --listen" },
+  ready: flag({ kind: "boolean", help: "ask GET /readyz (does its job) instead of /healthz (alive)", parse: () => true }),
+  help: FLAGS.help,
+} as const satisfies Record<string, FlagSpec<unknown>>;
+
+/** What --help says above the flags. */
+export const HEALTHCHECK_HELP = {
+  description:
+    "Asks a running wikistream's watch server whether it is alive (GET /healthz) or ready (--ready, GET /readyz); exit 0 when it says so, 1 otherwise. For container health checks.",
+  usage: ["wikistream healthcheck [--ready] [--listen ADDR]"],
+};
+
+/** How long the answer may take: under Docker's default health check timeout. */
+const TIMEOUT_MS = 4000;
+
+/** Where to connect for an address the server binds: all interfaces are reached on loopback. */
+export function resolveProbeUrl(address: ListenAddress, ready: boolean): string {
+  const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname === "::" ? "::1" : address.hostname;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}/${ready ? "readyz" : "healthz"}`;
+}
+
+/** Runs the check; returns the exit code. */
+export async function healthcheck(rawArgs: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const log = createLogger({ color: resolveColor(process.stderr.isTTY === true, env) });
+  let url = "";
+  try {
+    const values = resolveFlags(rawArgs.filter((arg) => arg !== "healthcheck"), env, HEALTHCHECK_FLAGS);
+    const listen = values.listen as ListenAddress | undefined;
+    if (listen === undefined) {
+      log.error("no address to ask: give --listen ADDR (or WIKISTREAM_LISTEN), the one the instance serves health on (see wikistream healthcheck --help)");
+      return 2;
+    }
+    url = resolveProbeUrl(listen, values.ready === true);
+    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const body = (await response.text()).trim();
+    if (response.status === 200) return 0;
+    log.error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
+    return 1;
+  } catch (error) {
+    if (url === "") {
+      log.error(formatError(error));
+      return 2;
+    }
+    const code = readErrorCode(error);
+    const why = code === "ECONNREFUSED" ? "connection refused" : error instanceof Error && error.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000}s` : formatError(error);
+    log.error(`${url} did not answer (${why}): is wikistream running with --listen there?`);
+    return 1;
+  }
+}
+
+/** The citty command. */
+export const healthcheckCommand = defineCommand({
+  meta: { name: "healthcheck", description: HEALTHCHECK_HELP.description },
+  async run({ rawArgs }) {
+    process.exitCode = await healthcheck(rawArgs);
+  },
+});
