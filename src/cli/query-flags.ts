@@ -6,6 +6,7 @@
  */
 import type { HelpHeader } from "./help.ts";
 import { FLAGS, flag, type FlagSpec } from "./flags.ts";
+import { ROLLUP_LEVELS, type RollupLevel } from "../sink/redis/keys.ts";
 import { parseGlob, parseTimeFlag, usage } from "./values.ts";
 
 /** Most windows one `top` reads: ten hours of 30 s windows (longer spans are `read`'s job). */
@@ -18,10 +19,25 @@ export function parseWindowCount(value: string, label: string): number {
   return n;
 }
 
+/** `window` (undefined: the windows as written) or a rollup level's name. */
+export function parseResolution(value: string, label: string): RollupLevel | undefined {
+  if (value === "window") return undefined;
+  const level = ROLLUP_LEVELS.find((l) => l.name === value);
+  if (level === undefined) throw usage(`${label} '${value}' is not a resolution: use window, ${ROLLUP_LEVELS.map((l) => l.name).join(" or ")}`);
+  return level;
+}
+
 const SHARED = {
   "redis-url": { ...FLAGS["redis-url"], defaultHelp: undefined, help: "the Redis to read windows from, any form the counting run takes; required" },
   prefix: FLAGS.prefix,
   "redis-ca": FLAGS["redis-ca"],
+  resolution: flag({
+    kind: "string",
+    hint: "SPAN",
+    default: "window",
+    help: "window, or 1h or 1d: the hourly or daily sums the counting run keeps with --rollup",
+    parse: parseResolution,
+  }),
 } as const;
 
 const LOGGING = {
@@ -57,14 +73,14 @@ export const READ_FLAGS = {
 export const TOP_HELP: HelpHeader = {
   description:
     "The newest window in Redis as a table of its busiest wikis, with a sparkline per wiki over the last windows (a space: nothing that window; ^ marks windows known to miss events). Reads only; any number may run beside the writer.",
-  usage: ["wikistream top [--windows N] [--watch] [--all] [--json] [flags]"],
+  usage: ["wikistream top [--windows N] [--watch] [--all] [--json]", "wikistream top --resolution 1h|1d"],
 };
 
 /** What --help shows above the flags of `read`. */
 export const READ_HELP: HelpHeader = {
   description:
     "The windows stored in Redis that start in [--from, --to), oldest first: a line each, CSV (a row per wiki per window; a window with nothing counted is one row with an empty server_name and count 0) or JSON. Reads only.",
-  usage: ["wikistream read --from TIME [--to TIME] [--server GLOB] [--csv|--json]"],
+  usage: ["wikistream read --from TIME [--to TIME] [--server GLOB] [--csv|--json]", "wikistream read --from TIME --resolution 1h|1d"],
 };
 
 /** What one flag's text parses to. */

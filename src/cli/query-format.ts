@@ -68,9 +68,12 @@ export function formatClock(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
+/** Spans this long show the end's date too: a daily rollup ends at the next midnight. */
+const DAY_MS = 86_400_000;
+
 /** `2026-11-26 10:00:00–10:00:30 UTC`: a window's span. */
 export function formatSpan(startMs: number, endMs: number): string {
-  return `${formatClock(startMs)}–${formatClock(endMs).slice(11)} UTC`;
+  return endMs - startMs >= DAY_MS ? `${formatClock(startMs)} – ${formatClock(endMs)} UTC` : `${formatClock(startMs)}–${formatClock(endMs).slice(11)} UTC`;
 }
 
 /** What a window's flags say, in words: "" for a final, complete one. */

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { WikistreamError, formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
+import type { RollupLevel } from "../sink/redis/keys.ts";
 import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
 import type { FlagSpec } from "./flags.ts";
 import { DEFAULT_CLUSTER_PREFIX } from "./config.ts";
@@ -21,6 +22,7 @@ export interface QueryValues {
   "redis-url": string | undefined;
   prefix: string;
   "redis-ca": string | undefined;
+  resolution: RollupLevel | undefined;
   verbose: boolean;
   quiet: boolean;
 }
@@ -70,8 +72,15 @@ export function commandUsage(command: QueryCommand, message: string): Wikistream
   return new WikistreamError("usage", usage(message).message.replace("(see wikistream --help)", `(see wikistream ${command} --help)`));
 }
 
-/** The one line for a prefix with no windows at all. */
-export function noWindowsError(reader: WindowReader, prefix: string): WikistreamError {
+/** The one line for a prefix with no windows (or no periods of the --resolution asked) at all. */
+export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution">): WikistreamError {
+  const { prefix, resolution } = values;
+  if (resolution !== undefined) {
+    return new WikistreamError(
+      "redis",
+      `there are no ${resolution.name} rollups under prefix '${prefix}' in ${reader.where}: the counting run keeps them when given --rollup ${resolution.name}; without it, read the windows (leave out --resolution)`,
+    );
+  }
   return new WikistreamError(
     "redis",
     `there are no windows under prefix '${prefix}' in ${reader.where}: check --prefix (wikistream writes under 'wikistream:' unless told otherwise) and the database in --redis-url`,
@@ -150,8 +159,8 @@ export async function runQuery<V extends QueryValues>(
     const values = parse();
     const url = checkCommon(command, values);
     log = createLogger({ color, verbose: values.verbose, quiet: values.quiet });
-    reader = await createWindowReader({ url, prefix: values.prefix, ca: readCa(values["redis-ca"]), log });
-    log.debug(`reading prefix '${values.prefix}' from ${reader.where}`);
+    reader = await createWindowReader({ url, prefix: values.prefix, ca: readCa(values["redis-ca"]), log, rollup: values.resolution });
+    log.debug(`reading ${values.resolution ? `the ${values.resolution.name} rollups of ` : ""}prefix '${values.prefix}' from ${reader.where}`);
     return await body({ values, reader, log, signal: controller.signal, write: createWrite(controller) });
   } catch (thrown) {
     const error = reader ? describeReadError(thrown, reader.where) : thrown;

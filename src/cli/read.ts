@@ -29,10 +29,11 @@ export function read(rawArgs: readonly string[], env: Record<string, string | un
       const stored = await reader.listWindows(values.fromMs / 1000, values.toMs / 1000);
       if (stored.length === 0) {
         const span = await reader.span();
-        if (span === null) throw noWindowsError(reader, values.prefix);
+        if (span === null) throw noWindowsError(reader, values);
         // Not an error: the range is simply empty. Said on stderr so stdout stays parseable.
+        const unit = values.resolution?.noun ?? "window";
         log.warn(
-          `no window starts in [${formatInstant(values.fromMs)}, ${formatInstant(values.toMs)}); prefix '${values.prefix}' holds ${formatCount(span.count, "window")} from ${formatInstant(span.firstS * 1000)} to ${formatInstant(span.lastS * 1000)}`,
+          `no ${unit} starts in [${formatInstant(values.fromMs)}, ${formatInstant(values.toMs)}); prefix '${values.prefix}' holds ${formatCount(span.count, unit)} from ${formatInstant(span.firstS * 1000)} to ${formatInstant(span.lastS * 1000)}`,
         );
       }
       const windows = stored.map((view) => filterServers(view, values.server.map((s) => s.pattern)));

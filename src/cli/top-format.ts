@@ -23,6 +23,8 @@ export interface TopOptions {
   /** The width to fit (the terminal's); 80 when unknown. */
   columns?: number;
   color?: boolean;
+  /** What one of `windows` is called: "window" unless they are a rollup's hours or days. */
+  unit?: string;
 }
 
 /**
@@ -46,8 +48,9 @@ export function formatTop(windows: readonly WindowView[], options: TopOptions = 
   const series = (name: string | undefined) => windows.map((w) => (name === undefined ? w.total : (w.counts.get(name) ?? 0)));
 
   const what = newest.total === 0 ? "no changes" : `${formatCount(newest.total, "change")} on ${formatCount(rows.length, "wiki")}`;
-  const lines = [paint("1", "22", `newest window ${formatSpan(newest.startMs, newest.endMs)}: ${what}${describeFlags(newest)}`), ""];
-  lines.push(line("wiki", "changes", "", `last ${formatCount(sparkWidth, "window")}`));
+  const unit = options.unit ?? "window";
+  const lines = [paint("1", "22", `newest ${unit} ${formatSpan(newest.startMs, newest.endMs)}: ${what}${describeFlags(newest)}`), ""];
+  lines.push(line("wiki", "changes", "", `last ${formatCount(sparkWidth, unit)}`));
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / (max || 1)) * barWidth)));
     lines.push(line(name, String(n), bar, sparkline(series(name))));

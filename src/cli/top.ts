@@ -32,7 +32,8 @@ const CLEAR_BELOW = "\x1b[J";
 /** One frame of output for these windows: JSON or the table. */
 function render(windows: readonly WindowView[], values: TopValues, env: Record<string, string | undefined>): string {
   if (values.json) return formatWindowsJson(windows);
-  return formatTop(windows, { all: values.all, columns: process.stdout.columns || 80, color: resolveColor(process.stdout.isTTY === true, env) });
+  const color = resolveColor(process.stdout.isTTY === true, env);
+  return formatTop(windows, { all: values.all, columns: process.stdout.columns || 80, color, unit: values.resolution?.noun ?? "window" });
 }
 
 /** A frame drawn over the previous one on a terminal; off a terminal, frames follow each other. */
@@ -57,7 +58,7 @@ async function watch(run: QueryRun<TopValues>, env: Record<string, string | unde
           const frame = render(windows, values, env);
           await run.write(onTerminal ? paintOver(frame, Date.now()) : values.json ? frame : `${frame}\n`);
         } else if (!saidEmpty) {
-          log.info(`there are no windows under prefix '${values.prefix}' in ${reader.where} yet: waiting for the first (Ctrl-C to stop)`);
+          log.info(`there are no ${values.resolution ? `${values.resolution.name} rollups` : "windows"} under prefix '${values.prefix}' in ${reader.where} yet: waiting for the first (Ctrl-C to stop)`);
           saidEmpty = true;
         }
         mark = next;
@@ -82,7 +83,7 @@ export function top(rawArgs: readonly string[], env: Record<string, string | und
     async (run) => {
       if (run.values.watch) return watch(run, env);
       const windows = await run.reader.latest(run.values.windows);
-      if (windows.length === 0) throw noWindowsError(run.reader, run.values.prefix);
+      if (windows.length === 0) throw noWindowsError(run.reader, run.values);
       await run.write(render(windows, run.values, env));
       return 0;
     },

@@ -56,6 +56,12 @@ describe("--retain", () => {
       expect(await redis.client.smembers(`${prefix}incomplete`)).toEqual([String(base / 1000)]);
       // Redis drops the first window's key once its time has come…
       await waitFor(async () => (await redis.client.exists(`${prefix}${base / 1000}`)) === 0, 15_000, "the first window to expire");
+      // Still listed in epochs (no write has trimmed it), but `read` does not pass it off as a
+      // quiet window: every window here had events, so a total of 0 would be an expired one.
+      const read = await runWikistream(["read", "--redis-url", redis.url, "--prefix", prefix, "--from", String(base / 1000), "--json"]);
+      const shown = (JSON.parse(read.stdout) as { windows: { start: number; total: number }[] }).windows;
+      expect(shown.map((w) => w.start)).not.toContain(base / 1000);
+      expect(shown.filter((w) => w.total === 0)).toEqual([]);
       // …and the next run's writes trim the index and the incomplete set alike.
       expect((await run(base + 10_000, [])).code).toBe(0);
       const writtenAt = Number(await redis.client.hget(`${prefix}checkpoint`, "updated_ms"));

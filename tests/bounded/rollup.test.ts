@@ -106,4 +106,49 @@ describe("--rollup 1h,1d", () => {
     expect(await redis.client.smembers(`${prefix}1h:incomplete`)).toEqual([String(firstHour)]);
     expect(await redis.client.smembers(`${prefix}1d:incomplete`)).toEqual([String(Math.floor(firstWindow / DAY_S) * DAY_S)]);
   });
+
+  test("read and top --resolution 1h|1d give the rollups back: the sums, the incomplete hour and day, which are final", async () => {
+    const server = startFixtureServer({ events: stream.events });
+    const prefix = "roll-read:";
+    try {
+      expect((await runWikistream(args(server.url, prefix), { timeoutMs: 60_000 })).code).toBe(0);
+    } finally {
+      await server.stop();
+    }
+    const firstHour = Math.floor(sinceMs / 1000 / HOUR_S) * HOUR_S;
+    const firstDay = Math.floor(sinceMs / 1000 / DAY_S) * DAY_S;
+    const query = ["--redis-url", redis.url, "--prefix", prefix];
+    for (const [level, span] of [["1h", HOUR_S], ["1d", DAY_S]] as const) {
+      const expected = [...sumPeriods(reference, span)].sort((a, b) => a[0] - b[0]);
+      const result = await runWikistream(["read", ...query, "--resolution", level, "--from", String(firstDay), "--json"]);
+      expect({ level, code: result.code, stderr: result.stderr }).toEqual({ level, code: 0, stderr: "" });
+      const { windows } = JSON.parse(result.stdout) as { windows: { start: number; end: number; total: number; final: boolean; incomplete: boolean; counts: Record<string, number> }[] };
+      expect(windows.map((w) => ({ start: w.start, end: w.end, incomplete: w.incomplete, counts: w.counts }))).toEqual(
+        expected.map(([start, sums]) => ({ start, end: start + span, incomplete: start === (level === "1h" ? firstHour : firstDay), counts: Object.fromEntries(sums) })),
+      );
+      // The run stopped 2.5 minutes into hour 0 of the next day: that hour and that day are
+      // still open to late events, the ones before are final.
+      expect(windows.map((w) => w.final)).toEqual(level === "1h" ? [true, true, false] : [true, false]);
+    }
+    const top = await runWikistream(["top", ...query, "--resolution", "1h", "--json"]);
+    expect(top.code).toBe(0);
+    expect((JSON.parse(top.stdout) as { windows: { start: number }[] }).windows.map((w) => w.start)).toEqual([...sumPeriods(reference, HOUR_S).keys()].sort((a, b) => a - b));
+    const table = await runWikistream(["top", ...query, "--resolution", "1d"], { env: { COLUMNS: "100" } });
+    expect(table.stdout).toStartWith(`newest day ${new Date((firstDay + DAY_S) * 1000).toISOString().slice(0, 10)} 00:00:00 – `);
+    expect(table.stdout).toContain("last 2 days");
+  });
+
+  test("--resolution on a prefix without rollups says how to keep them", async () => {
+    const prefix = "no-roll:";
+    await redis.client.zadd(`${prefix}epochs`, 1_700_000_000, "1700000000");
+    await redis.client.hset(`${prefix}layout`, "window_ms", "30000", "layout", "2");
+    const result = await runWikistream(["read", "--redis-url", redis.url, "--prefix", prefix, "--resolution", "1h", "--from", "0"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `error: there are no 1h rollups under prefix '${prefix}' in ${redis.url}: the counting run keeps them when given --rollup 1h; without it, read the windows (leave out --resolution)\n`,
+    );
+    const bad = await runWikistream(["top", "--redis-url", redis.url, "--resolution", "1w"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--resolution '1w' is not a resolution: use window, 1h or 1d");
+  });
 });

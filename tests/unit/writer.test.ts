@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatCheckpointFields } from "../../src/sink/redis/checkpoint.ts";
-import { createKeys, LAYOUT_VERSION } from "../../src/sink/redis/keys.ts";
+import { createKeys, LAYOUT_VERSION, ROLLUP_LEVELS } from "../../src/sink/redis/keys.ts";
 import { WRITE_SCRIPT } from "../../src/sink/redis/scripts.ts";
 import { encodeWrite, type WriteUnit, type WriterContext } from "../../src/sink/redis/writer.ts";
 import type { Checkpoint, WindowSnapshot } from "../../src/window/types.ts";
@@ -118,11 +118,7 @@ describe("encodeWrite", () => {
   });
 
   test("retention, rollups and the prefix ride in ARGV 8 to 12", () => {
-    const rollups = [
-      { name: "1h", seconds: 3600 },
-      { name: "1d", seconds: 86_400 },
-    ] as const;
-    const { args } = encodeWrite({ windows: [], incomplete: [], checkpoint }, { ...context, retainMs: 86_400_000, rollups, rollupRetainMs: 5 });
+    const { args } = encodeWrite({ windows: [], incomplete: [], checkpoint }, { ...context, retainMs: 86_400_000, rollups: ROLLUP_LEVELS, rollupRetainMs: 5 });
     expect(args.slice(7, 12)).toEqual([86_400_000, "1h:3600,1d:86400", 5, "p:", checkpoint.finalMs ?? NO_FINAL]);
   });
 

@@ -19,13 +19,31 @@ export interface RedisKeys {
 export interface RollupLevel {
   name: "1h" | "1d";
   seconds: number;
+  /** What one period is called in messages. */
+  noun: "hour" | "day";
 }
 
 /** The rollup levels there are, smallest first: a level is rebuilt from the one below it. */
 export const ROLLUP_LEVELS: readonly RollupLevel[] = [
-  { name: "1h", seconds: 3600 },
-  { name: "1d", seconds: 86_400 },
+  { name: "1h", seconds: 3600, noun: "hour" },
+  { name: "1d", seconds: 86_400, noun: "day" },
 ];
+
+/** The keys of one rollup level's periods, as the write script's plan_rollups names them. */
+export interface RollupKeys {
+  period(startSeconds: number): string;
+  epochs: string;
+  incomplete: string;
+}
+
+/**
+ * `{prefix}1h:S`, `{prefix}1h:epochs`, `{prefix}1h:incomplete`: the names WRITE_SCRIPT builds
+ * from ARGV (the prefix and the level's name) for the readers that look for them.
+ */
+export function createRollupKeys(prefix: string, level: RollupLevel): RollupKeys {
+  const base = `${prefix}${level.name}:`;
+  return { period: (startSeconds) => `${base}${startSeconds}`, epochs: `${base}epochs`, incomplete: `${base}incomplete` };
+}
 
 /** The version of the key layout: 2 added `layout` and quiet windows listed in `epochs` without a key. */
 export const LAYOUT_VERSION = 2;

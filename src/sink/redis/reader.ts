@@ -11,7 +11,7 @@ import type { WindowView } from "../../run/telemetry.ts";
 import { createRedisClient, type RedisClient } from "./client.ts";
 import { checkPeer, proveDatabase } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
-import { createKeys, type RedisKeys } from "./keys.ts";
+import { createKeys, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
 
 /** Options of createWindowReader. */
@@ -21,6 +21,8 @@ export interface WindowReaderOptions {
   /** PEM text of extra CAs for rediss://. */
   ca?: string;
   log: Logger;
+  /** Read this rollup level's periods (`--rollup`) instead of the windows. */
+  rollup?: RollupLevel;
 }
 
 /** The first and the newest window a prefix lists (Unix seconds). */
@@ -34,7 +36,10 @@ export interface WindowSpan {
 export interface WindowReader {
   /** The URL without its password, for messages. */
   readonly where: string;
-  /** The window length the prefix was written with (its layout, else its checkpoint); undefined for an empty prefix. */
+  /**
+   * The window length the prefix was written with (its layout, else its checkpoint); undefined
+   * for an empty prefix. A rollup level's span when reading one.
+   */
   windowMs(): Promise<number | undefined>;
   /** The windows that start in [fromS, toS), oldest first; quiet ones with total 0. */
   listWindows(fromS: number, toS: number): Promise<WindowView[]>;
@@ -59,7 +64,30 @@ export async function createWindowReader(options: WindowReaderOptions): Promise<
   const target = parseRedisTarget(options.url);
   if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
   const client = await connect(options, target);
-  return new RedisWindowReader(client, createKeys(options.prefix), options.prefix, target.display);
+  return new RedisWindowReader(client, createKeys(options.prefix), createShelf(options.prefix, options.rollup), options.prefix, target.display);
+}
+
+/**
+ * Where the views of one resolution are: the windows, or a rollup level's periods. Both keep
+ * the same shapes (a sorted set per span, one listing them all, a set of incomplete ones).
+ */
+interface Shelf {
+  span(startSeconds: number): string;
+  epochs: string;
+  incomplete: string;
+  /** A rollup's fixed span; undefined for windows, whose length the prefix says. */
+  spanMs: number | undefined;
+  /** The checkpoint field the writer keeps this shelf's retention in. */
+  retainField: "retain_ms" | "rollup_retain_ms";
+}
+
+function createShelf(prefix: string, rollup: RollupLevel | undefined): Shelf {
+  if (rollup !== undefined) {
+    const keys = createRollupKeys(prefix, rollup);
+    return { span: keys.period, epochs: keys.epochs, incomplete: keys.incomplete, spanMs: rollup.seconds * 1000, retainField: "rollup_retain_ms" };
+  }
+  const keys = createKeys(prefix);
+  return { span: keys.window, epochs: keys.epochs, incomplete: keys.incomplete, spanMs: undefined, retainField: "retain_ms" };
 }
 
 /** True for an error that came from Redis or the connection to it (not a bug of ours). */
@@ -118,6 +146,7 @@ class RedisWindowReader implements WindowReader {
   constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
+    private readonly shelf: Shelf,
     private readonly prefix: string,
     readonly where: string,
   ) {}
@@ -136,6 +165,7 @@ class RedisWindowReader implements WindowReader {
   }
 
   async windowMs(): Promise<number | undefined> {
+    if (this.shelf.spanMs !== undefined) return this.shelf.spanMs;
     if (this.knownWindowMs !== undefined) return this.knownWindowMs;
     const multi = this.client.multi().hget(this.keys.layout, "window_ms").hget(this.keys.checkpoint, "window_ms");
     const [layout, checkpoint] = await this.exec(multi, [this.keys.layout, this.keys.checkpoint]);
@@ -147,19 +177,20 @@ class RedisWindowReader implements WindowReader {
 
   async listWindows(fromS: number, toS: number): Promise<WindowView[]> {
     if (!(toS > fromS)) return [];
-    const [starts] = await this.exec(this.client.multi().zrangebyscore(this.keys.epochs, fromS, `(${toS}`), [this.keys.epochs]);
+    const [starts] = await this.exec(this.client.multi().zrangebyscore(this.shelf.epochs, fromS, `(${toS}`), [this.shelf.epochs]);
     return this.readWindows((starts as string[]).map(Number));
   }
 
   async latest(n: number): Promise<WindowView[]> {
     if (n < 1) return [];
-    const [starts] = await this.exec(this.client.multi().zrevrange(this.keys.epochs, 0, n - 1), [this.keys.epochs]);
+    const [starts] = await this.exec(this.client.multi().zrevrange(this.shelf.epochs, 0, n - 1), [this.shelf.epochs]);
     return this.readWindows((starts as string[]).map(Number).reverse());
   }
 
   async span(): Promise<WindowSpan | null> {
-    const multi = this.client.multi().zrange(this.keys.epochs, 0, 0).zrange(this.keys.epochs, -1, -1).zcard(this.keys.epochs);
-    const [first, last, count] = await this.exec(multi, [this.keys.epochs, this.keys.epochs, this.keys.epochs]);
+    const { epochs } = this.shelf;
+    const multi = this.client.multi().zrange(epochs, 0, 0).zrange(epochs, -1, -1).zcard(epochs);
+    const [first, last, count] = await this.exec(multi, [epochs, epochs, epochs]);
     const firstS = Number((first as string[])[0]);
     const lastS = Number((last as string[])[0]);
     return Number.isFinite(firstS) && Number.isFinite(lastS) ? { firstS, lastS, count: Number(count) } : null;
@@ -188,12 +219,13 @@ class RedisWindowReader implements WindowReader {
     const multi = this.client.multi();
     const names: string[] = [];
     for (const start of starts) {
-      multi.zrange(this.keys.window(start), 0, -1, "WITHSCORES").sismember(this.keys.incomplete, start);
-      names.push(this.keys.window(start), this.keys.incomplete);
+      multi.zrange(this.shelf.span(start), 0, -1, "WITHSCORES").sismember(this.shelf.incomplete, start);
+      names.push(this.shelf.span(start), this.shelf.incomplete);
     }
     // Written in the same script as the windows, so final_ms says which of these counts are
-    // final. retain_ms and Redis's clock tell a window whose key expired from a quiet one.
-    multi.hmget(this.keys.checkpoint, "final_ms", "retain_ms").time();
+    // final (a rollup's period is final once its end is). The retention and Redis's clock tell
+    // a window whose key expired from a quiet one.
+    multi.hmget(this.keys.checkpoint, "final_ms", this.shelf.retainField).time();
     names.push(this.keys.checkpoint, "TIME");
     const replies = await this.exec(multi, names);
     const [finalText, retainText] = replies[replies.length - 2] as (string | null)[];

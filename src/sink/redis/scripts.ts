@@ -195,7 +195,9 @@ in_slices('HSET', KEYS[3], unit.fields_from, 2 * unit.fields)
 if retain > 0 then trim(KEYS[4], KEYS[5], (tonumber(ARGV[6]) - retain) / 1000 - window_s) end
 write_rollups(plan)
 local next_seq = tostring((tonumber(ARGV[7]) or 0) + 1)
-redis.call('HSET', KEYS[3], 'seq', next_seq)
+-- The retentions go beside the checkpoint for readers: a window listed without a key is a
+-- quiet one, unless it is older than the retention (its key expired).
+redis.call('HSET', KEYS[3], 'seq', next_seq, 'retain_ms', ARGV[8], 'rollup_retain_ms', ARGV[10])
 return {'ok', next_seq}
 `);
 
