@@ -62,7 +62,7 @@ export const DEFAULT_CLUSTER_PREFIX = "{wikistream}:";
  * script on one node: the prefix needs a hash tag (`{…}`). The default gets one; a given
  * prefix without one is refused with the fix.
  */
-function resolveClusterPrefix(prefix: string, redisUrl: string | undefined, given: boolean): string {
+export function resolveClusterPrefix(prefix: string, redisUrl: string | undefined, given: boolean): string {
   if (!redisUrl || !/^rediss?\+cluster:/.test(redisUrl)) return prefix;
   if (!given) return DEFAULT_CLUSTER_PREFIX;
   if (/\{[^{}]+\}/.test(prefix)) return prefix;

@@ -9,7 +9,7 @@ import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
 import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
 import type { FlagSpec } from "./flags.ts";
-import { DEFAULT_CLUSTER_PREFIX } from "./config.ts";
+import { resolveClusterPrefix } from "./config.ts";
 import { listGivenFlags, resolveFlags } from "./parse.ts";
 import type { ValuesOf } from "./query-flags.ts";
 import { usage } from "./values.ts";
@@ -46,8 +46,9 @@ export function parseQueryFlags<T extends Record<string, FlagSpec<unknown>>>(com
   try {
     const values = resolveFlags(rawArgs, env, table);
     const url = values["redis-url"];
-    if (typeof url === "string" && /^rediss?\+cluster:/.test(url) && typeof values.prefix === "string") {
-      values.prefix = clusterPrefix(command, values.prefix, listGivenFlags(rawArgs, env, table).has("prefix"));
+    if (typeof values.prefix === "string") {
+      // The counting run's rule, so that a reader looks where the run writes.
+      values.prefix = resolveClusterPrefix(values.prefix, typeof url === "string" ? url : undefined, listGivenFlags(rawArgs, env, table).has("prefix"));
     }
     return values as ValuesOf<T>;
   } catch (error) {
@@ -55,16 +56,6 @@ export function parseQueryFlags<T extends Record<string, FlagSpec<unknown>>>(com
     const message = error.message.replace("wikistream takes only flags", `wikistream ${command} takes only flags`).replace("(see wikistream --help)", `(see wikistream ${command} --help)`);
     throw new WikistreamError(error.type, message);
   }
-}
-
-/**
- * In a Cluster the counting run writes under a prefix with a hash tag, `{wikistream}:` when
- * none is given (see cli/config.ts): a reader looks where it writes.
- */
-function clusterPrefix(command: QueryCommand, prefix: string, given: boolean): string {
-  if (!given) return DEFAULT_CLUSTER_PREFIX;
-  if (/\{[^{}]+\}/.test(prefix)) return prefix;
-  throw commandUsage(command, `--prefix '${prefix}' has no hash tag: in a Redis Cluster wikistream writes only under a prefix with one ('${DEFAULT_CLUSTER_PREFIX}' unless told otherwise)`);
 }
 
 /** The same usage line as values.ts's, pointing at the command's help. */

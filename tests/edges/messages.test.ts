@@ -44,6 +44,10 @@ describe("no ioredis internals", () => {
       expect(warnings).toEqual([`warn: Redis at ${redis.url.replace("redis://", "redis://:***@")} needs no password, but one was given: remove it from the URL (or set one on the server)`]);
       expect(result.stderr).not.toContain("[WARN]");
       expect(result.stderr).not.toContain("s3cret");
+      // The commands that read the windows back say it the same way.
+      const read = await runWikistream(["read", "--prefix", "pw:", "--from", "0", "--csv"], { env: { REDIS_URL: url } });
+      expect(read.code).toBe(0);
+      expect(read.stderr).toBe(`${warnings[0]}\n`);
     } finally {
       await server.stop();
       await redis.stop();

@@ -46,8 +46,11 @@ async function checkAddress({ host, port }: Address): Promise<void> {
   if (result.kind === "silent") throw new WikistreamError("redis", `${at} accepted a connection but did not answer PING within ${CONNECT_TIMEOUT_MS / 1000}s: is it a Redis? check --redis-url`);
 }
 
-/** ioredis warns on the console when a password is given to a server without one; say it once, in our words. */
-function routeConsoleWarnings(log: Logger, where: string): () => void {
+/**
+ * ioredis warns on the console when a password is given to a server without one; say it once,
+ * in our words. Returns the function that puts the console back.
+ */
+export function routeConsoleWarnings(log: Logger, where: string): () => void {
   const original = console.warn;
   let said = false;
   console.warn = (...args: unknown[]) => {

@@ -9,7 +9,7 @@ import { WikistreamError, readErrorCode } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { WindowView } from "../../run/telemetry.ts";
 import { createRedisClient, type RedisClient } from "./client.ts";
-import { checkPeer, proveDatabase } from "./connection.ts";
+import { checkPeer, proveDatabase, routeConsoleWarnings } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
 import { createKeys, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
@@ -63,8 +63,8 @@ const BATCH_WINDOWS = 500;
 export async function createWindowReader(options: WindowReaderOptions): Promise<WindowReader> {
   const target = parseRedisTarget(options.url);
   if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
-  const client = await connect(options, target);
-  return new RedisWindowReader(client, createKeys(options.prefix), createShelf(options.prefix, options.rollup), options.prefix, target.display);
+  const { client, release } = await connect(options, target);
+  return new RedisWindowReader(client, release, createKeys(options.prefix), createShelf(options.prefix, options.rollup), options.prefix, target.display);
 }
 
 /**
@@ -113,10 +113,17 @@ export function isPassingReadError(error: unknown): boolean {
   return kind === "connection" || kind === "busy";
 }
 
-async function connect(options: WindowReaderOptions, target: RedisTarget): Promise<RedisClient> {
+/** The connected client, and the function that puts the console back (see routeConsoleWarnings). */
+interface Connection {
+  client: RedisClient;
+  release(): void;
+}
+
+async function connect(options: WindowReaderOptions, target: RedisTarget): Promise<Connection> {
   await checkPeer(target);
   // The writer's client, whatever the topology (one server, Sentinel, Cluster): it fails fast
   // instead of queueing, which is what a reader wants too (a --watch asks again).
+  const release = routeConsoleWarnings(options.log, target.display);
   const client = await createRedisClient(target, options.url, options.ca);
   // Later errors surface through the commands that meet them (an unhandled 'error' event would
   // be printed by ioredis); at connect, the event carries the cause (a refused password, a
@@ -131,11 +138,12 @@ async function connect(options: WindowReaderOptions, target: RedisTarget): Promi
     await proveDatabase(client, target);
   } catch (error) {
     client.disconnect();
+    release();
     if (error instanceof WikistreamError) throw error;
     const fatal = describeFatalRedisError(cause, target.display) ?? describeFatalRedisError(error, target.display);
     throw fatal ?? new WikistreamError("redis", `cannot reach Redis at ${target.display} (${describeRedisCause(cause ?? error)}): is it running? check --redis-url`);
   }
-  return client;
+  return { client, release };
 }
 
 type ExecResult = [error: Error | null, result: unknown][] | null;
@@ -145,6 +153,7 @@ class RedisWindowReader implements WindowReader {
 
   constructor(
     private readonly client: RedisClient,
+    private readonly release: () => void,
     private readonly keys: RedisKeys,
     private readonly shelf: Shelf,
     private readonly prefix: string,
@@ -260,6 +269,8 @@ class RedisWindowReader implements WindowReader {
       await this.client.quit();
     } catch {
       this.client.disconnect();
+    } finally {
+      this.release();
     }
   }
 }
