@@ -151,11 +151,18 @@ function registerStreamMetrics(registry: Registry, telemetry: Telemetry): void {
   build.set({ version: VERSION, commit: COMMIT }, 1);
 }
 
+/**
+ * How often the event-loop lag is sampled (ms). prom-client's 10 ms wakes the process 100
+ * times a second: +0.8 % of a core on an idle run here, more than the run itself. At 100 ms
+ * it costs about 0.2 % and still catches every stall long enough to matter.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** The process metrics of prom-client that tell the truth under Bun (see DROPPED_DEFAULT_METRICS). */
 function registerProcessMetrics(registry: Registry): void {
   // Unprefixed on purpose: process_cpu_seconds_total and the like are the names every
   // Prometheus client exports, and the dashboards made for them look for these.
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
 }
 
