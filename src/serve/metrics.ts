@@ -176,13 +176,38 @@ export function createMetricsRegistry(telemetry: Telemetry): { registry: Registr
   return { registry, close: unsubscribe };
 }
 
+/**
+ * How long a rendering of /metrics serves the scrapes that follow it (ms). A rendering takes
+ * about 0.5 ms, most of it prom-client's event-loop lag, and holds the event loop: 50 scrapes at
+ * once were rendered one after the other, the last waiting 30 to 40 ms (p99). Shared for this
+ * long, they wait about 5 ms at p99, and a value is never older than this: nothing to a
+ * Prometheus that scrapes every 15 s.
+ */
+const RENDER_REUSE_MS = 100;
+
 /** The /metrics route (Prometheus text exposition, `text/plain; version=0.0.4`). */
 export function createMetricsRoutes(telemetry: Telemetry): RouteSet {
   const { registry, close } = createMetricsRegistry(telemetry);
+  // Kept encoded: each scrape that shares it sends the bytes as they are.
+  let last: { body: Uint8Array<ArrayBuffer>; at: number } = { body: new Uint8Array(), at: Number.NEGATIVE_INFINITY };
+  let rendering: Promise<Uint8Array<ArrayBuffer>> | undefined;
+  const render = (): Promise<Uint8Array<ArrayBuffer>> => {
+    const now = performance.now();
+    if (now - last.at < RENDER_REUSE_MS) return Promise.resolve(last.body);
+    rendering ??= registry
+      .metrics()
+      .then((text) => {
+        last = { body: new TextEncoder().encode(text), at: now };
+        return last.body;
+      })
+      .finally(() => {
+        rendering = undefined;
+      });
+    return rendering;
+  };
   return {
     routes: {
-      "/metrics": async () =>
-        new Response(await registry.metrics(), { headers: { "content-type": registry.contentType, "cache-control": "no-store" } }),
+      "/metrics": async () => new Response(await render(), { headers: { "content-type": registry.contentType, "cache-control": "no-store" } }),
     },
     close,
   };
