@@ -124,7 +124,7 @@ async function runRounds(options: BenchOptions, templates: Template[], redis: Be
 async function runLong(options: BenchOptions, templates: Template[], redis: BenchRedis, subject?: Subject): Promise<LongRunResult> {
   log(`${options.longEvents} events through ${subject?.what ?? "dist/wikistream"}…`);
   const expected = computeExpectation(templates, options.longEvents, options.rate);
-  const feed = await startFeed(["--mode", "generate", "--events", String(options.longEvents), "--rate", String(options.rate), "--mark", String(options.events)]);
+  const feed = await startFeed(["--mode", "generate", "--events", String(options.longEvents), "--rate", String(options.rate), "--mark", String(options.events), "--mark", String(options.longEvents - options.events)]);
   const run = { feed, expected, events: options.longEvents, markEvents: options.events };
   return measureLongRun(redis, run, subject).finally(() => feed.stop());
 }

@@ -136,21 +136,36 @@ export interface LongRun {
 
 /**
  * The binary (or a variant) over a long generated stream: VmRSS when the server has sent
- * `markEvents`, and the last VmRSS read before it exits. Checks every window total.
+ * `markEvents`, the last VmRSS read before it exits, and the highest VmRSS read (every 50 ms)
+ * over the first and over the last `markEvents` events. A forced collection makes RSS a saw
+ * tooth: two single reads may fall on a tooth's top and on its foot, while the highest of each
+ * span compare like with like. The feed must announce `events - markEvents` as a mark too.
+ * Checks every window total.
  */
 export async function measureLongRun(redis: BenchRedis, run: LongRun, subject: Subject = MAIN_SUBJECT): Promise<LongRunResult> {
   const { feed, expected, events, markEvents } = run;
   await redis.flush();
   const child = spawnChild(createBinaryArgs(subject.path, feed, redis, expected), { env: BINARY_ENV, pollMs: 50 });
   let rssAtMarkKb: number | undefined;
+  let phase: "first" | "middle" | "last" = "first";
+  const high = { first: 0, last: 0 };
+  const sample = setInterval(() => {
+    const kb = child.readRss() ?? 0;
+    if (phase !== "middle") high[phase] = Math.max(high[phase], kb);
+  }, 50);
   feed.onMark((sent) => {
-    if (sent >= markEvents && rssAtMarkKb === undefined) rssAtMarkKb = child.readRss();
+    if (sent >= markEvents && rssAtMarkKb === undefined) {
+      rssAtMarkKb = child.readRss();
+      phase = "middle";
+    }
+    if (sent >= events - markEvents && events - markEvents > markEvents) phase = "last";
   });
-  const result = await child.done;
+  const result = await child.done.finally(() => clearInterval(sample));
   const what = `${subject.what} over ${events} events`;
   checkBinaryStats(what, result, expected);
   checkTotals(what, await redis.readTotals(BENCH_PREFIX), expected);
-  return { events, wallMs: result.wallMs, rssAtMarkKb, markEvents, rssAtEndKb: result.lastRssKb, peakKb: result.peakKb };
+  const highs = high.first > 0 && high.last > 0 ? { highFirstKb: high.first, highLastKb: high.last } : {};
+  return { events, wallMs: result.wallMs, rssAtMarkKb, markEvents, rssAtEndKb: result.lastRssKb, peakKb: result.peakKb, ...highs };
 }
 
 /** Wall time of `dist/wikistream --version`, `runs` times after two warm-up runs. */

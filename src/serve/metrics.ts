@@ -188,12 +188,14 @@ const RENDER_REUSE_MS = 100;
 /** The /metrics route (Prometheus text exposition, `text/plain; version=0.0.4`). */
 export function createMetricsRoutes(telemetry: Telemetry): RouteSet {
   const { registry, close } = createMetricsRegistry(telemetry);
-  // Kept encoded: each scrape that shares it sends the bytes as they are.
+  const headers = { "content-type": registry.contentType, "cache-control": "no-store" };
+  // Kept encoded: each scrape that shares it sends the bytes as they are, answered at once.
   let last: { body: Uint8Array<ArrayBuffer>; at: number } = { body: new Uint8Array(), at: Number.NEGATIVE_INFINITY };
   let rendering: Promise<Uint8Array<ArrayBuffer>> | undefined;
-  const render = (): Promise<Uint8Array<ArrayBuffer>> => {
+  const respond = (body: Uint8Array<ArrayBuffer>) => new Response(body, { headers });
+  const scrape = (): Response | Promise<Response> => {
     const now = performance.now();
-    if (now - last.at < RENDER_REUSE_MS) return Promise.resolve(last.body);
+    if (now - last.at < RENDER_REUSE_MS) return respond(last.body);
     rendering ??= registry
       .metrics()
       .then((text) => {
@@ -203,12 +205,10 @@ export function createMetricsRoutes(telemetry: Telemetry): RouteSet {
       .finally(() => {
         rendering = undefined;
       });
-    return rendering;
+    return rendering.then(respond);
   };
   return {
-    routes: {
-      "/metrics": async () => new Response(await render(), { headers: { "content-type": registry.contentType, "cache-control": "no-store" } }),
-    },
+    routes: { "/metrics": scrape },
     close,
   };
 }
