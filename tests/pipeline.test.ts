@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario, formatReferenceAsRedis, listEpochs } from "./support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
 import { runWikistream } from "./support/process.ts";
-import { dumpWindows, startRedis, type TestRedis } from "./support/redis.ts";
+import { dumpWindows } from "./support/redis.ts";
+import { shareFixtureServer, shareRedis } from "./support/shared.ts";
 
 setDefaultTimeout(90_000);
 
@@ -10,19 +10,8 @@ const WINDOW_MS = 30_000;
 const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, canaryEvery: 97, untilIntoLastCycleMs: 95_000 });
 const baseArgs = ["--since", String(sinceMs), "--until", String(untilMs), "--quiet"];
 
-let redis: TestRedis;
-let server: FixtureServer;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  server = startFixtureServer({ events: stream.events });
-});
-
-afterAll(async () => {
-  await server.stop();
-  await redis.stop();
-});
-
+const redis = shareRedis();
+const server = shareFixtureServer({ events: stream.events });
 
 describe("a replay of the 2021 capture, cycled 3 times with canaries mixed in", () => {
   test("the reference has real content (sanity of the test itself)", () => {

@@ -3,25 +3,20 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCapture2021 } from "./support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
 import { resolveBinary } from "./support/process.ts";
-import { startRedis, type TestRedis } from "./support/redis.ts";
+import { shareFixtureServer, shareRedis } from "./support/shared.ts";
 
 setDefaultTimeout(60_000);
 
-let redis: TestRedis;
-let server: FixtureServer;
+const redis = shareRedis();
+const server = shareFixtureServer({ events: loadCapture2021() });
 let dir: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  server = startFixtureServer({ events: loadCapture2021() });
   dir = mkdtempSync(join(tmpdir(), "wikistream-smoke-"));
 });
 
 afterAll(async () => {
-  await server.stop();
-  await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

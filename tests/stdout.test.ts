@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { buildCycledStream, computeReference, listEpochs } from "./support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
+import { startFixtureServer } from "./support/fixture-server.ts";
 import { resolveBinary } from "./support/process.ts";
+import { shareFixtureServer } from "./support/shared.ts";
 
 setDefaultTimeout(30_000);
 
@@ -9,15 +10,7 @@ const stream = buildCycledStream({ cycles: 4, windowMs: 1000 });
 const sinceS = Math.floor(stream.firstMs / 1000);
 // Inside the last cycle, so later events close every window before it.
 const untilS = sinceS + Math.floor((3 * stream.periodMs) / 1000) + 100;
-let server: FixtureServer;
-
-beforeAll(() => {
-  server = startFixtureServer({ events: stream.events, atEnd: "hold" });
-});
-
-afterAll(async () => {
-  await server.stop();
-});
+const server = shareFixtureServer({ events: stream.events, atEnd: "hold" });
 
 // One-second windows make many lines: far more than a pipe buffer (64 KiB) holds.
 const args = () => ["--url", server.url, "--window", "1s", "--since", String(sinceS), "--until", String(untilS), "--format", "jsonl", "--quiet"];

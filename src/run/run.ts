@@ -125,6 +125,18 @@ export async function runPipeline(options: PipelineOptions): Promise<{ reason: S
   }
 }
 
+/** The windower of this run, resumed from the checkpoint the sink holds (or started afresh). */
+function createRunWindower(config: PipelineConfig, saved: Checkpoint | null, log: Logger): Windower {
+  const start = resolveStart(config, saved, log);
+  return createWindower({
+    windowMs: config.windowMs,
+    latenessMs: config.latenessMs,
+    untilMs: config.untilMs ?? null,
+    checkpoint: start.checkpoint,
+    origin: start.origin,
+  });
+}
+
 /** The run once the watches are set: open the sink, read until done, write what is due. */
 async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: Promise<never>, before: RunStats): Promise<{ reason: StopReason; stats: RunStats }> {
   const { config, source, sink, clock, log } = options;
@@ -138,14 +150,7 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   };
   const saved = await openSink(sink, options.signal, stuck);
   if (saved === "aborted") return { reason: "signal", stats: summarize() };
-  const start = resolveStart(config, saved, log);
-  const windower = createWindower({
-    windowMs: config.windowMs,
-    latenessMs: config.latenessMs,
-    untilMs: config.untilMs ?? null,
-    checkpoint: start.checkpoint,
-    origin: start.origin,
-  });
+  const windower = createRunWindower(config, saved, log);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   if (options.signal.aborted) stop.abort();

@@ -3,10 +3,11 @@
  * set in the same write; `epochs` and `incomplete` are trimmed past it in the same write; a run
  * that would only write windows past their retention is refused, or says so and skips.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, waitFor } from "../support/process.ts";
-import { dumpAllDatabases, startRedis, type TestRedis } from "../support/redis.ts";
+import { dumpAllDatabases } from "../support/redis.ts";
+import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
@@ -24,13 +25,8 @@ function makeEvents(fromMs: number, toMs: number): string[] {
   return events;
 }
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
+const redis = shareRedis();
+
 afterEach(killStrayRuns);
 
 describe("--retain", () => {

@@ -3,12 +3,13 @@
  * boundary with SIGKILLs at random moments, every hourly and daily sorted set equals the sum of
  * its windows computed independently from the data, and incomplete windows propagate.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { buildCycledStream, computeReference, formatReferenceAsRedis, type Reference } from "../support/corpus.ts";
 import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked } from "../support/process.ts";
 import { createRandom } from "../support/random.ts";
-import { dumpWindows, startRedis, waitForNewCheckpoint, type TestRedis } from "../support/redis.ts";
+import { dumpWindows, waitForNewCheckpoint } from "../support/redis.ts";
+import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(90_000);
 
@@ -46,13 +47,8 @@ function asZrange(sums: Map<string, number>): string[] {
   return [...sums].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]))).flatMap(([wiki, n]) => [wiki, String(n)]);
 }
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
+const redis = shareRedis();
+
 afterEach(killStrayRuns);
 
 const args = (url: string, prefix: string) => ["--url", url, "--redis-url", redis.url, "--prefix", prefix, "--since", String(sinceMs), "--until", String(untilMs), "--rollup", "1h,1d"];

@@ -2,26 +2,20 @@
  * Filters that cannot match (issue 8, item 5): a change type the service never emits is refused
  * at start; a filter that lets nothing through while events flow is said on stderr, once.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario } from "../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { runWikistream, summaryOf } from "../support/process.ts";
+import { shareFixtureServer } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
 // Two-second windows: the warning waits for a whole window length of wall time.
 const { stream, sinceMs, untilMs } = createReplayScenario({ cycles: 2, windowMs: 2000, latenessMs: 4000, untilIntoLastCycleMs: 60_000 });
-let server: FixtureServer;
+const server = shareFixtureServer({ events: stream.events, ratePerSec: 1200, chunkEvents: 20 });
 
 beforeAll(() => {
   // About 6 s of reading at this pace: several window lengths.
-  server = startFixtureServer({ events: stream.events, ratePerSec: 1200, chunkEvents: 20 });
 });
-
-afterAll(async () => {
-  await server.stop();
-});
-
 const replay = (extra: string[]) => ["--url", server.url, "--window", "2s", "--lateness", "4s", "--since", String(sinceMs), "--until", String(untilMs), "--format", "jsonl", ...extra];
 
 describe("--type takes only the change types the service emits", () => {

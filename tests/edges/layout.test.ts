@@ -3,27 +3,17 @@
  * lengths never share a prefix, whatever flags are given, and the default prefix keeps
  * wikistream's keys apart from a user's own.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario } from "../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { runWikistream } from "../support/process.ts";
-import { dumpAllDatabases, startRedis, type TestRedis } from "../support/redis.ts";
+import { dumpAllDatabases, startRedis } from "../support/redis.ts";
+import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
 const { stream, sinceMs, untilMs } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
-let server: FixtureServer;
-let redis: TestRedis;
-
-beforeAll(async () => {
-  server = startFixtureServer({ events: stream.events });
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await server.stop();
-  await redis.stop();
-});
+const server = shareFixtureServer({ events: stream.events });
+const redis = shareRedis();
 
 const replay = (extra: string[]) => ["--url", server.url, "--redis-url", redis.url, "--since", String(sinceMs), "--until", String(untilMs), ...extra];
 const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "");

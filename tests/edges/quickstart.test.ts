@@ -2,12 +2,11 @@
  * Two commands on a fresh machine (issue 8, item 11): the README's quick start gets Bun itself
  * and runs the main job, pasted as written; its test command installs or names what is missing.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { planTestTools } from "../../scripts/prepare-tests.ts";
 import { createReplayScenario } from "../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
-import { startRedis, type TestRedis } from "../support/redis.ts";
+import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(120_000);
 
@@ -31,16 +30,8 @@ describe("the README's quick start", () => {
 
   describe("pasted as written", () => {
     const { stream, sinceMs, untilMs } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
-    let server: FixtureServer;
-    let redis: TestRedis;
-    beforeAll(async () => {
-      server = startFixtureServer({ events: stream.events });
-      redis = await startRedis();
-    });
-    afterAll(async () => {
-      await server.stop();
-      await redis.stop();
-    });
+    const server = shareFixtureServer({ events: stream.events });
+    const redis = shareRedis();
 
     test("the first command runs the main job (here against a local stream and Redis)", async () => {
       // Only the addresses change: a local Redis and stream, and a span of history that ends.

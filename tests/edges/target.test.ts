@@ -3,28 +3,19 @@
  * something other than Redis at the address, and keys of another type under the prefix are each
  * refused with one line and exit 1, and every database is byte for byte what it was before.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { connect as connectTls } from "node:tls";
 import { createReplayScenario } from "../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, waitFor } from "../support/process.ts";
-import { createTlsFiles, dumpAllDatabases, findFreePort, startRedis, waitForNewCheckpoint, type TestRedis } from "../support/redis.ts";
+import { createTlsFiles, dumpAllDatabases, findFreePort, startRedis, waitForNewCheckpoint } from "../support/redis.ts";
+import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
 const { stream, sinceMs, untilMs } = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
-let server: FixtureServer;
-let redis: TestRedis;
-
-beforeAll(async () => {
-  server = startFixtureServer({ events: stream.events });
-  redis = await startRedis(["--databases", "4"]);
-});
-
-afterAll(async () => {
-  await server.stop();
-  await redis.stop();
-});
+const server = shareFixtureServer({ events: stream.events });
+const redis = shareRedis(["--databases", "4"]);
 
 afterEach(killStrayRuns);
 

@@ -4,7 +4,7 @@
  * disturbs the other counts: Redis must equal the independent count of the good events only.
  * The last tests feed the SSE reader in process, split at every byte offset.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createLogger } from "../../src/lib/log.ts";
 import { decodeLatin1 } from "../../src/lib/latin1.ts";
 import type { SourceHandler } from "../../src/run/ports.ts";
@@ -12,7 +12,8 @@ import { createSseSource } from "../../src/source/sse.ts";
 import { buildCycledStream, computeReference, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions } from "../support/fixture-server.ts";
 import { runWikistream, skippedOf, summaryOf } from "../support/process.ts";
-import { dumpWindows, startRedis, type TestRedis } from "../support/redis.ts";
+import { dumpWindows } from "../support/redis.ts";
+import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
@@ -297,16 +298,7 @@ const cases: InputCase[] = [
   { name: "CR line endings for the whole stream change nothing", items: () => [], stream: { lineEnding: "\r" }, skipped: {} },
 ];
 
-let redis: TestRedis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
-
+const redis = shareRedis();
 
 /** The corpus with the case's items inserted, the fixture options that frame them, and the good events. */
 function assemble(inputCase: InputCase): { options: FixtureOptions; good: string[] } {

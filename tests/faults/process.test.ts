@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, type WikistreamProcess } from "../support/process.ts";
-import { dumpWindows, readCheckpointId, startRedis, waitForNewCheckpoint, type TestRedis } from "../support/redis.ts";
+import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../support/redis.ts";
 import { createRandom } from "../support/random.ts";
+import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(60_000);
 
@@ -20,18 +21,17 @@ const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3
 const eventTimesMs = stream.events.map((line) => (JSON.parse(line) as { timestamp: number }).timestamp * 1000);
 const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENESS_MS / 1000}s`, "--since", String(sinceMs), "--until", String(untilMs)];
 
-let redis: TestRedis;
+const redis = shareRedis();
+
 /** Serves the stream at full speed: used to finish runs quickly once the fault has been applied. */
 let fast: FixtureServer;
 
 beforeAll(async () => {
-  redis = await startRedis();
   fast = startFixtureServer({ events: stream.events });
 });
 
 afterAll(async () => {
   await fast.stop();
-  await redis.stop();
 });
 
 /** Flags of a replay into Redis under `prefix`, read from `url`. */

@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { computeReference, createReplayScenario, formatReferenceAsRedis, listEpochs } from "../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, resolveBinary, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { createTlsFiles, dumpWindows, findFreePort, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
+import { shareFixtureServer } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
@@ -23,7 +24,8 @@ const rangeArgs = ["--since", String(sinceMs), "--until", String(untilMs)];
 const PASSWORD = "Sup3r:s3cret/Pa55@w0rd%!";
 const ENCODED = encodeURIComponent(PASSWORD);
 
-let server: FixtureServer;
+const server = shareFixtureServer({ events: stream.events });
+
 /** Requires PASSWORD. */
 let secured: TestRedis;
 /** No password, for the key and prefix checks. */
@@ -32,13 +34,11 @@ let plain: TestRedis;
 let replica: TestRedis;
 
 beforeAll(async () => {
-  server = startFixtureServer({ events: stream.events });
   [secured, plain] = await Promise.all([startRedis(["--requirepass", PASSWORD]), startRedis()]);
   replica = await startRedis(["--replicaof", "127.0.0.1", String(plain.port), "--requirepass", PASSWORD]);
 });
 
 afterAll(async () => {
-  await server.stop();
   await Promise.all([secured.stop(), plain.stop(), replica.stop()]);
 });
 

@@ -3,11 +3,12 @@
  * repeats itself. Every case runs the compiled binary against a real redis-server and the fixture
  * server, and the Redis content must equal the independent count of the same events exactly.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario, formatReferenceAsRedis, type Reference } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureOptions, type FixtureServer } from "../support/fixture-server.ts";
 import { runWikistream, skippedOf, spawnWikistream, summaryOf, waitFor } from "../support/process.ts";
-import { dumpWindows, findFreePort, startRedis, type TestRedis } from "../support/redis.ts";
+import { dumpWindows, findFreePort } from "../support/redis.ts";
+import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
@@ -18,16 +19,7 @@ const eventTimes = stream.events.map((line) => {
   return event.timestamp * 1000;
 });
 
-let redis: TestRedis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
-
+const redis = shareRedis();
 
 /** Flags of a replay of the corpus into Redis under `prefix`. */
 function replayArgs(url: string, prefix: string, extra: string[] = []): string[] {

@@ -3,13 +3,14 @@
  * line and with what it wrote to Redis; /readyz follows Redis going and coming back; the
  * listener binds loopback for `:PORT`, refuses a taken port with one line, and shows no secret.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { networkInterfaces } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { buildCycledStream } from "../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, waitFor, type WikistreamProcess } from "../support/process.ts";
-import { findFreePort, startRedis, type TestRedis } from "../support/redis.ts";
+import { findFreePort, startRedis } from "../support/redis.ts";
+import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(60_000);
 
@@ -26,15 +27,7 @@ const sinceMs = Math.floor(cycled.firstMs / WINDOW_MS) * WINDOW_MS;
 const lastFinalEndMs = Math.floor((cycled.lastMs - LATENESS_MS) / WINDOW_MS) * WINDOW_MS;
 const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENESS_MS / 1000}s`, "--since", String(sinceMs)];
 
-let redis: TestRedis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
+const redis = shareRedis();
 
 afterEach(killStrayRuns);
 
@@ -90,16 +83,8 @@ async function finalEpochs(prefix: string): Promise<number[]> {
 }
 
 describe("/metrics after a replay", () => {
-  let server: FixtureServer;
-
-  beforeAll(() => {
-    // About 5 s of reading, and the connection held open at the end so the run stays up.
-    server = startFixtureServer({ events, ratePerSec: 2000, chunkEvents: 25, atEnd: "hold" });
-  });
-
-  afterAll(async () => {
-    await server.stop();
-  });
+  // About 5 s of reading, and the connection held open at the end so the run stays up.
+  const server = shareFixtureServer({ events, ratePerSec: 2000, chunkEvents: 25, atEnd: "hold" });
 
   test("mid-run and at the end, the figures equal the summary line and the final windows in Redis", async () => {
     const prefix = "metrics:";

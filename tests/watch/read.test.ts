@@ -4,35 +4,27 @@
  * with plain commands), quiet windows included; --server keeps what matches; an empty range is
  * said on stderr; nothing is ever written.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { killStrayRuns, runWikistream } from "../support/process.ts";
 import { rmSync } from "node:fs";
 import { createTlsFiles, dumpAllDatabases, readInfoNumber, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
 import { startClusterTopology, startSentinelTopology } from "../support/topology.ts";
 import { createQueryScenario, readStored, toCsvRows, type StoredWindow } from "./stored.ts";
+import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
 const scenario = createQueryScenario();
 const PREFIX = "r:";
-let server: FixtureServer;
-let redis: TestRedis;
+const server = shareFixtureServer({ events: scenario.stream.events });
+const redis = shareRedis();
 let stored: StoredWindow[];
 
 beforeAll(async () => {
-  server = startFixtureServer({ events: scenario.stream.events });
-  redis = await startRedis();
   const fill = await runWikistream(scenario.args(server.url, redis.url, PREFIX));
   if (fill.code !== 0) throw new Error(`the replay failed: ${fill.stderr}`);
   stored = await readStored(redis.client, PREFIX);
 });
-
-afterAll(async () => {
-  await server.stop();
-  await redis.stop();
-});
-
 afterEach(killStrayRuns);
 
 const read = (...args: string[]) => runWikistream(["read", "--redis-url", redis.url, "--prefix", PREFIX, ...args]);

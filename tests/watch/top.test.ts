@@ -4,33 +4,26 @@
  * table names the newest window's busiest wiki with a sparkline, --watch redraws as a writer
  * lands windows, and nothing is ever written.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, waitFor } from "../support/process.ts";
-import { dumpAllDatabases, readInfoNumber, startRedis, type TestRedis } from "../support/redis.ts";
+import { dumpAllDatabases, readInfoNumber } from "../support/redis.ts";
 import { createQueryScenario, killLiveRuns, readStored, spawnLive, type StoredWindow } from "./stored.ts";
+import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(30_000);
 
 const scenario = createQueryScenario();
 const PREFIX = "q:";
-let server: FixtureServer;
-let redis: TestRedis;
+const server = shareFixtureServer({ events: scenario.stream.events });
+const redis = shareRedis(["--databases", "4"]);
 let stored: StoredWindow[];
 
 beforeAll(async () => {
-  server = startFixtureServer({ events: scenario.stream.events });
-  redis = await startRedis(["--databases", "4"]);
   const fill = await runWikistream(scenario.args(server.url, redis.url, PREFIX));
   if (fill.code !== 0) throw new Error(`the replay failed: ${fill.stderr}`);
   stored = await readStored(redis.client, PREFIX);
 });
-
-afterAll(async () => {
-  await server.stop();
-  await redis.stop();
-});
-
 afterEach(() => {
   killStrayRuns();
   killLiveRuns();
