@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { computeReference, createReplayScenario, formatReferenceAsRedis, listEpochs } from "../support/corpus.ts";
 import { startFixtureServer } from "../support/fixture-server.ts";
-import { killStrayRuns, resolveBinary, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
+import { killStrayRuns, resolveBinary, runWikistream, spawnTracked, terminate, waitFor } from "../support/process.ts";
 import { createTlsFiles, dumpWindows, findFreePort, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
 import { shareFixtureServer } from "../support/shared.ts";
 
@@ -51,15 +51,6 @@ function linesOf(text: string): string[] {
 /** The NUL-separated argv of a running process, as the kernel shows it to anyone. */
 function readCmdline(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-}
-
-/** Stops a run with SIGTERM and returns its result; SIGKILL after 5 s so a hang fails the test instead of stalling it. */
-async function terminate(run: WikistreamProcess) {
-  run.proc.kill("SIGTERM");
-  const timer = setTimeout(() => run.proc.kill("SIGKILL"), 5000);
-  const result = await run.done;
-  clearTimeout(timer);
-  return result;
 }
 
 describe("the Redis password", () => {

@@ -112,6 +112,15 @@ export function killStrayRuns(): void {
   for (const run of tracked.splice(0)) if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
 }
 
+/** Stops a run with SIGTERM and returns its result; SIGKILL after 5 s, so that a hang fails the test instead of stalling it. */
+export async function terminate(run: WikistreamProcess) {
+  run.proc.kill("SIGTERM");
+  const timer = setTimeout(() => run.proc.kill("SIGKILL"), 5000);
+  const result = await run.done;
+  clearTimeout(timer);
+  return result;
+}
+
 /** The end-of-run summary line on stderr (see formatStats in src/run.ts). */
 export function summaryOf(stderr: string): string {
   return stderr.split("\n").find((line) => /^\d+ events?; \d+ counted/.test(line)) ?? "";

@@ -2,21 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { FLAGS } from "../../src/cli/flags.ts";
 import { readArgv, resolveFlags, suggestFlag } from "../../src/cli/parse.ts";
 import { WikistreamError } from "../../src/lib/error.ts";
+import { refusal } from "./refusal.ts";
 
 type Env = Record<string, string | undefined>;
 const resolve = (argv: readonly string[], env: Env = {}) => resolveFlags(argv, env, FLAGS);
-
-/** The usage message of a refused command line, without its "(see wikistream --help)" tail. */
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof WikistreamError)) throw error;
-    expect(error.type).toBe("usage");
-    return error.message.replace(/ \(see wikistream --help\)$/, "");
-  }
-  throw new Error("accepted, expected a refusal");
-}
 
 describe("suggestFlag", () => {
   const names = Object.keys(FLAGS);

@@ -1,20 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { WikistreamError } from "../../src/lib/error.ts";
 import { parseBytes, parseChoice, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent, usage } from "../../src/cli/values.ts";
-
-/** The usage message thrown by `run`, without the "(see wikistream --help)" tail it must have. */
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (!(error instanceof WikistreamError)) throw error;
-    expect(error.type).toBe("usage");
-    expect(error.exitCode).toBe(2);
-    expect(error.message).toEndWith(" (see wikistream --help)");
-    return error.message.replace(/ \(see wikistream --help\)$/, "");
-  }
-  throw new Error("accepted, expected a refusal");
-}
+import { refusal } from "./refusal.ts";
 
 test("usage() points at --help", () => {
   expect(usage("bad").message).toBe("bad (see wikistream --help)");

@@ -8,7 +8,7 @@ import { networkInterfaces } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { buildCycledStream } from "../support/corpus.ts";
 import { startFixtureServer } from "../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, waitFor, type WikistreamProcess } from "../support/process.ts";
+import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, terminate, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { findFreePort, startRedis } from "../support/redis.ts";
 import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
@@ -64,15 +64,6 @@ async function scrape(base: string): Promise<Samples> {
   const response = await fetch(`${base}metrics`);
   expect(response.status).toBe(200);
   return parseSamples(await response.text());
-}
-
-/** Stops a run with SIGTERM and returns its result; SIGKILL after 5 s so a hang fails the test instead of stalling it. */
-async function terminate(run: WikistreamProcess) {
-  run.proc.kill("SIGTERM");
-  const timer = setTimeout(() => run.proc.kill("SIGKILL"), 5000);
-  const result = await run.done;
-  clearTimeout(timer);
-  return result;
 }
 
 /** Window starts (seconds) in `<prefix>epochs` that the checkpoint says are final. */

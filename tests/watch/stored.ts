@@ -6,16 +6,10 @@
 import type Redis from "ioredis";
 import { createReplayScenario } from "../support/corpus.ts";
 import { resolveBinary } from "../support/process.ts";
+import type { WindowJson } from "../../src/cli/query-format.ts";
 
 /** One window as `--json` prints it. */
-export interface StoredWindow {
-  start: number;
-  end: number;
-  total: number;
-  final: boolean;
-  incomplete: boolean;
-  counts: Record<string, number>;
-}
+export type StoredWindow = WindowJson;
 
 /** Busiest first, then by name (code units), as top and read print them. */
 export function sortPairs(pairs: [string, number][]): [string, number][] {
