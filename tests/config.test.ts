@@ -74,7 +74,7 @@ describe("resolveConfig", () => {
   });
 
   test("repeatable --server, --type list, --exclude-bots and --no-resume", () => {
-    const config = resolveConfig(["--server", "*.wikipedia.org", "--server=www.wikidata.org", "--type", "edit,new", "--exclude-bots", "--no-resume"], {}, false);
+    const config = resolveConfig(["--server", "*.wikipedia.org", "--server=www.wikidata.org", "--type", "edit,new", "--exclude-bots", "--no-resume", "--redis-url", "redis://h"], {}, false);
     expect(config.servers.map(String)).toEqual([String(parseGlob("*.wikipedia.org")), String(parseGlob("www.wikidata.org"))]);
     expect([...(config.types ?? [])]).toEqual(["edit", "new"]);
     expect(config.excludeBots).toBe(true);
@@ -113,6 +113,63 @@ describe("resolveConfig", () => {
     const message = usageError(args as string[]);
     expect(message).toMatch(pattern);
     expect(message).not.toContain("\n");
+  });
+
+  test.each([
+    { name: "prefix", args: ["x:"] },
+    { name: "no-resume", args: [] },
+    { name: "retain", args: ["7d"] },
+    { name: "rollup", args: ["1h"] },
+    { name: "retain-rollup", args: ["30d"] },
+    { name: "standby", args: [] },
+    { name: "lock-ttl", args: ["10s"] },
+  ])(
+    "--$name without --redis-url does nothing, so it is refused and says why",
+    ({ name, args: rest }) => {
+      const args = [`--${name}`, ...rest];
+      expect(usageError(args)).toBe(`--${name} does nothing without --redis-url (windows are printed, not stored): give --redis-url URL (or REDIS_URL), or leave --${name} out (see wikistream --help)`);
+      expect(() => resolveConfig([...args, "--redis-url", "redis://h"], {}, false)).not.toThrow();
+    },
+  );
+
+  test.each([
+    { args: ["--window", "7s", "--rollup", "1h"], says: "--window 7s does not divide an hour, so its windows cannot make up the --rollup sums: use a window that does (10s, 15s, 30s, 1m, 5m, …)" },
+    { args: ["--window", "2h", "--rollup", "1h"], says: "--window 2h does not divide an hour" },
+    { args: ["--retain", "1h", "--rollup", "1h"], says: "--retain 1h is shorter than the 1h rollup needs (its windows must outlive it: 3690s with --lateness): use --retain 1d or 0" },
+    { args: ["--retain-rollup", "1d", "--rollup", "1d"], says: "--retain-rollup 1d is shorter than the 1d rollup needs (its 1h sums must outlive it: 1501m with --lateness): use --retain-rollup 2d or 0" },
+  ])("rollups: $args is refused", ({ args, says }) => {
+    expect(usageError([...args, "--redis-url", "redis://h"])).toStartWith(says);
+  });
+
+  test("rollups: a window that divides the hour, and retentions that outlast each period, are taken", () => {
+    for (const args of [
+      ["--window", "15s", "--rollup", "1h,1d"],
+      ["--window", "1h", "--rollup", "1d"],
+      ["--retain", "2h", "--rollup", "1d"],
+      ["--retain", "0", "--retain-rollup", "0", "--rollup", "1d"],
+      ["--retain-rollup", "2d", "--rollup", "1d"],
+    ]) {
+      expect(resolveConfig([...args, "--redis-url", "redis://h"], {}, false).rollups.length).toBeGreaterThan(0);
+    }
+  });
+
+  test.each([
+    ["mine:", "{mine}:"],
+    ["{}{ws}:", "{ws}:"],
+    ["", "{wikistream}:"],
+  ])("in a Cluster, --prefix '%s' has no hash tag Redis would use: refused with the fix %s", (prefix, fix) => {
+    expect(usageError(["--redis-url", "redis+cluster://h:7000", "--prefix", prefix])).toBe(
+      `--prefix '${prefix}' has no hash tag: in a Redis Cluster all keys of a prefix must share one slot; use --prefix '${fix}' (see wikistream --help)`,
+    );
+  });
+
+  test("in a Cluster, a prefix with a hash tag is kept, and none gives {wikistream}:", () => {
+    expect(resolveConfig(["--redis-url", "redis+cluster://h:7000", "--prefix", "ws{a}:"], {}, false).prefix).toBe("ws{a}:");
+    expect(resolveConfig(["--redis-url", "REDIS+CLUSTER://h:7000"], {}, false).prefix).toBe("{wikistream}:");
+  });
+
+  test("from the environment, a Redis setting is left alone in a run that prints (an env file may serve both)", () => {
+    expect(resolveConfig([], { WIKISTREAM_PREFIX: "x:", WIKISTREAM_STANDBY: "1", WIKISTREAM_RETAIN: "7d" }, false).redisUrl).toBeUndefined();
   });
 
   test("a bad env value names the flag too", () => {

@@ -65,21 +65,38 @@ export const DEFAULT_CLUSTER_PREFIX = "{wikistream}:";
 export function resolveClusterPrefix(prefix: string, redisUrl: string | undefined, given: boolean): string {
   if (!redisUrl || !/^rediss?\+cluster:/.test(redisUrl)) return prefix;
   if (!given) return DEFAULT_CLUSTER_PREFIX;
-  if (/\{[^{}]+\}/.test(prefix)) return prefix;
-  const fix = prefix === "" ? "{wikistream}:" : `{${prefix.replace(/[:/.-]+$/, "")}}${prefix.match(/[:/.-]+$/)?.[0] ?? ":"}`;
+  // As Redis reads a hash tag: the first "{", then at least one character before the next "}".
+  if (/^[^{]*\{[^}]+\}/.test(prefix)) return prefix;
+  const bare = prefix.replace(/[{}]/g, "");
+  const fix = bare === "" ? DEFAULT_CLUSTER_PREFIX : `{${bare.replace(/[:/.-]+$/, "")}}${bare.match(/[:/.-]+$/)?.[0] ?? ":"}`;
   throw usage(`--prefix '${prefix}' has no hash tag: in a Redis Cluster all keys of a prefix must share one slot; use --prefix '${fix}'`);
 }
 
 /**
- * A rollup is rebuilt from the windows of its period, which must still be there when the period
- * is final: the retention must outlast the largest rollup plus the lateness.
+ * A rollup level is rebuilt from the level below it (the first from the windows), whose keys
+ * must tile its period and still be there when it is final: a window length that divides the
+ * hour, and retentions that outlast each period plus the lateness and one span of the level
+ * below.
  */
-function checkRetention(retainMs: number, rollups: readonly RollupLevel[], latenessMs: number, windowMs: number): void {
-  const largest = rollups[rollups.length - 1];
-  if (retainMs === 0 || largest === undefined) return;
-  const needMs = largest.seconds * 1000 + latenessMs + windowMs;
-  if (retainMs < needMs) {
-    throw usage(`--retain ${formatDuration(retainMs)} is shorter than the ${largest.name} rollup needs (its windows must outlive it: ${formatDuration(needMs)} with --lateness): use --retain ${formatDuration(Math.ceil(needMs / 86_400_000) * 86_400_000)} or 0`);
+function checkRollups(rollups: readonly RollupLevel[], windowMs: number, latenessMs: number, retainMs: number, rollupRetainMs: number): void {
+  const first = rollups[0];
+  if (first === undefined) return;
+  if ((first.seconds * 1000) % windowMs !== 0) {
+    throw usage(`--window ${formatDuration(windowMs)} does not divide an hour, so its windows cannot make up the --rollup sums: use a window that does (10s, 15s, 30s, 1m, 5m, …)`);
+  }
+  const roundUp = (ms: number) => formatDuration(Math.ceil(ms / 86_400_000) * 86_400_000);
+  const windowsNeedMs = first.seconds * 1000 + latenessMs + windowMs;
+  if (retainMs > 0 && retainMs < windowsNeedMs) {
+    throw usage(`--retain ${formatDuration(retainMs)} is shorter than the ${first.name} rollup needs (its windows must outlive it: ${formatDuration(windowsNeedMs)} with --lateness): use --retain ${roundUp(windowsNeedMs)} or 0`);
+  }
+  for (let i = 1; i < rollups.length; i++) {
+    const level = rollups[i];
+    const below = rollups[i - 1];
+    if (level === undefined || below === undefined) continue;
+    const needMs = level.seconds * 1000 + latenessMs + below.seconds * 1000;
+    if (rollupRetainMs > 0 && rollupRetainMs < needMs) {
+      throw usage(`--retain-rollup ${formatDuration(rollupRetainMs)} is shorter than the ${level.name} rollup needs (its ${below.name} sums must outlive it: ${formatDuration(needMs)} with --lateness): use --retain-rollup ${roundUp(needMs)} or 0`);
+    }
   }
 }
 
@@ -99,6 +116,20 @@ export function checkSinceAgainstRetention(config: Pick<Config, "sinceMs" | "ret
   }
 }
 
+/** Flags only a run into Redis uses: on the command line of a run that prints, they would do nothing. */
+const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rollup", "standby", "lock-ttl"] as const;
+
+/**
+ * Refuses a Redis flag typed on the command line of a run without --redis-url. From the
+ * environment it is left alone: an env file may serve runs of both kinds.
+ */
+function checkRedisOnlyFlags(rawArgs: readonly string[], redisUrl: string | undefined): void {
+  if (redisUrl !== undefined) return;
+  const typed = listGivenFlags(rawArgs, {}, FLAGS);
+  const idle = REDIS_ONLY_FLAGS.find((name) => typed.has(name));
+  if (idle !== undefined) throw usage(`--${idle} does nothing without --redis-url (windows are printed, not stored): give --redis-url URL (or REDIS_URL), or leave --${idle} out`);
+}
+
 /** Parses argv and env with the flag table (see cli/parse.ts). */
 export function resolveFlagValues(rawArgs: readonly string[], env: Record<string, string | undefined>): FlagValues {
   return resolveFlags(rawArgs, env, FLAGS) as FlagValues;
@@ -116,7 +147,8 @@ export function resolveConfig(
   const f = resolveFlagValues(rawArgs, env);
   const redisUrl = f["redis-url"];
   if (f["redis-ca"] !== undefined && !redisUrl?.startsWith("rediss")) throw usage("--redis-ca needs a rediss:// --redis-url");
-  checkRetention(f.retain, f.rollup ?? [], f.lateness, f.window);
+  checkRedisOnlyFlags(rawArgs, redisUrl);
+  checkRollups(f.rollup ?? [], f.window, f.lateness, f.retain, f["retain-rollup"]);
   const prefix = resolveClusterPrefix(f.prefix, redisUrl, listGivenFlags(rawArgs, env, FLAGS).has("prefix"));
   if (f.since !== undefined && f.until !== undefined && f.until <= f.since) throw usage("--until must be later than --since");
   if (f.verbose && f.quiet) throw usage("--verbose and --quiet exclude each other");

@@ -1,7 +1,8 @@
 /**
  * The one table of flags: each declared once with its kind, environment variable, default,
- * help line and validation. The parser (cli/config.ts), --help (cli/help.ts) and the README's
- * option table (checked by tests/cli.test.ts) all come from here.
+ * help line and validation. The parser (cli/parse.ts, mapped to a Config by cli/config.ts),
+ * --help (cli/help.ts) and the README's option table (checked by tests/cli.test.ts) all come
+ * from here.
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
 import { CHANGE_TYPES, parseBytes, parseChoice, parseListenAddress, parseRollups, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
@@ -49,7 +50,7 @@ export const FLAGS = {
     hint: "URL",
     env: "REDIS_URL",
     defaultHelp: "print windows to stdout",
-    help: "write windows to this Redis (redis://, rediss://)",
+    help: "write windows to this Redis: redis://, rediss://, redis+sentinel://, redis+cluster://",
     parse: parseRedisUrlFlag,
   }),
   prefix: flag({ kind: "string", hint: "STR", env: "WIKISTREAM_PREFIX", default: DEFAULT_PREFIX, help: "prefix of every Redis key ('' for none)", parse: parsePrefix }),

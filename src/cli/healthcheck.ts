@@ -20,12 +20,19 @@ export const HEALTHCHECK_FLAGS = {
 /** What --help says above the flags. */
 export const HEALTHCHECK_HELP = {
   description:
-    "Asks a running wikistream's watch server whether it is alive (GET /healthz) or ready (--ready, GET /readyz); exit 0 when it says so, 1 otherwise. For container health checks.",
+    "Asks a running wikistream's watch server whether it is alive (GET /healthz) or ready (--ready, GET /readyz); exit 0 when it says so, 1 otherwise (a bad flag too: Docker reserves 2). For container health checks.",
   usage: ["wikistream healthcheck [--ready] [--listen ADDR]"],
 };
 
-/** How long the answer may take: under Docker's default health check timeout. */
+/**
+ * How long the answer may take: under the 5 s `--timeout` of the Dockerfile's HEALTHCHECK, so
+ * that a slow instance is said as such here rather than killed there. (A Kubernetes exec probe
+ * waits 1 s by default: give it `timeoutSeconds: 5`.)
+ */
 const TIMEOUT_MS = 4000;
+
+/** Every failure's exit code, a bad flag's too: Docker reserves 2 for health checks. */
+const UNHEALTHY = 1;
 
 /** Where to connect for an address the server binds: all interfaces are reached on loopback. */
 export function resolveProbeUrl(address: ListenAddress, ready: boolean): string {
@@ -38,27 +45,28 @@ export async function healthcheck(rawArgs: readonly string[], env: Record<string
   const log = createLogger({ color: resolveColor(process.stderr.isTTY === true, env) });
   let url = "";
   try {
-    const values = resolveFlags(rawArgs.filter((arg) => arg !== "healthcheck"), env, HEALTHCHECK_FLAGS);
+    const values = resolveFlags(rawArgs, env, HEALTHCHECK_FLAGS);
     const listen = values.listen as ListenAddress | undefined;
     if (listen === undefined) {
       log.error("no address to ask: give --listen ADDR (or WIKISTREAM_LISTEN), the one the instance serves health on (see wikistream healthcheck --help)");
-      return 2;
+      return UNHEALTHY;
     }
     url = resolveProbeUrl(listen, values.ready === true);
     const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     const body = (await response.text()).trim();
     if (response.status === 200) return 0;
     log.error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
-    return 1;
+    return UNHEALTHY;
   } catch (error) {
     if (url === "") {
-      log.error(formatError(error));
-      return 2;
+      const message = formatError(error).replace("wikistream takes only flags", "wikistream healthcheck takes only flags").replace("(see wikistream --help)", "(see wikistream healthcheck --help)");
+      log.error(message);
+      return UNHEALTHY;
     }
     const code = readErrorCode(error);
     const why = code === "ECONNREFUSED" ? "connection refused" : error instanceof Error && error.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000}s` : formatError(error);
     log.error(`${url} did not answer (${why}): is wikistream running with --listen there?`);
-    return 1;
+    return UNHEALTHY;
   }
 }
 

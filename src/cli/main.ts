@@ -3,11 +3,12 @@
  * and maps what happened to an exit code and one line on stderr.
  */
 import { readFileSync } from "node:fs";
+import { sleep } from "../lib/abort.ts";
 import { WikistreamError, formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { Sink } from "../run/ports.ts";
 import { runPipeline } from "../run/run.ts";
-import { Telemetry } from "../run/telemetry.ts";
+import { Telemetry, countRecentWindows } from "../run/telemetry.ts";
 import { createRedisSink } from "../sink/redis/sink.ts";
 import { formatRedisUrl } from "../sink/redis/url.ts";
 import { createStdoutSink } from "../sink/stdout.ts";
@@ -134,7 +135,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     const config = resolveConfig(rawArgs, env);
     checkSinceAgainstRetention(config, Date.now());
     verbose = config.verbose;
-    const telemetry = new Telemetry();
+    const telemetry = new Telemetry(Date.now, countRecentWindows(config.windowMs));
     const ca = readCa(config);
     watching = await startWatching(config, telemetry, env, ca);
     log = watching.log;
@@ -165,7 +166,8 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
         log.warn(error.message);
         await sink.close().catch(() => undefined);
         sink = undefined;
-        await Bun.sleep(RESTART_PAUSE_MS);
+        await sleep(RESTART_PAUSE_MS, controller.signal);
+        if (controller.signal.aborted) return 0;
       }
     }
   } catch (error) {

@@ -13,8 +13,16 @@ type Table = Record<string, FlagSpec<unknown>>;
 
 /** Boolean flags accept these inline values (`--quiet=false`). */
 const BOOLEAN_TEXT = /^(true|false|1|0)$/;
-/** Environment values that switch a boolean on. */
+/** Environment values that switch a boolean on, and off (unset or empty is off too). */
 const ENV_TRUE = /^(1|true|yes|on)$/i;
+const ENV_FALSE = /^(0|false|no|off)$/i;
+
+/** A boolean from the environment; anything else than yes or no is refused, not read as no. */
+function parseEnvBoolean(name: string, variable: string, text: string | undefined): boolean {
+  if (text === undefined || text.trim() === "" || ENV_FALSE.test(text.trim())) return false;
+  if (ENV_TRUE.test(text.trim())) return true;
+  throw usage(`--${name}: ${variable}='${text}' is neither on nor off: use 1 or 0 (true/false, yes/no, on/off also work)`);
+}
 
 /** The closest known flag name to a typo, when it is close enough to be what was meant. */
 export function suggestFlag(name: string, names: readonly string[]): string | undefined {
@@ -95,7 +103,7 @@ export function resolveFlags(rawArgs: readonly string[], env: Record<string, str
     const given = raw.get(name);
     const fromEnv = spec.env === undefined ? undefined : env[spec.env];
     if (spec.kind === "boolean") {
-      out[name] = typeof given === "boolean" ? given : fromEnv !== undefined && ENV_TRUE.test(fromEnv);
+      out[name] = typeof given === "boolean" ? given : parseEnvBoolean(name, spec.env ?? "", fromEnv);
     } else if (spec.kind === "list") {
       const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(",");
       out[name] = texts.map((t) => t.trim()).filter(Boolean).map((t) => parseOne(spec, name, t, !Array.isArray(given)));

@@ -4,7 +4,7 @@
  */
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../run/telemetry.ts";
-import { sortCounts } from "../sink/format.ts";
+import { formatClock, sortCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */
 export interface WindowJson {
@@ -43,7 +43,12 @@ export function csvField(text: string): string {
  * window stays visible and "zero" is told apart from "wikistream was not running".
  */
 export function formatWindowsCsv(views: readonly WindowView[]): string {
-  const lines = [CSV_HEADER];
+  return `${CSV_HEADER}\n${formatCsvRows(views)}`;
+}
+
+/** The rows of formatWindowsCsv without its header, a line each. */
+function formatCsvRows(views: readonly WindowView[]): string {
+  const lines: string[] = [];
   for (const view of views) {
     const head = `${view.startMs / 1000},${view.endMs / 1000}`;
     const tail = `${view.incomplete},${view.final}`;
@@ -51,7 +56,7 @@ export function formatWindowsCsv(views: readonly WindowView[]): string {
     if (rows.length === 0) lines.push(`${head},,0,${tail}`);
     for (const [name, n] of rows) lines.push(`${head},${csvField(name)},${n},${tail}`);
   }
-  return `${lines.join("\n")}\n`;
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
 /** Only the wikis matching one of `patterns` (all when there are none), total recounted. */
@@ -61,11 +66,6 @@ export function filterServers(view: WindowView, patterns: readonly RegExp[]): Wi
   let total = 0;
   for (const n of counts.values()) total += n;
   return { ...view, counts, total };
-}
-
-/** `2026-11-26 10:00:00` (UTC). */
-export function formatClock(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
 /** Spans this long show the end's date too: a daily rollup ends at the next midnight. */
@@ -95,4 +95,36 @@ export function formatReadText(views: readonly WindowView[]): string {
     return `${formatSpan(view.startMs, view.endMs)}  ${what}${named.length > 0 ? `: ${named.join(", ")}` : ""}${describeFlags(view)}`;
   });
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
+/** How `read` prints: text, CSV or JSON. */
+export type ReadFormat = "text" | "csv" | "json";
+
+/**
+ * Prints windows a batch at a time, the whole the same bytes as formatReadText,
+ * formatWindowsCsv or formatWindowsJson of all of them: `head` first, then `batch` for each
+ * batch, oldest first, then `tail`.
+ */
+export interface WindowsPrinter {
+  head: string;
+  batch(views: readonly WindowView[]): string;
+  tail: string;
+}
+
+/** A WindowsPrinter for one format. */
+export function createWindowsPrinter(format: ReadFormat): WindowsPrinter {
+  if (format === "csv") return { head: `${CSV_HEADER}\n`, batch: formatCsvRows, tail: "" };
+  if (format === "text") return { head: "", batch: formatReadText, tail: "" };
+  let first = true;
+  return {
+    head: '{"windows":[',
+    batch(views) {
+      if (views.length === 0) return "";
+      const items = views.map((view) => JSON.stringify(toWindowJson(view))).join(",");
+      const text = first ? items : `,${items}`;
+      first = false;
+      return text;
+    },
+    tail: "]}\n",
+  };
 }

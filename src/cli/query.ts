@@ -8,7 +8,7 @@ import { WikistreamError, formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
 import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
-import type { FlagSpec } from "./flags.ts";
+import { DEFAULT_PREFIX, type FlagSpec } from "./flags.ts";
 import { resolveClusterPrefix } from "./config.ts";
 import { listGivenFlags, resolveFlags } from "./parse.ts";
 import type { ValuesOf } from "./query-flags.ts";
@@ -64,8 +64,9 @@ export function commandUsage(command: QueryCommand, message: string): Wikistream
 }
 
 /** The one line for a prefix with no windows (or no periods of the --resolution asked) at all. */
-export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution">): WikistreamError {
+export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution" | "redis-url">): WikistreamError {
   const { prefix, resolution } = values;
+  const usual = resolveClusterPrefix(DEFAULT_PREFIX, values["redis-url"], false);
   if (resolution !== undefined) {
     return new WikistreamError(
       "redis",
@@ -74,7 +75,7 @@ export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "
   }
   return new WikistreamError(
     "redis",
-    `there are no windows under prefix '${prefix}' in ${reader.where}: check --prefix (wikistream writes under 'wikistream:' unless told otherwise) and the database in --redis-url`,
+    `there are no windows under prefix '${prefix}' in ${reader.where}: check --prefix (wikistream writes under '${usual}' unless told otherwise) and the database in --redis-url`,
   );
 }
 
@@ -96,10 +97,18 @@ function checkCommon(command: QueryCommand, values: QueryValues): string {
   return url;
 }
 
-/** SIGINT/SIGTERM abort `controller`; a second one exits at once. */
-function trapSignals(controller: AbortController): () => void {
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
+/** The exit code of a process ended by a signal: 128 + its number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * SIGINT/SIGTERM: while `stops()` says the command stops on `controller` (a --watch loop),
+ * the first one aborts it and a second exits at once; otherwise (a one-shot read, or still
+ * connecting) the first exits at once, as an untrapped signal would. Nothing is written, so
+ * nothing needs finishing.
+ */
+function trapSignals(controller: AbortController, stops: () => boolean): () => void {
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    if (controller.signal.aborted || !stops()) process.exit(SIGNAL_EXIT[signal]);
     controller.abort();
   };
   process.on("SIGINT", onSignal);
@@ -140,11 +149,13 @@ export async function runQuery<V extends QueryValues>(
   parse: () => V,
   body: (run: QueryRun<V>) => Promise<number>,
   env: Record<string, string | undefined> = process.env,
+  stopsOnSignal: (values: V) => boolean = () => false,
 ): Promise<number> {
   const color = resolveColor(process.stderr.isTTY === true, env);
   let log = createLogger({ color });
   const controller = new AbortController();
-  const untrap = trapSignals(controller);
+  let stops = false;
+  const untrap = trapSignals(controller, () => stops);
   let reader: WindowReader | undefined;
   try {
     const values = parse();
@@ -152,6 +163,7 @@ export async function runQuery<V extends QueryValues>(
     log = createLogger({ color, verbose: values.verbose, quiet: values.quiet });
     reader = await createWindowReader({ url, prefix: values.prefix, ca: readCa(values["redis-ca"]), log, rollup: values.resolution });
     log.debug(`reading ${values.resolution ? `the ${values.resolution.name} rollups of ` : ""}prefix '${values.prefix}' from ${reader.where}`);
+    stops = stopsOnSignal(values);
     return await body({ values, reader, log, signal: controller.signal, write: createWrite(controller) });
   } catch (thrown) {
     const error = reader ? describeReadError(thrown, reader.where) : thrown;

@@ -6,7 +6,7 @@
 import { defineCommand } from "citty";
 import { formatInstant } from "../lib/duration.ts";
 import { formatCount } from "../lib/plural.ts";
-import { filterServers, formatReadText, formatWindowsCsv, formatWindowsJson } from "./query-format.ts";
+import { createWindowsPrinter, filterServers } from "./query-format.ts";
 import { READ_FLAGS, READ_HELP, type ReadValues } from "./query-flags.ts";
 import { commandUsage, noWindowsError, parseQueryFlags, runQuery } from "./query.ts";
 
@@ -25,9 +25,18 @@ export function read(rawArgs: readonly string[], env: Record<string, string | un
   return runQuery(
     "read",
     () => parseReadFlags(rawArgs, env, Date.now()),
-    async ({ values, reader, log, write }) => {
-      const stored = await reader.listWindows(values.fromMs / 1000, values.toMs / 1000);
-      if (stored.length === 0) {
+    async ({ values, reader, log, write, signal }) => {
+      const printer = createWindowsPrinter(values.csv ? "csv" : values.json ? "json" : "text");
+      const patterns = values.server.map((s) => s.pattern);
+      // Nothing on stdout before the first window: a prefix without any is an error, not an empty list.
+      let printed = 0;
+      for await (const batch of reader.listWindowBatches(values.fromMs / 1000, values.toMs / 1000)) {
+        if (signal.aborted) return 0;
+        if (batch.length === 0) continue;
+        await write(`${printed === 0 ? printer.head : ""}${printer.batch(batch.map((view) => filterServers(view, patterns)))}`);
+        printed += batch.length;
+      }
+      if (printed === 0) {
         const span = await reader.span();
         if (span === null) throw noWindowsError(reader, values);
         // Not an error: the range is simply empty. Said on stderr so stdout stays parseable.
@@ -36,8 +45,7 @@ export function read(rawArgs: readonly string[], env: Record<string, string | un
           `no ${unit} starts in [${formatInstant(values.fromMs)}, ${formatInstant(values.toMs)}); prefix '${values.prefix}' holds ${formatCount(span.count, unit)} from ${formatInstant(span.firstS * 1000)} to ${formatInstant(span.lastS * 1000)}`,
         );
       }
-      const windows = stored.map((view) => filterServers(view, values.server.map((s) => s.pattern)));
-      await write(values.csv ? formatWindowsCsv(windows) : values.json ? formatWindowsJson(windows) : formatReadText(windows));
+      await write(`${printed === 0 ? printer.head : ""}${printer.tail}`);
       return 0;
     },
     env,

@@ -41,7 +41,6 @@ export function formatStatus(telemetry: Telemetry, now: number): string {
 /** Draws the status line; see the module comment. */
 export class StatusLine {
   private shown = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly telemetry: Telemetry,
@@ -50,11 +49,7 @@ export class StatusLine {
     private readonly color: boolean,
   ) {}
 
-  start(): void {
-    this.timer = setInterval(() => this.draw(), STATUS_INTERVAL_MS);
-  }
-
-  /** Redraws the line now. */
+  /** Redraws the line now (watch.ts's one-second tick calls it). */
   draw(): void {
     const width = Math.max(20, this.columns() - 1);
     let line = formatStatus(this.telemetry, Date.now());
@@ -70,8 +65,8 @@ export class StatusLine {
     this.shown = false;
   }
 
+  /** Takes the line away for good, at the end of the run. */
   stop(): void {
-    clearInterval(this.timer);
     this.clear();
   }
 }

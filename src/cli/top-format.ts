@@ -4,8 +4,8 @@
  */
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../run/telemetry.ts";
-import { sortCounts } from "../sink/format.ts";
-import { describeFlags, formatClock, formatSpan } from "./query-format.ts";
+import { formatClock, sortCounts } from "../sink/format.ts";
+import { describeFlags, formatSpan } from "./query-format.ts";
 import { markRow, sparkline } from "./sparkline.ts";
 
 /** Wikis listed without --all. */
@@ -13,6 +13,8 @@ export const TOP_WIKIS = 10;
 /** The bar column's width bounds: narrow terminals shrink it, wide ones do not stretch it. */
 const BAR_MIN = 5;
 const BAR_MAX = 40;
+/** Windows a sparkline shows at the least, however narrow the terminal. */
+const SPARK_MIN = 5;
 const ALL_LABEL = "all wikis";
 const MARK_LABEL = "incomplete";
 
@@ -31,17 +33,22 @@ export interface TopOptions {
  * The table for `windows` (oldest first, the newest last). Every line but the header and the
  * footer starts with two spaces; no line has trailing spaces.
  */
-export function formatTop(windows: readonly WindowView[], options: TopOptions = {}): string {
-  const newest = windows[windows.length - 1];
+export function formatTop(read: readonly WindowView[], options: TopOptions = {}): string {
+  const newest = read[read.length - 1];
   if (newest === undefined) return "";
   const paint = (code: string, end: string, text: string) => (options.color && text !== "" ? `\x1b[${code}m${text}\x1b[${end}m` : text);
   const rows = sortCounts(newest.counts);
   const shown = options.all ? rows : rows.slice(0, TOP_WIKIS);
   const nameWidth = Math.max(ALL_LABEL.length, MARK_LABEL.length, ...shown.map(([name]) => name.length));
   const countWidth = Math.max("changes".length, String(newest.total).length);
+  const columns = options.columns ?? 80;
+  // The sparklines get the room the narrowest bar leaves: on a narrow terminal (or with a large
+  // --windows) they show the newest windows that fit, so no line wraps.
+  const room = columns - (2 + nameWidth + 2 + countWidth + 2 + BAR_MIN + 2);
+  const windows = read.slice(-Math.max(SPARK_MIN, Math.min(read.length, room)));
   const sparkWidth = windows.length;
   const fixed = 2 + nameWidth + 2 + countWidth + 2 + 2 + sparkWidth;
-  const barWidth = Math.max(BAR_MIN, Math.min(BAR_MAX, (options.columns ?? 80) - fixed));
+  const barWidth = Math.max(BAR_MIN, Math.min(BAR_MAX, columns - fixed));
   const max = shown[0]?.[1] ?? 0;
   const line = (name: string, count: string, bar: string, spark: string) =>
     `  ${name.padEnd(nameWidth)}  ${count.padStart(countWidth)}  ${bar === "" ? " ".repeat(barWidth) : paint("36", "39", bar) + " ".repeat(barWidth - bar.length)}  ${spark}`.trimEnd();
@@ -49,7 +56,11 @@ export function formatTop(windows: readonly WindowView[], options: TopOptions = 
 
   const what = newest.total === 0 ? "no changes" : `${formatCount(newest.total, "change")} on ${formatCount(rows.length, "wiki")}`;
   const unit = options.unit ?? "window";
-  const lines = [paint("1", "22", `newest ${unit} ${formatSpan(newest.startMs, newest.endMs)}: ${what}${describeFlags(newest)}`), ""];
+  const head = `newest ${unit} ${formatSpan(newest.startMs, newest.endMs)}: ${what}`;
+  const flags = describeFlags(newest);
+  // The flags go on a line of their own rather than wrap (a wrapped line spoils --watch's redraw).
+  const heading = head.length + flags.length <= columns ? [`${head}${flags}`] : [head, ` ${flags}`];
+  const lines = [...heading.map((text) => paint("1", "22", text)), ""];
   lines.push(line("wiki", "changes", "", `last ${formatCount(sparkWidth, unit)}`));
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / (max || 1)) * barWidth)));

@@ -88,6 +88,7 @@ export function top(rawArgs: readonly string[], env: Record<string, string | und
       return 0;
     },
     env,
+    (values) => values.watch,
   );
 }
 

@@ -47,10 +47,14 @@ export function parseHttpUrl(value: string, label: string): string {
   return parseUrl(value, label, ["http:", "https:"]);
 }
 
-/** A Redis URL (one server, Sentinel or Cluster; see sink/redis/url.ts), kept as typed. */
-export function parseRedisUrlFlag(value: string, label: string): string {
+/**
+ * A Redis URL (one server, Sentinel or Cluster; see sink/redis/url.ts), kept as typed but for
+ * its scheme, in lower case (`REDIS+CLUSTER://` is a Cluster everywhere the URL is looked at).
+ */
+export function parseRedisUrlFlag(typed: string, label: string): string {
+  const value = typed.replace(/^[a-z+]+:/i, (scheme) => scheme.toLowerCase());
   // Sentinel and Cluster URLs name several hosts, which the WHATWG URL parser does not take.
-  if (!/^rediss?\+(sentinel|cluster):\/\//i.test(value)) {
+  if (!/^rediss?\+(sentinel|cluster):\/\//.test(value)) {
     parseUrl(value, label, ["redis:", "rediss:"], " (or redis+sentinel:, redis+cluster:)");
   }
   const target = parseRedisTarget(value);

@@ -2,8 +2,9 @@
  * Seeing a run work: the status line on a terminal (or a status row every 30 s with --verbose),
  * and the watch server (--listen), loaded only when asked so --help and --version stay quick.
  */
+import { formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
-import { RECENT_WINDOWS, type Telemetry, type WindowView } from "../run/telemetry.ts";
+import { countRecentWindows, type Telemetry, type WindowView } from "../run/telemetry.ts";
 import { formatStats } from "../run/stats.ts";
 import type { Config } from "./config.ts";
 import { STATUS_INTERVAL_MS, StatusLine, formatStatus } from "./status.ts";
@@ -22,12 +23,17 @@ function createHistoryLoader(config: Config, log: Logger, ca: string | undefined
   const url = config.redisUrl;
   if (url === undefined) return undefined;
   return async () => {
-    const { createWindowReader } = await import("../sink/redis/reader.ts");
-    const reader = await createWindowReader({ url, prefix: config.prefix, ca, log });
+    const { createWindowReader, describeReadError } = await import("../sink/redis/reader.ts");
+    let reader: Awaited<ReturnType<typeof createWindowReader>> | undefined;
     try {
-      return await reader.latest(RECENT_WINDOWS);
+      reader = await createWindowReader({ url, prefix: config.prefix, ca, log });
+      return await reader.latest(countRecentWindows(config.windowMs));
+    } catch (error) {
+      // The page does without its past (it says so, and fills as windows close); the run goes on.
+      log.warn(`the live page could not read its past windows: ${formatError(reader ? describeReadError(error, reader.where) : error)}`);
+      throw error;
     } finally {
-      await reader.close();
+      await reader?.close();
     }
   };
 }

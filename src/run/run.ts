@@ -97,9 +97,10 @@ async function openSink(sink: Sink, signal: AbortSignal, stuck: Promise<never>):
 }
 
 /** Resolves true once the sink has written everything, false after `graceMs` once `signal` aborts. */
-async function flushWithin(sink: Sink, signal: AbortSignal, graceMs: number): Promise<boolean> {
+async function flushWithin(sink: Sink, signal: AbortSignal, graceMs: number, stuck: Promise<never>): Promise<boolean> {
   const gaveUp = whenAborted(signal).then(() => Bun.sleep(graceMs).then(() => false));
-  return Promise.race([sink.flush(), gaveUp, sink.failed]);
+  // --give-up-after holds here too: a batch job whose Redis went away at the end must not hang.
+  return Promise.race([sink.flush(), gaveUp, sink.failed, stuck]);
 }
 
 /**
@@ -180,7 +181,7 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   flusher.flush(true);
   const reason: StopReason = reached.until ? "until" : "signal";
   if (reason === "signal") sink.finish?.(windower.openWindows());
-  const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS);
+  const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS, stuck);
   if (!written) log.warn(`stopped with ${sink.backlog()} windows unwritten; the saved position lets the next run redo them`);
   return { reason, stats: summarize() };
 }

@@ -8,8 +8,18 @@ import type { WindowSnapshot } from "../window/types.ts";
 import type { ReconnectCause, SinkObserver } from "./ports.ts";
 import { createStats, type RunStats } from "./stats.ts";
 
-/** Final windows kept in memory for the live page: an hour of 30 s windows, with room. */
-export const RECENT_WINDOWS = 120;
+/** The span of final windows kept in memory: the hour the live page draws. */
+export const RECENT_SPAN_MS = 3_600_000;
+/** Never more windows than this, however short: an hour of 1 s windows. */
+const MAX_RECENT_WINDOWS = 3600;
+
+/** How many final windows of `windowMs` make the hour the live page draws (120 of 30 s). */
+export function countRecentWindows(windowMs: number): number {
+  return Math.min(MAX_RECENT_WINDOWS, Math.max(1, Math.ceil(RECENT_SPAN_MS / windowMs)));
+}
+
+/** The windows kept unless told otherwise: an hour of the default 30 s windows. */
+const DEFAULT_RECENT_WINDOWS = countRecentWindows(30_000);
 /** The span events/s is averaged over. */
 const RATE_SPAN_S = 10;
 
@@ -77,7 +87,14 @@ export class Telemetry {
   /** stats.events at each of the last RATE_SPAN_S + 1 seconds (sampled by `tick`). */
   private readonly eventSamples: number[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {
+  /**
+   * @param now the clock (tests pass their own)
+   * @param keep final windows kept for the page: countRecentWindows of the run's window length
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly keep: number = DEFAULT_RECENT_WINDOWS,
+  ) {
     this.startedAt = now();
   }
 
@@ -119,7 +136,7 @@ export class Telemetry {
     return this.probe?.backlog() ?? 0;
   }
 
-  /** The last final windows (oldest first, at most RECENT_WINDOWS). */
+  /** The last final windows (oldest first, at most `keep`). */
   recentWindows(): readonly WindowView[] {
     return this.recent;
   }
@@ -153,7 +170,7 @@ export class Telemetry {
     for (const view of views) {
       if (!view.final) continue;
       this.recent.push(view);
-      if (this.recent.length > RECENT_WINDOWS) this.incomplete.delete(this.recent.shift()?.startMs ?? Number.NaN);
+      if (this.recent.length > this.keep) this.incomplete.delete(this.recent.shift()?.startMs ?? Number.NaN);
     }
     for (const listener of this.listeners) listener.onWindows?.(views);
   }
@@ -162,7 +179,7 @@ export class Telemetry {
   seedWindows(windows: readonly WindowView[]): void {
     const known = new Set(this.recent.map((w) => w.startMs));
     const merged = [...windows.filter((w) => !known.has(w.startMs)), ...this.recent].sort((a, b) => a.startMs - b.startMs);
-    this.recent.splice(0, this.recent.length, ...merged.slice(-RECENT_WINDOWS));
+    this.recent.splice(0, this.recent.length, ...merged.slice(-this.keep));
     for (const w of windows) if (w.incomplete) this.incomplete.add(w.startMs);
   }
 

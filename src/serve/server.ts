@@ -3,7 +3,7 @@
  * Bun.serve in the same process. It binds loopback unless told otherwise and shows nothing
  * secret: no Redis URL, no headers, only counts and states.
  */
-import { WikistreamError, readErrorCode } from "../lib/error.ts";
+import { WikistreamError, formatError, readErrorCode } from "../lib/error.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Telemetry } from "../run/telemetry.ts";
 import { createLiveRoutes, type LiveOptions } from "./live.ts";
@@ -23,8 +23,6 @@ export interface WatchServerOptions {
   address: { hostname: string; port: number };
   telemetry: Telemetry;
   log: Logger;
-  /** Route sets to serve beside the health checks (metrics, the page). */
-  extra?: readonly RouteSet[];
   /** The live page's options: whether Redis is in use, and how to read its past windows. */
   live?: Omit<LiveOptions, "telemetry">;
 }
@@ -56,7 +54,7 @@ export function createHealthRoutes(telemetry: Telemetry): RouteSet {
 
 /** Starts the server; a port already in use is a usage error (exit 2) with one line. */
 export async function startWatchServer(options: WatchServerOptions): Promise<WatchServer> {
-  const sets = [createHealthRoutes(options.telemetry), createMetricsRoutes(options.telemetry), createLiveRoutes({ telemetry: options.telemetry, redis: false, ...options.live }), ...(options.extra ?? [])];
+  const sets = [createHealthRoutes(options.telemetry), createMetricsRoutes(options.telemetry), createLiveRoutes({ telemetry: options.telemetry, redis: false, ...options.live })];
   const routes: Record<string, RouteValue> = {};
   for (const set of sets) Object.assign(routes, set.routes);
   const { hostname, port } = options.address;
@@ -68,7 +66,11 @@ export async function startWatchServer(options: WatchServerOptions): Promise<Wat
       routes,
       development: false,
       fetch: () => new Response("not found: try /, /metrics, /healthz or /readyz\n", { status: 404 }),
-      error: () => new Response("internal error\n", { status: 500 }),
+      // A bug of ours behind a route: said on stderr, one line, and the run goes on.
+      error: (error) => {
+        options.log.warn(`--listen: a request failed (${formatError(error)}); answered 500`);
+        return new Response("internal error\n", { status: 500 });
+      },
     });
   } catch (error) {
     const code = readErrorCode(error);

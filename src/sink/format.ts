@@ -20,8 +20,8 @@ export function formatWindowJson(window: WindowSnapshot, incomplete = false): st
   return `${JSON.stringify(line)}\n`;
 }
 
-
-function formatClock(ms: number): string {
+/** `2026-11-26 10:00:00` (UTC), as the table and `wikistream top`/`read` show times. */
+export function formatClock(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 

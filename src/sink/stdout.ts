@@ -16,11 +16,19 @@ export interface StdoutSinkOptions {
   observer?: SinkObserver;
 }
 
+/**
+ * Printed windows waiting for a slow reader (a paused `less`, a full pipe) before reading from
+ * the stream pauses too: a catch-up makes windows far faster than a person reads them, and
+ * without a bound they would pile up in memory.
+ */
+const MAX_PENDING_WINDOWS = 2000;
+
 /** Prints each window once it is final: a table on a terminal, or one JSON line per window. */
 export function createStdoutSink(options: StdoutSinkOptions): Sink {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   let written: Promise<unknown> = Promise.resolve();
   let writes = 0;
+  let pending = 0;
   // A window is reported incomplete when first seen, and printed once final, maybe later.
   const incomplete = new Set<number>();
   const print = (windows: WindowSnapshot[], only: (window: WindowSnapshot) => boolean) => {
@@ -32,9 +40,14 @@ export function createStdoutSink(options: StdoutSinkOptions): Sink {
       text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
     }
     const finals = shown.filter((w) => w.final).length;
+    pending += shown.length;
     written = written.then(async () => {
       const started = performance.now();
-      await write(text);
+      try {
+        await write(text);
+      } finally {
+        pending -= shown.length;
+      }
       writes++;
       options.observer?.onWrite(performance.now() - started, finals, shown.length - finals);
     });
@@ -48,9 +61,16 @@ export function createStdoutSink(options: StdoutSinkOptions): Sink {
     finish(open: WindowSnapshot[]) {
       print(open, (window) => window.total > 0);
     },
-    backlog: () => 0,
+    backlog: () => pending,
     written: () => writes,
-    hold: () => undefined,
+    // Settles once everything queued is written: reading then goes on with room to spare.
+    hold: () =>
+      pending <= MAX_PENDING_WINDOWS
+        ? undefined
+        : written.then(
+            () => undefined,
+            () => undefined,
+          ),
     flush: () =>
       written.then(
         () => true,

@@ -1,7 +1,7 @@
 /**
  * The EventStreams reader: fetch → Latin-1 text → whole lines → eventsource-parser → handler,
  * reconnecting forever with Last-Event-ID (or `?since=`) until stopped. The only module that
- * touches `fetch`.
+ * fetches the stream (`wikistream healthcheck`'s fetch asks another process's /healthz).
  */
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import { sleep, whenAborted } from "../lib/abort.ts";

@@ -8,7 +8,7 @@ import { buildCycledStream, computeReference, formatReferenceAsRedis, type Refer
 import { startFixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked } from "../support/process.ts";
 import { createRandom } from "../support/random.ts";
-import { dumpWindows, waitForNewCheckpoint } from "../support/redis.ts";
+import { dumpAllDatabases, dumpWindows, waitForNewCheckpoint } from "../support/redis.ts";
 import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(90_000);
@@ -132,6 +132,23 @@ describe("--rollup 1h,1d", () => {
     const table = await runWikistream(["top", ...query, "--resolution", "1d"], { env: { COLUMNS: "100" } });
     expect(table.stdout).toStartWith(`newest day ${new Date((firstDay + DAY_S) * 1000).toISOString().slice(0, 10)} 00:00:00 – `);
     expect(table.stdout).toContain("last 2 days");
+  });
+
+  test("a key of another type among those a rollup is rebuilt from: refused before anything is written, exit 1 naming it", async () => {
+    const prefix = "roll-bad:";
+    // The hour's first window, before --since: never written by the run, but summed into its hour.
+    const hour = Math.floor(sinceMs / 1000 / HOUR_S) * HOUR_S;
+    await redis.client.set(`${prefix}${hour}`, "not a window");
+    const before = await dumpAllDatabases(redis);
+    const server = startFixtureServer({ events: stream.events });
+    try {
+      const result = await runWikistream(args(server.url, prefix), { timeoutMs: 60_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`error: Redis key '${prefix}${hour}' holds a string, which wikistream did not write: delete it or choose another --prefix (nothing was written)`);
+    } finally {
+      await server.stop();
+    }
+    expect(await dumpAllDatabases(redis)).toEqual(before);
   });
 
   test("--resolution on a prefix without rollups says how to keep them", async () => {

@@ -43,11 +43,11 @@ async function dumpPrefixWindows(prefix: string): Promise<Record<string, unknown
 const replayArgs = (url: string, extra: string[] = []) => ["--url", url, "--redis-url", cluster.url, "--since", String(sinceMs), "--until", String(untilMs), ...extra];
 
 /** Runs a paced replay under `prefix`, calling `disturb` once the run has written; returns its result. */
-async function replayWith(prefix: string, disturb: () => Promise<void>) {
+async function replayWith(prefix: string, disturb: () => Promise<void>, extra: string[] = []) {
   const server = startFixtureServer({ events: stream.events, ratePerSec: 2000, chunkEvents: 20 });
   const owner = new Redis({ port: cluster.ownersOf(`${prefix}x`).master, host: "127.0.0.1", lazyConnect: true });
   try {
-    const run = spawnTracked(replayArgs(server.url, ["--prefix", prefix]));
+    const run = spawnTracked(replayArgs(server.url, ["--prefix", prefix, ...extra]));
     await waitFor(async () => (await owner.hget(`${prefix}checkpoint`, "seq").catch(() => null)) !== null, 20_000, "a first write");
     await disturb();
     return await run.done;
@@ -117,5 +117,36 @@ describe("redis+cluster://", () => {
     const result = await replayWith(prefix, () => migrateSlot(`${prefix}x`));
     expect(result.code).toBe(0);
     expect(await dumpPrefixWindows(prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
+  });
+
+  test("the slot moved mid-run with --rollup 1h,1d: every key a write touches is declared, so the windows and each hour and day are exact", async () => {
+    const prefix = "{mvr}:";
+    const result = await replayWith(prefix, () => migrateSlot(`${prefix}x`), ["--rollup", "1h,1d"]);
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
+    const dump = await dumpPrefixWindows(prefix);
+    const windowsOnly = Object.fromEntries(Object.entries(dump).filter(([key]) => !/:(1h|1d):/.test(key)));
+    expect(windowsOnly).toEqual(formatReferenceAsRedis(reference, prefix));
+    // Each rollup equals the sum of the level below over its period, read from the same dump.
+    const sumKeys = (keys: string[]) => {
+      const sums = new Map<string, number>();
+      for (const key of keys) {
+        const flat = dump[key] as string[];
+        for (let i = 0; i + 1 < flat.length; i += 2) sums.set(flat[i] ?? "", (sums.get(flat[i] ?? "") ?? 0) + Number(flat[i + 1]));
+      }
+      return Object.fromEntries([...sums].sort());
+    };
+    const startsOf = (pattern: RegExp) => Object.keys(dump).flatMap((key) => (pattern.test(key) ? [[key, Number(key.split(":").pop())] as const] : []));
+    const levels = [
+      { level: /^\{mvr\}:1h:\d+$/, span: 3600, below: /^\{mvr\}:\d+$/ },
+      { level: /^\{mvr\}:1d:\d+$/, span: 86_400, below: /^\{mvr\}:1h:\d+$/ },
+    ];
+    for (const { level, span, below } of levels) {
+      const periods = startsOf(level);
+      expect(periods.length).toBeGreaterThan(0);
+      for (const [key, start] of periods) {
+        const parts = startsOf(below).filter(([, s]) => s >= start && s < start + span).map(([k]) => k);
+        expect({ key, sums: sumKeys([key]) }).toEqual({ key, sums: sumKeys(parts) });
+      }
+    }
   });
 });

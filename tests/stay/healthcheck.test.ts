@@ -32,10 +32,13 @@ describe("wikistream healthcheck", () => {
     }
   });
 
-  test("without an address it says where to give one, exit 2", async () => {
+  test("without an address, or with a bad flag, one line and exit 1 (Docker reserves 2)", async () => {
     const result = await runWikistream(["healthcheck"]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain("give --listen ADDR (or WIKISTREAM_LISTEN)");
+    const stray = await runWikistream(["healthcheck", "now"]);
+    expect(stray.code).toBe(1);
+    expect(stray.stderr).toBe("error: unexpected argument 'now': wikistream healthcheck takes only flags (see wikistream healthcheck --help)\n");
   });
 });

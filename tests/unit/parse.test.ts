@@ -102,6 +102,7 @@ describe("resolveFlags: flag beats environment beats default", () => {
     { argv: [], env: { REDIS_URL: "localhost:6379" }, says: "--redis-url must start with redis: or rediss: (or redis+sentinel:, redis+cluster:), got localhost: (see wikistream --help) (from REDIS_URL)" },
     { argv: [], env: { WIKISTREAM_SERVER: "a,,b", WIKISTREAM_MAX_EVENT_BYTES: "12" }, says: "--max-event-bytes '12' must be a size of at least 1024 bytes, e.g. 1MiB (see wikistream --help) (from WIKISTREAM_MAX_EVENT_BYTES)" },
     { argv: ["--window", "soon"], env: {}, says: "--window 'soon' is not a duration: use 30, 30s, 2m or 1h (see wikistream --help)" },
+    { argv: [], env: { WIKISTREAM_EXCLUDE_BOTS: "enabled" }, says: "--exclude-bots: WIKISTREAM_EXCLUDE_BOTS='enabled' is neither on nor off: use 1 or 0 (true/false, yes/no, on/off also work) (see wikistream --help)" },
   ])("a bad value names where it came from: $says", ({ argv, env, says }) => {
     let caught: unknown;
     try {

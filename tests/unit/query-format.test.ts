@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CSV_HEADER, csvField, filterServers, formatReadText, formatWindowsCsv, formatWindowsJson, type WindowJson } from "../../src/cli/query-format.ts";
+import { CSV_HEADER, createWindowsPrinter, csvField, filterServers, formatReadText, formatWindowsCsv, formatWindowsJson, type WindowJson } from "../../src/cli/query-format.ts";
 import { formatTop } from "../../src/cli/top-format.ts";
 import type { WindowView } from "../../src/run/telemetry.ts";
 
@@ -146,6 +146,20 @@ describe("formatTop", () => {
     }
   });
 
+  test("more windows than fit: the sparklines show the newest that do, and say how many; nothing wraps", () => {
+    const long = Array.from({ length: 200 }, (_, i) => view(T + 30 * i, { "en.wikipedia.org": i + 1 }, { incomplete: i === 199 }));
+    for (const columns of [80, 120]) {
+      const text = formatTop(long, { columns }).split("\n");
+      for (const line of text) expect({ columns, length: line.length <= columns }).toEqual({ columns, length: true });
+      const shown = Number(/last (\d+) windows/.exec(text.find((line) => line.includes("last ")) ?? "")?.[1]);
+      expect(shown).toBeGreaterThan(10);
+      expect(shown).toBeLessThan(200);
+      // The newest window is the sparkline's last character, its mark right under it.
+      expect(text.find((line) => line.startsWith("  incomplete"))?.endsWith("^")).toBe(true);
+      expect(text.at(-2)).toContain(`–${new Date((T + 30 * 200) * 1000).toISOString().slice(11, 19)} UTC`);
+    }
+  });
+
   test("top 10 unless --all, with a line saying how many more", () => {
     const many = view(T, Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`w${String(i).padStart(2, "0")}.wiki`, 20 - i])));
     const ten = formatTop([many]);
@@ -164,5 +178,25 @@ describe("formatTop", () => {
   test("colour only when asked", () => {
     expect(formatTop(windows)).not.toContain("\x1b[");
     expect(formatTop(windows, { color: true })).toContain("\x1b[36m█");
+  });
+});
+
+describe("createWindowsPrinter", () => {
+  const all = [busy, quiet, partial];
+  const whole = { csv: formatWindowsCsv(all), json: formatWindowsJson(all), text: formatReadText(all) };
+  test.each(["csv", "json", "text"] as const)("%s: head, each batch, tail print what the whole list prints, however it is cut", (format) => {
+    for (const cuts of [[3], [1, 2], [2, 1], [1, 1, 1], [0, 3, 0]]) {
+      const printer = createWindowsPrinter(format);
+      let out = printer.head;
+      let at = 0;
+      for (const n of cuts) {
+        out += printer.batch(all.slice(at, at + n));
+        at += n;
+      }
+      expect({ cuts, out: out + printer.tail }).toEqual({ cuts, out: whole[format] });
+    }
+  });
+  test("no windows: an empty list in each format", () => {
+    expect(["csv", "json", "text"].map((f) => { const p = createWindowsPrinter(f as "csv"); return p.head + p.tail; })).toEqual([`${CSV_HEADER}\n`, '{"windows":[]}\n', ""]);
   });
 });

@@ -84,8 +84,15 @@ describe("URLs", () => {
     expect(refusal(() => parseHttpUrl(value, "--url"))).toBe(says);
   });
 
-  test.each(["redis://h:6379/0", "rediss://u:p@h", "REDIS://H"])("redis accepts %s as typed", (value) => {
+  test.each(["redis://h:6379/0", "rediss://u:p@h", "redis+sentinel://h:26379/mymaster", "rediss+cluster://a:7000,b:7001"])("redis accepts %s as typed", (value) => {
     expect(parseRedisUrlFlag(value, "--redis-url")).toBe(value);
+  });
+  test.each([
+    ["REDIS://H", "redis://H"],
+    ["REDIS+CLUSTER://h:7000", "redis+cluster://h:7000"],
+    ["Redis+Sentinel://h/mymaster", "redis+sentinel://h/mymaster"],
+  ])("redis takes %s with its scheme in lower case (%s)", (typed, value) => {
+    expect(parseRedisUrlFlag(typed, "--redis-url")).toBe(value);
   });
   test.each([
     { value: "127.0.0.1:6379", says: "--redis-url is not a URL: expected redis://host… or rediss://host…" },

@@ -124,6 +124,25 @@ describe("read says what it found and what is wrong", () => {
   });
 });
 
+describe("read over a long range", () => {
+  test("1234 windows come out whole and in order, read a page at a time (the reader pages by 500)", async () => {
+    const prefix = "long:";
+    const first = 1_700_000_010;
+    const starts = Array.from({ length: 1234 }, (_, i) => first + 10 * i);
+    await redis.client.hset(`${prefix}layout`, "window_ms", "10000", "layout", "2");
+    await redis.client.zadd(`${prefix}epochs`, ...starts.flatMap((s) => [s, String(s)]));
+    // A window with counts in each page, the rest quiet.
+    for (const s of [starts[0], starts[600], starts[1233]]) await redis.client.zadd(`${prefix}${s}`, 3, "en.wikipedia.org");
+    const result = await runWikistream(["read", "--redis-url", redis.url, "--prefix", prefix, "--from", String(first), "--csv"]);
+    expect(result.code).toBe(0);
+    const rows = result.stdout.trim().split("\n").slice(1);
+    expect(rows.map((row) => Number(row.split(",")[0]))).toEqual(starts);
+    expect(rows.filter((row) => row.includes(",en.wikipedia.org,3,"))).toHaveLength(3);
+    const json = await runWikistream(["read", "--redis-url", redis.url, "--prefix", prefix, "--from", String(first), "--json"]);
+    expect((JSON.parse(json.stdout) as { windows: { start: number }[] }).windows.map((w) => w.start)).toEqual(starts);
+  });
+});
+
 describe("read only reads", () => {
   test("--csv, --json and text change nothing in any database, not even a counter of writes", async () => {
     const before = await dumpAllDatabases(redis);

@@ -3,6 +3,7 @@
  * messages of GET /events. No DOM here, so it runs (and is tested) anywhere.
  */
 import type { LiveMessage, StatusMessage, WindowMessage } from "./messages.ts";
+import { SHOWN_SPAN_S } from "./series.ts";
 
 /** One window on the page: final (no later event changes it) or open (still counting). */
 export interface PageWindow {
@@ -15,10 +16,10 @@ export interface PageWindow {
 }
 
 /**
- * Final windows kept: twice what the server keeps (120), so a long-open page that was sent
- * windows while the server's list rolled on still has its hour, and no more.
+ * Final windows kept: twice the span the chart shows, so that a page open for long, sent
+ * windows while the server's own hour rolled on, still has its hour, and no more.
  */
-const KEPT_FINAL = 240;
+const KEPT_SPAN_S = 2 * SHOWN_SPAN_S;
 
 function toWindow(message: WindowMessage, final: boolean): PageWindow {
   return { start: message.start, end: message.end, total: message.total, incomplete: message.incomplete, final, counts: new Map(Object.entries(message.counts)) };
@@ -73,8 +74,8 @@ export class Store {
   }
 
   private prune(): void {
-    if (this.finals.size <= KEPT_FINAL) return;
-    const starts = [...this.finals.keys()].sort((a, b) => a - b);
-    for (const start of starts.slice(0, starts.length - KEPT_FINAL)) this.finals.delete(start);
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const w of this.finals.values()) newest = Math.max(newest, w.end);
+    for (const start of [...this.finals.keys()]) if (start < newest - KEPT_SPAN_S) this.finals.delete(start);
   }
 }

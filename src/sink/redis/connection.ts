@@ -46,23 +46,39 @@ async function checkAddress({ host, port }: Address): Promise<void> {
   if (result.kind === "silent") throw new WikistreamError("redis", `${at} accepted a connection but did not answer PING within ${CONNECT_TIMEOUT_MS / 1000}s: is it a Redis? check --redis-url`);
 }
 
+/** Who hears ioredis's console warnings: the connections open now, the newest last. */
+const routes: { log: Logger; where: string; said: boolean }[] = [];
+let originalWarn: typeof console.warn | undefined;
+
 /**
  * ioredis warns on the console when a password is given to a server without one; say it once,
- * in our words. Returns the function that puts the console back.
+ * in our words. Returns the function that undoes it. Connections may overlap in any order (the
+ * live page's history reader opens and closes beside the sink), so the console is patched once
+ * and put back only when the last of them is done.
  */
 export function routeConsoleWarnings(log: Logger, where: string): () => void {
-  const original = console.warn;
-  let said = false;
-  console.warn = (...args: unknown[]) => {
-    const text = typeof args[0] === "string" ? args[0] : "";
-    if (!/^\[(WARN|ERROR)\]/.test(text)) return original(...args);
-    if (said) return;
-    said = true;
-    if (/does not require a password/.test(text)) log.warn(`Redis at ${where} needs no password, but one was given: remove it from the URL (or set one on the server)`);
-    else log.warn(`Redis at ${where}: ${text.replace(/^\[\w+\]\s*/, "")}`);
-  };
+  const route = { log, where, said: false };
+  routes.push(route);
+  if (originalWarn === undefined) {
+    const original = console.warn;
+    originalWarn = original;
+    console.warn = (...args: unknown[]) => {
+      const text = typeof args[0] === "string" ? args[0] : "";
+      const heard = routes[routes.length - 1];
+      if (!/^\[(WARN|ERROR)\]/.test(text) || heard === undefined) return original(...args);
+      if (heard.said) return;
+      heard.said = true;
+      if (/does not require a password/.test(text)) heard.log.warn(`Redis at ${heard.where} needs no password, but one was given: remove it from the URL (or set one on the server)`);
+      else heard.log.warn(`Redis at ${heard.where}: ${text.replace(/^\[\w+\]\s*/, "")}`);
+    };
+  }
   return () => {
-    console.warn = original;
+    const at = routes.indexOf(route);
+    if (at >= 0) routes.splice(at, 1);
+    if (routes.length === 0 && originalWarn !== undefined) {
+      console.warn = originalWarn;
+      originalWarn = undefined;
+    }
   };
 }
 

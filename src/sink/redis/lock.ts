@@ -3,6 +3,7 @@
  * that the holder refreshes. A holder that stops refreshing (killed, hung) loses it after the
  * TTL; on the same host a dead holder's lock is taken over at once.
  */
+import { readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import type { RedisClient } from "./client.ts";
 import { formatDuration } from "../../lib/duration.ts";
@@ -15,6 +16,17 @@ interface LockHolder {
   token: string;
   host: string;
   pid: number;
+  /** The pid namespace (Linux): containers that share a host name need not see each other's pids. */
+  ns: string;
+}
+
+/** This process's pid namespace, e.g. `pid:[4026531836]`; "" where there is none to read. */
+function readPidNamespace(): string {
+  try {
+    return readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return "";
+  }
 }
 
 /** How often the lock is polled while waiting for another holder's to expire. */
@@ -63,7 +75,7 @@ export class PrefixLock {
   private readonly holder: LockHolder;
 
   constructor(private readonly options: PrefixLockOptions) {
-    this.holder = { token: crypto.randomUUID(), host: hostname(), pid: process.pid };
+    this.holder = { token: crypto.randomUUID(), host: hostname(), pid: process.pid, ns: readPidNamespace() };
     this.text = JSON.stringify(this.holder);
   }
 
@@ -130,11 +142,13 @@ export class PrefixLock {
 
   /**
    * A holder on this host whose process is gone is taken over at once; a live one is refused
-   * (or, by a standby, waited for). Same host and pid but not our token is another container
-   * (both pid 1, say): foreign.
+   * (or, by a standby, waited for). "This host" is the same host name and pid namespace: two
+   * containers with the host's network share its name but not their pids, and neither may judge
+   * the other dead. Same host and pid but not our token is another container (both pid 1, say).
    */
   private async takeOverDead(client: RedisClient, current: string, holder: Partial<LockHolder>, who: string): Promise<boolean> {
-    if (holder.host !== this.holder.host || typeof holder.pid !== "number" || holder.pid === process.pid) return false;
+    const sameHost = holder.host === this.holder.host && holder.ns === this.holder.ns;
+    if (!sameHost || typeof holder.pid !== "number" || holder.pid === process.pid) return false;
     if (isProcessAlive(holder.pid)) {
       if (this.options.standby) return false;
       throw lockHeldError(this.options.prefix, who);

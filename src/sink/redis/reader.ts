@@ -41,8 +41,11 @@ export interface WindowReader {
    * for an empty prefix. A rollup level's span when reading one.
    */
   windowMs(): Promise<number | undefined>;
-  /** The windows that start in [fromS, toS), oldest first; quiet ones with total 0. */
-  listWindows(fromS: number, toS: number): Promise<WindowView[]>;
+  /**
+   * The windows that start in [fromS, toS), oldest first, quiet ones with total 0: a batch at a
+   * time, so that a month of windows is never held at once.
+   */
+  listWindowBatches(fromS: number, toS: number): AsyncGenerator<WindowView[]>;
   /** The `n` newest windows, oldest first. */
   latest(n: number): Promise<WindowView[]>;
   /** The first and newest windows listed; null when the prefix lists none. */
@@ -184,10 +187,17 @@ class RedisWindowReader implements WindowReader {
     return ms;
   }
 
-  async listWindows(fromS: number, toS: number): Promise<WindowView[]> {
-    if (!(toS > fromS)) return [];
-    const [starts] = await this.exec(this.client.multi().zrangebyscore(this.shelf.epochs, fromS, `(${toS}`), [this.shelf.epochs]);
-    return this.readWindows((starts as string[]).map(Number));
+  async *listWindowBatches(fromS: number, toS: number): AsyncGenerator<WindowView[]> {
+    let from = String(fromS);
+    while (toS > fromS) {
+      const page = this.client.multi().zrangebyscore(this.shelf.epochs, from, `(${toS}`, "LIMIT", 0, BATCH_WINDOWS);
+      const starts = ((await this.exec(page, [this.shelf.epochs]))[0] as string[]).map(Number);
+      const last = starts[starts.length - 1];
+      if (last === undefined) return;
+      yield await this.readWindows(starts);
+      if (starts.length < BATCH_WINDOWS) return;
+      from = `(${last}`;
+    }
   }
 
   async latest(n: number): Promise<WindowView[]> {

@@ -24,12 +24,15 @@ local function kind(key) return redis.call('TYPE', key)['ok'] end
 `;
 
 // Checks a key list against the types wikistream keeps there. KEYS: lock, layout, checkpoint,
-// epochs, incomplete, epoch_index, then window keys. Returns nil, or {'type', key, found}.
+// epochs, incomplete, epoch_index, then sorted sets (windows, rollup periods and their epochs)
+// and the rollups' incomplete sets (named …:incomplete). Returns nil, or {'type', key, found}.
 const CHECK_TYPES = `local want = {'string', 'hash', 'hash', 'zset', 'set', 'string'}
 local function check_types()
   for i = 1, #KEYS do
-    local t = kind(KEYS[i])
-    if t ~= 'none' and t ~= (want[i] or 'zset') then return {'type', KEYS[i], t} end
+    local key = KEYS[i]
+    local t = kind(key)
+    local expected = want[i] or (string.sub(key, -11) == ':incomplete' and 'set' or 'zset')
+    if t ~= 'none' and t ~= expected then return {'type', key, t} end
   end
   return nil
 end
@@ -62,7 +65,8 @@ end
 local function trim(epochs, incomplete, cutoff)
   redis.call('ZREMRANGEBYSCORE', epochs, '-inf', cutoff)
   for _, member in ipairs(redis.call('SMEMBERS', incomplete)) do
-    if tonumber(member) <= cutoff then redis.call('SREM', incomplete, member) end
+    local start = tonumber(member)
+    if start and start <= cutoff then redis.call('SREM', incomplete, member) end
   end
 end
 `;
@@ -71,42 +75,53 @@ end
 // the level below (the windows for the first level, the level before for the next) for every
 // period this write touched: never added to, so never counted twice across kills and replays.
 // A period is incomplete when a part of it is, or when it is over (final) with parts missing.
+// plan_rollups names every key the rollups will touch and returns an error unless each was
+// declared in KEYS (writer.ts listRollupKeys): Redis checks declared keys (types here, slots in a
+// Cluster, where a migrating slot is retried) before the script writes anything.
 const ROLLUPS = `local function plan_rollups(starts)
   local plan, below = {}, nil
   local prefix = ARGV[11]
+  local declared = {}
+  for _, key in ipairs(KEYS) do declared[key] = true end
+  local function named(key) if not declared[key] then error('wikistream: key ' .. key .. ' was not declared') end return key end
   for name, span in string.gmatch(ARGV[9], '([^:,]+):(%d+)') do
     span = tonumber(span)
-    local level = { name = name, span = span, epochs = prefix .. name .. ':epochs', incomplete = prefix .. name .. ':incomplete', periods = {} }
+    local level = { name = name, span = span, epochs = named(prefix .. name .. ':epochs'), incomplete = named(prefix .. name .. ':incomplete'), periods = {} }
+    if below then
+      level.step, level.base, level.base_epochs, level.base_incomplete = below.span, prefix .. below.name .. ':', below.epochs, below.incomplete
+    else
+      level.step, level.base, level.base_epochs, level.base_incomplete = tonumber(ARGV[4]) / 1000, prefix, KEYS[4], KEYS[5]
+    end
+    if span % level.step ~= 0 then return nil, {'rollup', name, tostring(level.step)} end
     local seen = {}
     for _, start in ipairs(starts) do
       local p = math.floor(start / span) * span
       if not seen[p] then
         seen[p] = true
-        level.periods[#level.periods + 1] = { start = p, dest = prefix .. name .. ':' .. p }
+        local period = { start = p, dest = named(prefix .. name .. ':' .. p), steps = {}, sources = {} }
+        for s = p, p + span - level.step, level.step do
+          period.steps[#period.steps + 1] = s
+          period.sources[#period.sources + 1] = named(level.base .. s)
+        end
+        level.periods[#level.periods + 1] = period
       end
-    end
-    if below then
-      level.step, level.base, level.base_epochs, level.base_incomplete = below.span, prefix .. below.name .. ':', below.epochs, below.incomplete
-    else
-      level.step, level.base, level.base_epochs, level.base_incomplete = tonumber(ARGV[4]) / 1000, prefix, KEYS[4], KEYS[5]
     end
     plan[#plan + 1] = level
     below = level
     starts = {}
     for _, period in ipairs(level.periods) do starts[#starts + 1] = period.start end
   end
-  return plan
+  return plan, nil
 end
 local function write_rollups(plan)
   local now, keep, final = tonumber(ARGV[6]), tonumber(ARGV[10]), tonumber(ARGV[12])
   for _, level in ipairs(plan) do
     for _, period in ipairs(level.periods) do
-      local keys, partial = {}, false
-      for s = period.start, period.start + level.span - level.step, level.step do
-        keys[#keys + 1] = level.base .. s
+      local partial = false
+      for _, s in ipairs(period.steps) do
         if redis.call('SISMEMBER', level.base_incomplete, s) == 1 then partial = true end
       end
-      redis.call('ZUNIONSTORE', period.dest, #keys, unpack(keys))
+      redis.call('ZUNIONSTORE', period.dest, #period.sources, unpack(period.sources))
       if keep > 0 and redis.call('EXISTS', period.dest) == 1 then redis.call('PEXPIREAT', period.dest, (period.start + level.span) * 1000 + keep) end
       redis.call('ZADD', level.epochs, period.start, period.start)
       local over = final and (period.start + level.span) * 1000 <= final
@@ -132,14 +147,16 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
 `);
 
 /**
- * One write, whole or not at all. KEYS as in CHECK_TYPES, then one key per window written.
+ * One write, whole or not at all. KEYS as in CHECK_TYPES: the six fixed keys, one key per
+ * window written (KEYS[6 + w]), then every key of the rollups (see listRollupKeys).
  * ARGV: 1 db, 2 lock value, 3 lock TTL ms, 4 window_ms, 5 layout version, 6 now ms, 7 the write
  * sequence number this writer last saw ("" for none), 8 retention ms (0: keep), 9 rollups
  * ("1h:3600,1d:86400", smallest first; "" for none), 10 rollup retention ms (0: keep), 11 the
  * prefix, 12 final_ms of this write's checkpoint ("" for none), then the windows (count n; per
  * window its start in seconds, member count m and m score/member pairs), the incomplete starts
  * (count, starts) and the checkpoint (field count, field/value pairs). Returns {'ok', seq},
- * {'lock', holder}, {'stale', seq}, {'layout', window_ms} or {'type', key, found}.
+ * {'lock', holder}, {'stale', seq}, {'layout', window_ms}, {'type', key, found} or
+ * {'rollup', level, window seconds} (windows that do not tile the level's period).
  */
 export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
@@ -149,15 +166,9 @@ if lock and lock ~= ARGV[2] then return {'lock', lock} end
 local bad = check_types()
 if bad then return bad end
 local unit = read_args()
-local plan = plan_rollups(unit.starts)
-for _, level in ipairs(plan) do
-  for _, period in ipairs(level.periods) do
-    for key, want in pairs({ [period.dest] = 'zset', [level.epochs] = 'zset', [level.incomplete] = 'set' }) do
-      local t = kind(key)
-      if t ~= 'none' and t ~= want then return {'type', key, t} end
-    end
-  end
-end
+-- Every rollup key is declared, so check_types above has seen it.
+local plan, refused = plan_rollups(unit.starts)
+if refused then return refused end
 -- Every write bumps a sequence number in the checkpoint. Another one than the writer last saw
 -- means this Redis does not hold what the writer wrote: a failover lost acknowledged writes
 -- (replication is asynchronous), or it restarted without them. The writer must start again

@@ -122,8 +122,10 @@ class RedisSink implements Sink {
     this.failed.catch(() => undefined);
   }
 
+  /** The error that ends the run, or undefined to retry (READONLY from a demoted master too). */
   private toFatal(error: unknown): WikistreamError | undefined {
-    return error instanceof WikistreamError ? error : describeFatalRedisError(error, this.where);
+    if (error instanceof WikistreamError) return error;
+    return describeFatalRedisError(error, this.where, { readonlyPasses: this.target.kind !== "single" });
   }
 
   async open(): Promise<Checkpoint | null> {
@@ -284,7 +286,8 @@ class RedisSink implements Sink {
     if (this.lockTimer !== undefined) clearInterval(this.lockTimer);
     const client = this.redis;
     if (!client) return;
-    if (client.status === "ready" && !this.fatal) {
+    // Also after a fatal refusal (a restart takes it straight back); a lock lost is not ours to delete.
+    if (client.status === "ready") {
       await Promise.race([this.lock.release(client).catch(() => undefined), Bun.sleep(300)]);
     }
     client.disconnect();

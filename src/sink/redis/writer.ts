@@ -8,7 +8,7 @@ import type { RedisClient } from "./client.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Checkpoint, WindowSnapshot } from "../../window/types.ts";
 import { formatCheckpointFields } from "./checkpoint.ts";
-import { LAYOUT_VERSION, type RedisKeys, type RollupLevel } from "./keys.ts";
+import { LAYOUT_VERSION, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { describeLayoutMismatch, describeWrongType } from "./layout.ts";
 import { lockLostError } from "./lock.ts";
 import { WRITE_SCRIPT, runScript } from "./scripts.ts";
@@ -39,6 +39,31 @@ export interface WriterContext {
   now: () => number;
 }
 
+/**
+ * Every key the rollups of this write touch, as WRITE_SCRIPT's plan_rollups names them: each
+ * level's epochs and incomplete sets, and per period touched its sum and every key it is
+ * rebuilt from (an hour's windows, quiet and future ones too; a day's hours). Declared in KEYS
+ * so that Redis checks them before the script runs (a Cluster slot on the move included).
+ */
+export function listRollupKeys(starts: readonly number[], context: Pick<WriterContext, "keys" | "prefix" | "windowMs" | "rollups">): string[] {
+  const keys: string[] = [];
+  let periods = [...new Set(starts)];
+  let step = context.windowMs / 1000;
+  let source = context.keys.window;
+  for (const level of context.rollups) {
+    const rollup = createRollupKeys(context.prefix, level);
+    keys.push(rollup.epochs, rollup.incomplete);
+    periods = [...new Set(periods.map((start) => Math.floor(start / level.seconds) * level.seconds))];
+    for (const period of periods) {
+      keys.push(rollup.period(period));
+      for (let s = period; s <= period + level.seconds - step; s += step) keys.push(source(s));
+    }
+    step = level.seconds;
+    source = rollup.period;
+  }
+  return keys;
+}
+
 /** The script's arguments for one unit (see WRITE_SCRIPT for the order). */
 export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: string[]; args: (string | number)[] } {
   const keys = [...context.keys.fixed];
@@ -52,6 +77,7 @@ export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: st
     args.push(start, window.counts.size);
     for (const [name, count] of window.counts) args.push(count, name);
   }
+  keys.push(...listRollupKeys(unit.windows.map((window) => window.startMs / 1000), context));
   args.push(unit.incomplete.length, ...unit.incomplete.map((ms) => ms / 1000));
   const fields = unit.checkpoint ? Object.entries(formatCheckpointFields(unit.checkpoint, context.now())) : [];
   args.push(fields.length);
@@ -73,6 +99,9 @@ export async function sendWrite(client: RedisClient, unit: WriteUnit, context: W
   if (code === "lock") throw lockLostError(context.prefix);
   if (code === "layout") throw describeLayoutMismatch(context.prefix, Number(first), context.windowMs);
   if (code === "type") throw describeWrongType(first ?? "?", String((reply as unknown[])[2]));
+  if (code === "rollup") {
+    throw new WikistreamError("usage", `prefix '${context.prefix}' holds windows of ${String((reply as unknown[])[2])}s, which do not make up its ${first ?? "?"} rollup: drop --rollup or use another --prefix`);
+  }
   throw new WikistreamError("redis", `Redis answered the write with '${code}', which this version does not know: is another program using prefix '${context.prefix}'?`);
 }
 
