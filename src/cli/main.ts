@@ -2,9 +2,8 @@
  * The composition root: turns a Config into a source, a sink and a clock, runs the pipeline,
  * and maps what happened to an exit code and one line on stderr.
  */
-import { readFileSync } from "node:fs";
 import { sleep } from "../lib/abort.ts";
-import { WikistreamError, formatError } from "../lib/error.ts";
+import { WikistreamError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { Sink } from "../run/ports.ts";
 import { runPipeline } from "../run/run.ts";
@@ -16,6 +15,7 @@ import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
 import { checkSinceAgainstRetention, resolveConfig, type Config } from "./config.ts";
 import { startWatching, type Watching } from "./watch.ts";
+import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
 
 declare const WIKISTREAM_MEMORY_CHECK_BYTES: number | undefined;
 declare const WIKISTREAM_MEMORY_CEILING_BYTES: number | undefined;
@@ -37,36 +37,6 @@ const MEMORY_POLICY: MemoryPolicy = {
 const RESTART_PAUSE_MS = 250;
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
-
-function readCa(config: Config): string | undefined {
-  if (config.redisCaFile === undefined) return undefined;
-  try {
-    return readFileSync(config.redisCaFile, "utf8");
-  } catch (error) {
-    throw new WikistreamError("usage", `--redis-ca: cannot read ${config.redisCaFile} (${formatError(error)}): give a PEM file`);
-  }
-}
-
-/** stdout as the sink's writer: each write resolves once flushed, and a closed pipe stops the run quietly. */
-function createStdoutWriter(log: Logger, stop: AbortController): (text: string) => Promise<void> | undefined {
-  let closed = false;
-  const close = (error: unknown) => {
-    if (closed) return;
-    closed = true;
-    log.debug(`stdout closed (${formatError(error)}); stopping`);
-    stop.abort();
-  };
-  process.stdout.on("error", close);
-  return (text) =>
-    closed
-      ? undefined
-      : new Promise<void>((resolve) =>
-          process.stdout.write(text, (error) => {
-            if (error) close(error);
-            resolve();
-          }),
-        );
-}
 
 function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
   const observer = telemetry.sinkObserver;
@@ -112,13 +82,6 @@ function trapSignals(log: () => Logger, controller: AbortController): () => void
   };
 }
 
-function reportFailure(error: unknown, log: Logger, verbose: boolean): number {
-  const known = error instanceof WikistreamError;
-  log.error(known ? error.message : `unexpected failure: ${formatError(error)}${verbose ? "" : " (run with --verbose for details)"}`);
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  return known ? error.exitCode : 1;
-}
-
 /**
  * Runs wikistream with raw argv; returns the exit code. Prints one line for errors the
  * user can fix (a stack only with --verbose). SIGINT/SIGTERM stop it gracefully.
@@ -136,7 +99,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     checkSinceAgainstRetention(config, Date.now());
     verbose = config.verbose;
     const telemetry = new Telemetry(Date.now, countRecentWindows(config.windowMs));
-    const ca = readCa(config);
+    const ca = readCaFile(config.redisCaFile);
     watching = await startWatching(config, telemetry, env, ca);
     log = watching.log;
     // Names the process in top/ps -o comm. It does not rewrite /proc/<pid>/cmdline on Linux,

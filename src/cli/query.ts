@@ -3,8 +3,7 @@
  * REDIS_URL), the reader opened, stdout written with its back-pressure, SIGINT/SIGTERM turned
  * into a stop, and a failure into one line and an exit code, as the counting run does.
  */
-import { readFileSync } from "node:fs";
-import { WikistreamError, formatError } from "../lib/error.ts";
+import { WikistreamError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
 import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
@@ -13,6 +12,7 @@ import { resolveClusterPrefix } from "./config.ts";
 import { listGivenFlags, resolveFlags } from "./parse.ts";
 import type { ValuesOf } from "./query-flags.ts";
 import { usage } from "./values.ts";
+import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
 
 /** The commands that read windows back. */
 export type QueryCommand = "top" | "read";
@@ -79,15 +79,6 @@ export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "
   );
 }
 
-function readCa(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw new WikistreamError("usage", `--redis-ca: cannot read ${file} (${formatError(error)}): give a PEM file`);
-  }
-}
-
 /** The checks every query command makes after parsing: the URL is there, the CA has a TLS URL, one loudness. */
 function checkCommon(command: QueryCommand, values: QueryValues): string {
   const url = values["redis-url"];
@@ -119,27 +110,6 @@ function trapSignals(controller: AbortController, stops: () => boolean): () => v
   };
 }
 
-/** stdout, each write resolving once flushed; a closed pipe (`| head`) stops the command quietly. */
-function createWrite(controller: AbortController): (text: string) => Promise<void> {
-  let closed = false;
-  process.stdout.on("error", () => {
-    closed = true;
-    controller.abort();
-  });
-  return (text) =>
-    closed
-      ? Promise.resolve()
-      : new Promise<void>((resolve) =>
-          process.stdout.write(text, (error) => {
-            if (error) {
-              closed = true;
-              controller.abort();
-            }
-            resolve();
-          }),
-        );
-}
-
 /**
  * Runs a query command: parses its flags, opens the reader, runs `body`, and returns the exit
  * code (2 for a bad flag, 1 for what Redis or the data refused, body's own otherwise).
@@ -161,16 +131,12 @@ export async function runQuery<V extends QueryValues>(
     const values = parse();
     const url = checkCommon(command, values);
     log = createLogger({ color, verbose: values.verbose, quiet: values.quiet });
-    reader = await createWindowReader({ url, prefix: values.prefix, ca: readCa(values["redis-ca"]), log, rollup: values.resolution });
+    reader = await createWindowReader({ url, prefix: values.prefix, ca: readCaFile(values["redis-ca"]), log, rollup: values.resolution });
     log.debug(`reading ${values.resolution ? `the ${values.resolution.name} rollups of ` : ""}prefix '${values.prefix}' from ${reader.where}`);
     stops = stopsOnSignal(values);
-    return await body({ values, reader, log, signal: controller.signal, write: createWrite(controller) });
+    return await body({ values, reader, log, signal: controller.signal, write: createStdoutWriter(log, controller) });
   } catch (thrown) {
-    const error = reader ? describeReadError(thrown, reader.where) : thrown;
-    const known = error instanceof WikistreamError;
-    log.error(known ? error.message : `unexpected failure: ${formatError(error)}${log.verbose ? "" : " (run with --verbose for details)"}`);
-    if (log.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    return known ? error.exitCode : 1;
+    return reportFailure(reader ? describeReadError(thrown, reader.where) : thrown, log, log.verbose);
   } finally {
     await reader?.close();
     untrap();
