@@ -6,7 +6,7 @@ import { formatDuration } from "../lib/duration.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
 import type { OutputFormat } from "../sink/stdout.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
-import { listGivenFlags, resolveFlags } from "./parse.ts";
+import { resolveFlagSources } from "./parse.ts";
 import { usage, type ListenAddress } from "./values.ts";
 
 /** Everything a run needs, validated; times and durations in milliseconds. */
@@ -123,16 +123,10 @@ const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rol
  * Refuses a Redis flag typed on the command line of a run without --redis-url. From the
  * environment it is left alone: an env file may serve runs of both kinds.
  */
-function checkRedisOnlyFlags(rawArgs: readonly string[], redisUrl: string | undefined): void {
+function checkRedisOnlyFlags(typed: ReadonlySet<string>, redisUrl: string | undefined): void {
   if (redisUrl !== undefined) return;
-  const typed = listGivenFlags(rawArgs, {}, FLAGS);
   const idle = REDIS_ONLY_FLAGS.find((name) => typed.has(name));
   if (idle !== undefined) throw usage(`--${idle} does nothing without --redis-url (windows are printed, not stored): give --redis-url URL (or REDIS_URL), or leave --${idle} out`);
-}
-
-/** Parses argv and env with the flag table (see cli/parse.ts). */
-export function resolveFlagValues(rawArgs: readonly string[], env: Record<string, string | undefined>): FlagValues {
-  return resolveFlags(rawArgs, env, FLAGS) as FlagValues;
 }
 
 /**
@@ -144,12 +138,13 @@ export function resolveConfig(
   env: Record<string, string | undefined> = process.env,
   stdoutIsTTY: boolean = process.stdout.isTTY === true,
 ): Config {
-  const f = resolveFlagValues(rawArgs, env);
+  const resolved = resolveFlagSources(rawArgs, env, FLAGS);
+  const f = resolved.values as FlagValues;
   const redisUrl = f["redis-url"];
   if (f["redis-ca"] !== undefined && !redisUrl?.startsWith("rediss")) throw usage("--redis-ca needs a rediss:// --redis-url");
-  checkRedisOnlyFlags(rawArgs, redisUrl);
+  checkRedisOnlyFlags(resolved.typed, redisUrl);
   checkRollups(f.rollup ?? [], f.window, f.lateness, f.retain, f["retain-rollup"]);
-  const prefix = resolveClusterPrefix(f.prefix, redisUrl, listGivenFlags(rawArgs, env, FLAGS).has("prefix"));
+  const prefix = resolveClusterPrefix(f.prefix, redisUrl, resolved.typed.has("prefix") || resolved.fromEnv.has("prefix"));
   if (f.since !== undefined && f.until !== undefined && f.until <= f.since) throw usage("--until must be later than --since");
   if (f.verbose && f.quiet) throw usage("--verbose and --quiet exclude each other");
   return {

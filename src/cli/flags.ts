@@ -131,22 +131,16 @@ export const FLAGS = {
   version: toggle("print the version and build commit"),
 } as const;
 
-/** The name of a flag in {@link FLAGS}. */
-export type FlagName = keyof typeof FLAGS;
-
 /** What one flag's text parses to. */
 type Parsed<S> = S extends { parse(text: string, label: string): infer T } ? T : never;
 
 /**
- * The value of every flag after parsing: a list for repeatable flags, a boolean for switches,
- * and undefined where nothing was given and there is no default.
+ * The parsed values of a flag table: a list for repeatable flags, a boolean for switches, and
+ * undefined where nothing was given and there is no default.
  */
-export type FlagValues = {
-  [K in FlagName]: (typeof FLAGS)[K] extends { kind: "list" }
-    ? Parsed<(typeof FLAGS)[K]>[]
-    : (typeof FLAGS)[K] extends { kind: "boolean" }
-      ? boolean
-      : (typeof FLAGS)[K] extends { default: string }
-        ? Parsed<(typeof FLAGS)[K]>
-        : Parsed<(typeof FLAGS)[K]> | undefined;
+export type ValuesOf<T extends Record<string, FlagSpec<unknown>>> = {
+  [K in keyof T]: T[K] extends { kind: "list" } ? Parsed<T[K]>[] : T[K] extends { kind: "boolean" } ? boolean : T[K] extends { default: string } ? Parsed<T[K]> : Parsed<T[K]> | undefined;
 };
+
+/** The value of every flag of the counting run after parsing. */
+export type FlagValues = ValuesOf<typeof FLAGS>;

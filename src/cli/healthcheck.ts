@@ -4,11 +4,11 @@
  * For a container's HEALTHCHECK or a Kubernetes exec probe, where there is no curl.
  */
 import { defineCommand } from "citty";
-import { formatError, readErrorCode } from "../lib/error.ts";
+import { WikistreamError, formatError, readErrorCode } from "../lib/error.ts";
 import { createLogger, resolveColor } from "../lib/log.ts";
 import { FLAGS, flag, type FlagSpec } from "./flags.ts";
 import { resolveFlags } from "./parse.ts";
-import type { ListenAddress } from "./values.ts";
+import { retargetUsage, type ListenAddress } from "./values.ts";
 
 /** The flags of `healthcheck`: where the instance listens (the same setting as its own --listen). */
 export const HEALTHCHECK_FLAGS = {
@@ -59,8 +59,7 @@ export async function healthcheck(rawArgs: readonly string[], env: Record<string
     return UNHEALTHY;
   } catch (error) {
     if (url === "") {
-      const message = formatError(error).replace("wikistream takes only flags", "wikistream healthcheck takes only flags").replace("(see wikistream --help)", "(see wikistream healthcheck --help)");
-      log.error(message);
+      log.error(formatError(error instanceof WikistreamError ? retargetUsage(error, "healthcheck") : error));
       return UNHEALTHY;
     }
     const code = readErrorCode(error);

@@ -92,38 +92,45 @@ function parseOne<T>(spec: FlagSpec<T>, name: string, text: string, fromEnv: boo
   }
 }
 
+/** Flag values, and where each came from. */
+export interface ResolvedFlags {
+  /** The parsed value per flag name (a list for repeatable flags; undefined when absent without default). */
+  values: Record<string, unknown>;
+  /** The flags typed on the command line. */
+  typed: ReadonlySet<string>;
+  /** The flags set (not empty) in the environment. */
+  fromEnv: ReadonlySet<string>;
+}
+
+/** Resolves every flag of `table` (flag beats environment beats default), saying where each came from. */
+export function resolveFlagSources(rawArgs: readonly string[], env: Record<string, string | undefined>, table: Table): ResolvedFlags {
+  const raw = readArgv(rawArgs, table);
+  const values: Record<string, unknown> = {};
+  const fromEnvNames = new Set<string>();
+  for (const [name, spec] of Object.entries(table)) {
+    const given = raw.get(name);
+    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== "") fromEnvNames.add(name);
+    if (spec.kind === "boolean") {
+      values[name] = typeof given === "boolean" ? given : parseEnvBoolean(name, spec.env ?? "", fromEnv);
+    } else if (spec.kind === "list") {
+      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(",");
+      values[name] = texts.map((t) => t.trim()).filter(Boolean).map((t) => parseOne(spec, name, t, !Array.isArray(given)));
+    } else if (Array.isArray(given)) {
+      values[name] = parseOne(spec, name, given[given.length - 1] ?? "", false);
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      values[name] = parseOne(spec, name, fromEnv, true);
+    } else {
+      values[name] = spec.default === undefined ? undefined : parseOne(spec, name, spec.default, false);
+    }
+  }
+  return { values, typed: new Set(raw.keys()), fromEnv: fromEnvNames };
+}
+
 /**
  * Resolves every flag of `table`: flag beats environment beats default. Returns the parsed
  * value per flag name (a list for repeatable flags; undefined when absent without default).
  */
 export function resolveFlags(rawArgs: readonly string[], env: Record<string, string | undefined>, table: Table): Record<string, unknown> {
-  const raw = readArgv(rawArgs, table);
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(table)) {
-    const given = raw.get(name);
-    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
-    if (spec.kind === "boolean") {
-      out[name] = typeof given === "boolean" ? given : parseEnvBoolean(name, spec.env ?? "", fromEnv);
-    } else if (spec.kind === "list") {
-      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(",");
-      out[name] = texts.map((t) => t.trim()).filter(Boolean).map((t) => parseOne(spec, name, t, !Array.isArray(given)));
-    } else if (Array.isArray(given)) {
-      out[name] = parseOne(spec, name, given[given.length - 1] ?? "", false);
-    } else if (fromEnv !== undefined && fromEnv !== "") {
-      out[name] = parseOne(spec, name, fromEnv, true);
-    } else {
-      out[name] = spec.default === undefined ? undefined : parseOne(spec, name, spec.default, false);
-    }
-  }
-  return out;
-}
-
-/** The flags given on the command line or in the environment (not left to their default). */
-export function listGivenFlags(rawArgs: readonly string[], env: Record<string, string | undefined>, table: Table): Set<string> {
-  const given = new Set(readArgv(rawArgs, table).keys());
-  for (const [name, spec] of Object.entries(table)) {
-    const fromEnv = spec.env === undefined ? undefined : env[spec.env];
-    if (fromEnv !== undefined && fromEnv !== "") given.add(name);
-  }
-  return given;
+  return resolveFlagSources(rawArgs, env, table).values;
 }

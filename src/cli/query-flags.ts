@@ -5,7 +5,7 @@
  * for a reader (redis-url's "write windows to", its stdout default) are said anew.
  */
 import type { HelpHeader } from "./help.ts";
-import { FLAGS, flag, type FlagSpec } from "./flags.ts";
+import { FLAGS, flag, type ValuesOf } from "./flags.ts";
 import { ROLLUP_LEVELS, type RollupLevel } from "../sink/redis/keys.ts";
 import { parseGlob, parseTimeFlag, usage } from "./values.ts";
 
@@ -81,14 +81,6 @@ export const READ_HELP: HelpHeader = {
   description:
     "The windows stored in Redis that start in [--from, --to), oldest first: a line each, CSV (a row per wiki per window; a window with nothing counted is one row with an empty server_name and count 0) or JSON. Reads only.",
   usage: ["wikistream read --from TIME [--to TIME] [--server GLOB] [--csv|--json]", "wikistream read --from TIME --resolution 1h|1d"],
-};
-
-/** What one flag's text parses to. */
-type Parsed<S> = S extends { parse(text: string, label: string): infer T } ? T : never;
-
-/** The parsed values of a flag table (as FlagValues is for FLAGS). */
-export type ValuesOf<T extends Record<string, FlagSpec<unknown>>> = {
-  [K in keyof T]: T[K] extends { kind: "list" } ? Parsed<T[K]>[] : T[K] extends { kind: "boolean" } ? boolean : T[K] extends { default: string } ? Parsed<T[K]> : Parsed<T[K]> | undefined;
 };
 
 /** The values of `top`'s flags. */

@@ -4,7 +4,7 @@
  */
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../run/telemetry.ts";
-import { formatClock, sortCounts } from "../sink/format.ts";
+import { formatClock, sortCounts, toSortedCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */
 export interface WindowJson {
@@ -19,14 +19,12 @@ export interface WindowJson {
 
 /** A window as the JSON object `top --json` and `read --json` print. */
 export function toWindowJson(view: WindowView): WindowJson {
-  const counts: Record<string, number> = {};
-  for (const [name, n] of sortCounts(view.counts)) counts[name] = n;
-  return { start: view.startMs / 1000, end: view.endMs / 1000, total: view.total, final: view.final, incomplete: view.incomplete, counts };
+  return { start: view.startMs / 1000, end: view.endMs / 1000, total: view.total, final: view.final, incomplete: view.incomplete, counts: toSortedCounts(view.counts) };
 }
 
 /** `{"windows":[…]}` on one line, oldest first. */
 export function formatWindowsJson(views: readonly WindowView[]): string {
-  return `${JSON.stringify({ windows: views.map(toWindowJson) })}\n`;
+  return printAll("json", views);
 }
 
 /** The header of `read --csv`. */
@@ -43,7 +41,7 @@ export function csvField(text: string): string {
  * window stays visible and "zero" is told apart from "wikistream was not running".
  */
 export function formatWindowsCsv(views: readonly WindowView[]): string {
-  return `${CSV_HEADER}\n${formatCsvRows(views)}`;
+  return printAll("csv", views);
 }
 
 /** The rows of formatWindowsCsv without its header, a line each. */
@@ -101,9 +99,8 @@ export function formatReadText(views: readonly WindowView[]): string {
 export type ReadFormat = "text" | "csv" | "json";
 
 /**
- * Prints windows a batch at a time, the whole the same bytes as formatReadText,
- * formatWindowsCsv or formatWindowsJson of all of them: `head` first, then `batch` for each
- * batch, oldest first, then `tail`.
+ * Prints windows a batch at a time (`read` over a long range): `head` first, then `batch` for
+ * each batch, oldest first, then `tail`, the whole the same bytes however the windows are cut.
  */
 export interface WindowsPrinter {
   head: string;
@@ -127,4 +124,10 @@ export function createWindowsPrinter(format: ReadFormat): WindowsPrinter {
     },
     tail: "]}\n",
   };
+}
+
+/** All of `views` in one format at once. */
+function printAll(format: ReadFormat, views: readonly WindowView[]): string {
+  const printer = createWindowsPrinter(format);
+  return printer.head + printer.batch(views) + printer.tail;
 }

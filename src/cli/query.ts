@@ -7,11 +7,10 @@ import { WikistreamError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
 import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
-import { DEFAULT_PREFIX, type FlagSpec } from "./flags.ts";
+import { DEFAULT_PREFIX, type FlagSpec, type ValuesOf } from "./flags.ts";
 import { resolveClusterPrefix } from "./config.ts";
-import { listGivenFlags, resolveFlags } from "./parse.ts";
-import type { ValuesOf } from "./query-flags.ts";
-import { usage } from "./values.ts";
+import { resolveFlagSources } from "./parse.ts";
+import { retargetUsage, usage } from "./values.ts";
 import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
 
 /** The commands that read windows back. */
@@ -44,23 +43,21 @@ export interface QueryRun<V> {
  */
 export function parseQueryFlags<T extends Record<string, FlagSpec<unknown>>>(command: QueryCommand, table: T, rawArgs: readonly string[], env: Record<string, string | undefined>): ValuesOf<T> {
   try {
-    const values = resolveFlags(rawArgs, env, table);
+    const { values, typed, fromEnv } = resolveFlagSources(rawArgs, env, table);
     const url = values["redis-url"];
     if (typeof values.prefix === "string") {
       // The counting run's rule, so that a reader looks where the run writes.
-      values.prefix = resolveClusterPrefix(values.prefix, typeof url === "string" ? url : undefined, listGivenFlags(rawArgs, env, table).has("prefix"));
+      values.prefix = resolveClusterPrefix(values.prefix, typeof url === "string" ? url : undefined, typed.has("prefix") || fromEnv.has("prefix"));
     }
     return values as ValuesOf<T>;
   } catch (error) {
-    if (!(error instanceof WikistreamError)) throw error;
-    const message = error.message.replace("wikistream takes only flags", `wikistream ${command} takes only flags`).replace("(see wikistream --help)", `(see wikistream ${command} --help)`);
-    throw new WikistreamError(error.type, message);
+    throw error instanceof WikistreamError ? retargetUsage(error, command) : error;
   }
 }
 
 /** The same usage line as values.ts's, pointing at the command's help. */
 export function commandUsage(command: QueryCommand, message: string): WikistreamError {
-  return new WikistreamError("usage", usage(message).message.replace("(see wikistream --help)", `(see wikistream ${command} --help)`));
+  return retargetUsage(usage(message), command);
 }
 
 /** The one line for a prefix with no windows (or no periods of the --resolution asked) at all. */

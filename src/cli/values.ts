@@ -9,6 +9,15 @@ export function usage(message: string): WikistreamError {
   return new WikistreamError("usage", `${message} (see wikistream --help)`);
 }
 
+/**
+ * The same error in the words of a command (`wikistream top`): the shared parser and the value
+ * rules speak of `wikistream`; a command's own user is pointed at its own help.
+ */
+export function retargetUsage(error: WikistreamError, command: string): WikistreamError {
+  const message = error.message.replace("wikistream takes only flags", `wikistream ${command} takes only flags`).replace("(see wikistream --help)", `(see wikistream ${command} --help)`);
+  return new WikistreamError(error.type, message);
+}
+
 /** One of a fixed set of words. */
 export function parseChoice<C extends string>(value: string, label: string, choices: readonly C[]): C {
   if ((choices as readonly string[]).includes(value)) return value as C;

@@ -75,10 +75,12 @@ function resolveStart(config: PipelineConfig, saved: Checkpoint | null, log: Log
     log.info("ignoring the saved position (--no-resume)");
     return { origin };
   }
+  // The Redis sink refuses this before it opens (its layout check); this guards the windower
+  // against any sink that does not; like that check, it never points at --no-resume (mixed windows).
   if (saved.windowMs !== config.windowMs) {
     throw new WikistreamError(
       "checkpoint",
-      `prefix '${config.prefix}' holds ${formatDuration(saved.windowMs)} windows but --window is ${formatDuration(config.windowMs)}: use the same --window, another --prefix, or --no-resume`,
+      `prefix '${config.prefix}' holds ${formatDuration(saved.windowMs)} windows but --window is ${formatDuration(config.windowMs)}: use the same --window, or another --prefix`,
     );
   }
   if (saved.latenessMs !== config.latenessMs) {

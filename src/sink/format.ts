@@ -6,15 +6,20 @@ export function sortCounts(counts: Map<string, number>): [string, number][] {
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
+/** Counts as a JSON object, busiest first (object keys keep their insertion order). */
+export function toSortedCounts(counts: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, n] of sortCounts(counts)) out[name] = n;
+  return out;
+}
+
 /**
  * One JSON line per window: {"start":S,"end":E,"total":N,"counts":{"server":n,...}}, counts
  * largest first; `"incomplete":true` is added for a window known to miss events, and
  * `"final":false` for one printed before it was final (the run was stopped).
  */
 export function formatWindowJson(window: WindowSnapshot, incomplete = false): string {
-  const counts: Record<string, number> = {};
-  for (const [name, n] of sortCounts(window.counts)) counts[name] = n;
-  const line: Record<string, unknown> = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts };
+  const line: Record<string, unknown> = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts: toSortedCounts(window.counts) };
   if (incomplete) line.incomplete = true;
   if (!window.final) line.final = false;
   return `${JSON.stringify(line)}\n`;

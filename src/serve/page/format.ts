@@ -27,3 +27,8 @@ export function formatClock(seconds: number): string {
   const iso = new Date(seconds * 1000).toISOString();
   return seconds % 60 === 0 ? iso.slice(11, 16) : iso.slice(11, 19);
 }
+
+/** [wiki, count] pairs busiest first, then by name (a steady order), as the table and the chart list them. */
+export function sortCounts(counts: Iterable<[string, number]>): [string, number][] {
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}

@@ -3,6 +3,7 @@
  * the open ones, one point per window length (a missing window is a gap), and the busiest wikis
  * over that span as series. No DOM here.
  */
+import { sortCounts } from "./format.ts";
 import type { PageWindow } from "./store.ts";
 
 /** Plot counts, or each wiki's share of its window's total, in percent. */
@@ -48,8 +49,7 @@ function pickShown(windows: readonly PageWindow[]): PageWindow[] {
 export function pickTop(windows: readonly PageWindow[], top = TOP_WIKIS): string[] {
   const sums = new Map<string, number>();
   for (const w of windows) for (const [name, n] of w.counts) sums.set(name, (sums.get(name) ?? 0) + n);
-  return [...sums]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  return sortCounts(sums)
     .slice(0, top)
     .map(([name]) => name);
 }

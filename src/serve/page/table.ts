@@ -3,7 +3,7 @@
  * The table of the selected window: every wiki with its count and share, busiest first.
  * Names come from the stream, so they are set as text, never as HTML.
  */
-import { formatShare, formatSpan } from "./format.ts";
+import { formatShare, formatSpan, sortCounts } from "./format.ts";
 import type { PageWindow } from "./store.ts";
 
 /** The elements the table draws into. */
@@ -38,7 +38,7 @@ export function renderTable(el: TableElements, w: PageWindow | undefined): void 
   }
   el.title.textContent = formatSpan(w.start, w.end);
   el.note.textContent = describe(w);
-  const rows = [...w.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const rows = sortCounts(w.counts);
   const fragment = document.createDocumentFragment();
   rows.forEach(([name, count], i) => {
     const tr = document.createElement("tr");

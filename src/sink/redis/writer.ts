@@ -77,7 +77,13 @@ export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: st
     args.push(start, window.counts.size);
     for (const [name, count] of window.counts) args.push(count, name);
   }
-  keys.push(...listRollupKeys(unit.windows.map((window) => window.startMs / 1000), context));
+  // Each key once: a window of this write is also one its hour is rebuilt from, and the script
+  // checks the type of every key it is given.
+  const named = new Set(keys);
+  for (const key of listRollupKeys(unit.windows.map((window) => window.startMs / 1000), context)) {
+    if (!named.has(key)) keys.push(key);
+    named.add(key);
+  }
   args.push(unit.incomplete.length, ...unit.incomplete.map((ms) => ms / 1000));
   const fields = unit.checkpoint ? Object.entries(formatCheckpointFields(unit.checkpoint, context.now())) : [];
   args.push(fields.length);
