@@ -173,10 +173,18 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
       return findMaster(readNodes(ports[0] ?? 0), slotOf(ports[0] ?? 0, key))?.port;
     },
     async waitReady() {
+      // cluster_state:ok comes before every node has heard, by gossip, which replica follows
+      // which master: ownersOf needs both, as each node sees them.
+      const settled = (p: number) => {
+        const nodes = readNodes(p);
+        const masters = nodes.filter((n) => n.flags.includes("master"));
+        const replicas = nodes.filter((n) => n.flags.includes("slave") && masters.some((m) => m.id === n.master));
+        return masters.length === 3 && replicas.length === 3;
+      };
       await waitFor(
-        () => ports.every((p) => runRedisCli(p, ["CLUSTER", "INFO"]).out.includes("cluster_state:ok") && readNodes(p).filter((n) => n.flags.includes("master")).length === 3),
+        () => ports.every((p) => runRedisCli(p, ["CLUSTER", "INFO"]).out.includes("cluster_state:ok") && settled(p)),
         30_000,
-        "cluster_state:ok on every node",
+        "cluster_state:ok on every node, each master with its replica",
       );
     },
     async stop() {
