@@ -117,7 +117,8 @@ describe("--standby", () => {
         let holder: number | undefined;
         await waitFor(async () => {
           holder = Number(/"pid":(\d+)/.exec((await redis.client.get(`${prefix}lock`)) ?? "")?.[1]);
-          return runs.some((r) => r.proc.pid === holder && r.proc.exitCode === null);
+          // A SIGKILLed run keeps exitCode null (signalCode says how it ended): it is no leader.
+          return runs.some((r) => r.proc.pid === holder && r.proc.exitCode === null && r.proc.signalCode === null);
         }, 15_000, "a live leader");
         return runs.find((r) => r.proc.pid === holder);
       };
