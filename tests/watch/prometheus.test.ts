@@ -41,7 +41,7 @@ const redis = shareRedis();
 // the run stays up to be scraped.
 const server = shareFixtureServer({ events: cycled.events, ratePerSec: 1000, chunkEvents: 25, atEnd: "hold" });
 
-let run: WikistreamProcess;
+let run: WikistreamProcess | undefined;
 let base = "";
 let prometheus: TestPrometheus | undefined;
 /** /metrics as the binary served it once everything was written. */
@@ -58,13 +58,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (run.proc.exitCode === null) run.proc.kill("SIGKILL");
+  if (run !== undefined && run.proc.exitCode === null) run.proc.kill("SIGKILL");
   await prometheus?.stop();
 });
 
 function api(): TestPrometheus {
   if (prometheus === undefined) throw new Error("prometheus did not start");
   return prometheus;
+}
+
+function started(): WikistreamProcess {
+  if (run === undefined) throw new Error("wikistream did not start");
+  return run;
 }
 
 /** Timestamps (s) of the samples Prometheus holds for `series` over the last minute. */
@@ -158,7 +163,7 @@ describe("a real Prometheus scraping a replay", () => {
   });
 
   test("after the run ends, Prometheus holds the summary line's counted events and final windows written", async () => {
-    const result = await terminate(run);
+    const result = await terminate(started());
     expect(result.code).toBe(0);
     const summary = summaryOf(result.stderr);
     const counted = Number(/; (\d+) counted/.exec(summary)?.[1]);
