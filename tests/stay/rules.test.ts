@@ -119,9 +119,12 @@ describe("deploy/grafana", () => {
 
   test("the provisioning files name a Prometheus data source and the folder the README copies the dashboard to", () => {
     const read = (path: string) => Bun.YAML.parse(readFileSync(join(ROOT, path), "utf8")) as Record<string, unknown>;
-    const sources = read("deploy/grafana/provisioning/datasources/wikistream.yml") as { apiVersion: number; datasources: { type: string; url: string; access: string }[] };
+    const sources = read("deploy/grafana/provisioning/datasources/wikistream.yml") as { apiVersion: number; datasources: { type: string; url: string; access: string; uid: string }[] };
     expect(sources.apiVersion).toBe(1);
     expect(sources.datasources).toEqual([expect.objectContaining({ type: "prometheus", access: "proxy", url: expect.stringMatching(/^http:\/\//) })]);
+    // The dashboard picks the provisioned data source unless told otherwise.
+    const variable = dashboard.templating.list.find((v) => v.type === "datasource") as { current?: { value?: string } } | undefined;
+    expect(variable?.current?.value).toBe(sources.datasources[0]?.uid);
     const providers = read("deploy/grafana/provisioning/dashboards/wikistream.yml") as { apiVersion: number; providers: { type: string; options: { path: string } }[] };
     expect(providers.apiVersion).toBe(1);
     const path = providers.providers[0]?.options.path ?? "";
