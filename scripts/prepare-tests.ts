@@ -1,9 +1,10 @@
 /**
  * What the test suite needs beyond Bun and node_modules: programs it starts (a real
  * redis-server, redis-cli, openssl for TLS certificates, chromium for the live page,
- * systemd-analyze for the service unit). Installs the missing ones with apt-get
- * where that is possible without a password (root, or sudo that does not ask); otherwise names
- * them in one line with the command to run, and exits 1.
+ * systemd-analyze for the service unit, prometheus and its promtool for the metrics, the alert
+ * rules and the dashboard). Installs the missing ones with apt-get where that is possible
+ * without a password (root, or sudo that does not ask); otherwise names them in one line with
+ * the command to run, and exits 1.
  *
  *   bun scripts/prepare-tests.ts
  */
@@ -15,6 +16,8 @@ export const TEST_TOOLS: Record<string, string> = {
   openssl: "openssl",
   chromium: "chromium",
   "systemd-analyze": "systemd",
+  prometheus: "prometheus",
+  promtool: "prometheus",
 };
 
 /**
@@ -37,7 +40,7 @@ export function planTestTools(missing: readonly string[], canInstall: boolean): 
   if (canInstall) return { kind: "install", packages };
   return {
     kind: "tell",
-    message: `the tests need ${missing.join(", ")}: install ${missing.length === 1 ? "it" : "them"} (Debian/Ubuntu: sudo apt-get install ${packages.join(" ")}; macOS: brew install redis openssl), then run again`,
+    message: `the tests need ${missing.join(", ")}: install ${missing.length === 1 ? "it" : "them"} (Debian/Ubuntu: sudo apt-get install ${packages.join(" ")}; macOS: brew install redis openssl${packages.includes("prometheus") ? " prometheus" : ""}), then run again`,
   };
 }
 

@@ -11,6 +11,8 @@ export interface RunStats {
   connections: number;
   /** Events the fast field scanner handed to JSON.parse (invalid ones included: JSON.parse rejects them). */
   slowPath: number;
+  /** Final windows written (each once), as the sink reports its writes. */
+  windowsWritten: number;
 }
 
 /** Counters all at zero. */
@@ -34,6 +36,7 @@ export function createStats(): RunStats {
     streamErrors: 0,
     connections: 0,
     slowPath: 0,
+    windowsWritten: 0,
   };
 }
 
@@ -49,6 +52,7 @@ export function formatStats(stats: RunStats): string {
   if (skipped.length > 0) parts.push(`skipped: ${skipped.join(", ")}`);
   if (stats.streamErrors > 0) parts.push(formatCount(stats.streamErrors, "stream error event"));
   if (stats.slowPath > 0) parts.push(`${stats.slowPath} read by the slow path`);
+  if (stats.windowsWritten > 0) parts.push(`${formatCount(stats.windowsWritten, "final window")} written`);
   return parts.join("; ");
 }
 
@@ -66,5 +70,6 @@ export function subtractStats(after: RunStats, before: RunStats): RunStats {
     streamErrors: after.streamErrors - before.streamErrors,
     connections: after.connections - before.connections,
     slowPath: after.slowPath - before.slowPath,
+    windowsWritten: after.windowsWritten - before.windowsWritten,
   };
 }

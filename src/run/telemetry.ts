@@ -69,8 +69,7 @@ export class Telemetry {
   readonly reconnects: Record<ReconnectCause, number> = { drop: 0, idle: 0, "429": 0, "5xx": 0, "400": 0, network: 0, other: 0 };
   readonly sinkErrors = new Map<string, number>();
   readonly startedAt: number;
-  /** Final windows written (each counted once), and rewrites of windows not final yet. */
-  windowsWritten = 0;
+  /** Rewrites of windows not final yet (final ones are counted in stats.windowsWritten). */
   provisionalWrites = 0;
   writes = 0;
   lastWriteAt: number | null = null;
@@ -198,7 +197,7 @@ export class Telemetry {
   readonly sinkObserver: SinkObserver = {
     onWrite: (durationMs, final, provisional) => {
       this.writes++;
-      this.windowsWritten += final;
+      this.stats.windowsWritten += final;
       this.provisionalWrites += provisional;
       this.lastWriteAt = this.now();
       this.sinkWaiting = false;

@@ -107,7 +107,7 @@ function registerEventMetrics(registry: Registry, telemetry: Telemetry): void {
 
 /** Windows and writes: how far the results got. Returns what stops the histogram's feed. */
 function registerSinkMetrics(registry: Registry, telemetry: Telemetry): () => void {
-  counterOf(registry, "wikistream_windows_written_total", "Final windows written, each once.", () => telemetry.windowsWritten);
+  counterOf(registry, "wikistream_windows_written_total", "Final windows written, each once.", () => telemetry.stats.windowsWritten);
   counterOf(registry, "wikistream_provisional_window_writes_total", "Writes of windows not final yet (rewritten while late events may arrive).", () => telemetry.provisionalWrites);
   counterOf(registry, "wikistream_sink_writes_total", "Writes that landed (each may hold several windows).", () => telemetry.writes);
   counterBy(registry, "wikistream_sink_errors_total", "Failed writes or connections, by kind (connection, oom, busy, auth, ...; a kind appears once met).", "kind", () =>

@@ -62,6 +62,14 @@ describe("what the tests need", () => {
     });
   });
 
+  test("prometheus and promtool are one package, named once", () => {
+    expect(planTestTools(["prometheus", "promtool"], true)).toEqual({ kind: "install", packages: ["prometheus"] });
+    expect(planTestTools(["promtool"], false)).toEqual({
+      kind: "tell",
+      message: "the tests need promtool: install it (Debian/Ubuntu: sudo apt-get install prometheus; macOS: brew install redis openssl prometheus), then run again",
+    });
+  });
+
   test("on this machine the script finds everything and exits 0", () => {
     const result = Bun.spawnSync(["bun", "scripts/prepare-tests.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     expect({ code: result.exitCode, stderr: result.stderr.toString() }).toEqual({ code: 0, stderr: "" });

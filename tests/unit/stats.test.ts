@@ -23,6 +23,8 @@ describe("formatStats names only the non-zero counters", () => {
     { name: "stream error events", stats: stats((s) => (s.streamErrors = 2)), line: "0 events; 0 counted; 2 stream error events" },
     { name: "the slow path", stats: stats((s) => (s.slowPath = 7)), line: "0 events; 0 counted; 7 read by the slow path" },
     { name: "one event on the slow path", stats: stats((s) => ((s.events = 1), (s.slowPath = 1))), line: "1 event; 0 counted; 1 read by the slow path" },
+    { name: "final windows written", stats: stats((s) => (s.windowsWritten = 12)), line: "0 events; 0 counted; 12 final windows written" },
+    { name: "one final window written", stats: stats((s) => (s.windowsWritten = 1)), line: "0 events; 0 counted; 1 final window written" },
     { name: "connections are not named", stats: stats((s) => (s.connections = 3)), line: "0 events; 0 counted" },
     {
       name: "everything, in order",
@@ -32,8 +34,9 @@ describe("formatStats names only the non-zero counters", () => {
         s.skipped.oversized = 1;
         s.streamErrors = 1;
         s.slowPath = 4;
+        s.windowsWritten = 3;
       }),
-      line: "100 events; 90 counted; 1 late; 2 replayed into final windows; 3 after --until; skipped: oversized 1; 1 stream error event; 4 read by the slow path",
+      line: "100 events; 90 counted; 1 late; 2 replayed into final windows; 3 after --until; skipped: oversized 1; 1 stream error event; 4 read by the slow path; 3 final windows written",
     },
   ])("$name", ({ stats, line }) => {
     expect(formatStats(stats)).toBe(line);

@@ -8,7 +8,8 @@ import { networkInterfaces } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { buildCycledStream } from "../support/corpus.ts";
 import { startFixtureServer } from "../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, terminate, waitFor, type WikistreamProcess } from "../support/process.ts";
+import { listeningAt, parseSamples, scrape, valueOf } from "../support/metrics.ts";
+import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, terminate, waitFor } from "../support/process.ts";
 import { findFreePort, startRedis } from "../support/redis.ts";
 import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
@@ -30,41 +31,6 @@ const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENES
 const redis = shareRedis();
 
 afterEach(killStrayRuns);
-
-/** Samples of a scrape by series, `name{labels}` as written (`name` alone without labels). */
-type Samples = Map<string, number>;
-
-function parseSamples(text: string): Samples {
-  const samples: Samples = new Map();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
-
-/** One series' value; throws when the scrape has no such series, so a typo fails loudly. */
-function valueOf(samples: Samples, series: string): number {
-  const value = samples.get(series);
-  if (value === undefined) throw new Error(`no series ${series} in the scrape`);
-  return value;
-}
-
-/** Waits for the line that names the listening address and returns its base URL. */
-async function listeningAt(run: WikistreamProcess, host = "127.0.0.1"): Promise<string> {
-  const pattern = new RegExp(`serving the live page, metrics and health at (http://${host.replaceAll(".", "\\.")}:\\d+/)`);
-  await waitFor(() => pattern.test(run.stderr()) || run.proc.exitCode !== null, 10_000, "the listening line");
-  const url = pattern.exec(run.stderr())?.[1];
-  if (url === undefined) throw new Error(`no listening line on stderr:\n${run.stderr()}`);
-  return url;
-}
-
-async function scrape(base: string): Promise<Samples> {
-  const response = await fetch(`${base}metrics`);
-  expect(response.status).toBe(200);
-  return parseSamples(await response.text());
-}
 
 /** Window starts (seconds) in `<prefix>epochs` that the checkpoint says are final. */
 async function finalEpochs(prefix: string): Promise<number[]> {
