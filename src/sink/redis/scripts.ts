@@ -24,14 +24,15 @@ local function kind(key) return redis.call('TYPE', key)['ok'] end
 `;
 
 // Checks a key list against the types wikistream keeps there. KEYS: lock, layout, checkpoint,
-// epochs, incomplete, epoch_index, then sorted sets (windows, rollup periods and their epochs)
-// and the rollups' incomplete sets (named …:incomplete). Returns nil, or {'type', key, found}.
+// epochs, incomplete, epoch_index, then sorted sets (windows, rollup periods and their epochs),
+// the rollups' incomplete sets (named …:incomplete) and the feed stream (named …feed; no other
+// key's name ends so). Returns nil, or {'type', key, found}.
 const CHECK_TYPES = `local want = {'string', 'hash', 'hash', 'zset', 'set', 'string'}
 local function check_types()
   for i = 1, #KEYS do
     local key = KEYS[i]
     local t = kind(key)
-    local expected = want[i] or (string.sub(key, -11) == ':incomplete' and 'set' or 'zset')
+    local expected = want[i] or (string.sub(key, -11) == ':incomplete' and 'set') or (string.sub(key, -4) == 'feed' and 'stream') or 'zset'
     if t ~= 'none' and t ~= expected then return {'type', key, t} end
   end
   return nil
@@ -133,6 +134,65 @@ local function write_rollups(plan)
 end
 `;
 
+// The feed (--feed): every window final in this write is appended once to the Stream
+// {prefix}feed, the last of KEYS, with the ID <start in ms>-0. Its arguments follow the
+// checkpoint's: the number of entries (none at all without --feed), then per entry its start
+// (seconds), total, and a count of view fields with their field/value pairs (\`counts\`; a later
+// view adds its own). A Stream refuses an ID not above its newest (last-generated-id, kept
+// through trims), so plan_feed, before any write, keeps only the entries above it: a window
+// already there (a rewrite, --no-resume --since) is counted, and compared, never appended twice.
+const FEED = `local function read_feed_top(key)
+  if kind(key) ~= 'stream' then return 0 end
+  local info = redis.call('XINFO', 'STREAM', key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return tonumber(string.match(info[i + 1], '^(%d+)')) end
+  end
+  return 0
+end
+local function plan_feed(unit)
+  local at = unit.fields_from + 2 * unit.fields
+  if ARGV[at] == nil then return nil end
+  local feed = { key = KEYS[#KEYS], entries = {}, again = 0, differ = 0, behind = 0 }
+  local top = read_feed_top(feed.key)
+  local count = tonumber(ARGV[at])
+  at = at + 1
+  for e = 1, count do
+    local entry = { start = ARGV[at], total = ARGV[at + 1], views = at + 3, fields = tonumber(ARGV[at + 2]) }
+    at = at + 3 + 2 * entry.fields
+    local id = entry.start .. '000-0'
+    if tonumber(entry.start) * 1000 > top then
+      feed.entries[#feed.entries + 1] = entry
+      top = tonumber(entry.start) * 1000
+    else
+      local held = redis.call('XRANGE', feed.key, id, id)[1]
+      if held then
+        feed.again = feed.again + 1
+        local fields = {}
+        for i = 1, #held[2], 2 do fields[held[2][i]] = held[2][i + 1] end
+        local same = fields['total'] == entry.total
+        for v = entry.views, entry.views + 2 * entry.fields - 1, 2 do
+          if fields[ARGV[v]] ~= ARGV[v + 1] then same = false end
+        end
+        if not same then feed.differ = feed.differ + 1 end
+      else
+        feed.behind = feed.behind + 1
+      end
+    end
+  end
+  return feed
+end
+local function write_feed(feed, window_s, retain)
+  for _, entry in ipairs(feed.entries) do
+    local incomplete = redis.call('SISMEMBER', KEYS[5], entry.start)
+    redis.call('XADD', feed.key, entry.start .. '000-0', 'start', entry.start, 'end', tostring(tonumber(entry.start) + window_s),
+      'total', entry.total, 'incomplete', incomplete, unpack(ARGV, entry.views, entry.views + 2 * entry.fields - 1))
+  end
+  -- Trimmed like epochs: entries of windows that ended before now minus the retention.
+  local below = tonumber(ARGV[6]) - retain - window_s * 1000 + 1
+  if retain > 0 and below > 0 and kind(feed.key) == 'stream' then redis.call('XTRIM', feed.key, 'MINID', string.format('%d', below)) end
+end
+`;
+
 /**
  * Looks before a run writes anything. KEYS as in CHECK_TYPES (window keys: those the run may
  * write). ARGV: db. Returns {'type', key, found}, or {'ok', layout window_ms, layout version,
@@ -154,11 +214,13 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
  * ("1h:3600,1d:86400", smallest first; "" for none), 10 rollup retention ms (0: keep), 11 the
  * prefix, 12 final_ms of this write's checkpoint ("" for none), then the windows (count n; per
  * window its start in seconds, member count m and m score/member pairs), the incomplete starts
- * (count, starts) and the checkpoint (field count, field/value pairs). Returns {'ok', seq},
- * {'lock', holder}, {'stale', seq}, {'layout', window_ms}, {'type', key, found} or
- * {'rollup', level, window seconds} (windows that do not tile the level's period).
+ * (count, starts) and the checkpoint (field count, field/value pairs); with --feed, the feed's
+ * entries (see FEED) and its key last in KEYS. Returns {'ok', seq} ({'ok', seq, windows already
+ * in the feed, how many of them with other counts, windows below the feed's newest entry and not
+ * in it} with --feed), {'lock', holder}, {'stale', seq}, {'layout', window_ms},
+ * {'type', key, found} or {'rollup', level, window seconds} (windows that do not tile the level's period).
  */
-export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}
+export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}${FEED}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
 -- persistence): it is taken back with this write.
 local lock = redis.call('GET', KEYS[1])
@@ -177,6 +239,7 @@ local seq = redis.call('HGET', KEYS[3], 'seq') or ''
 if seq ~= ARGV[7] then return {'stale', seq} end
 local layout = redis.call('HGET', KEYS[2], 'window_ms')
 if layout and layout ~= ARGV[4] then return {'layout', layout} end
+local feed = plan_feed(unit)
 
 -- Everything is checked: from here on the script only writes. The first write must be one
 -- Redis refuses when out of memory (SET is, DEL is not): once a script has written, Redis lets
@@ -209,6 +272,10 @@ local next_seq = tostring((tonumber(ARGV[7]) or 0) + 1)
 -- The retentions go beside the checkpoint for readers: a window listed without a key is a
 -- quiet one, unless it is older than the retention (its key expired).
 redis.call('HSET', KEYS[3], 'seq', next_seq, 'retain_ms', ARGV[8], 'rollup_retain_ms', ARGV[10])
+if feed then
+  write_feed(feed, window_s, retain)
+  return {'ok', next_seq, feed.again, feed.differ, feed.behind}
+end
 return {'ok', next_seq}
 `);
 

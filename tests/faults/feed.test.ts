@@ -1,0 +1,228 @@
+/**
+ * The feed (issue 20, items 1 and 2): with --feed every window, once final, is appended once to
+ * the Redis Stream {prefix}feed in the same script as its final write. SIGKILLs of the writer,
+ * a consumer-group reader (the README's JavaScript one) killed and restarted, `wikistream tail`,
+ * a rewrite of windows already in the feed, and a key of another type. Compiled binary, real
+ * redis-server, the fixture SSE server.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type Redis from "ioredis";
+import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
+import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
+import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor, type WikistreamProcess } from "../support/process.ts";
+import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../support/redis.ts";
+import { shareRedis } from "../support/shared.ts";
+
+setDefaultTimeout(60_000);
+
+const WINDOW_MS = 10_000;
+const LATENESS_MS = 20_000;
+const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilIntoLastCycleMs: 100_000 });
+const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENESS_MS / 1000}s`, "--since", String(sinceMs), "--until", String(untilMs)];
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+const redis = shareRedis();
+let fast: FixtureServer;
+
+beforeAll(() => {
+  fast = startFixtureServer({ events: stream.events });
+});
+
+afterAll(async () => {
+  await fast.stop();
+});
+
+afterEach(killStrayRuns);
+
+const replayArgs = (url: string, prefix: string, extra: string[] = []) => ["--url", url, "--redis-url", redis.url, "--prefix", prefix, ...windowArgs, ...extra];
+
+/** One feed entry as XRANGE gives it: its ID and its fields, counts parsed. */
+interface Entry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+async function readFeed(client: Redis, key: string): Promise<Entry[]> {
+  const entries = await client.xrange(key, "-", "+");
+  return entries.map(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] ?? ""] = flat[i + 1] ?? "";
+    return { id, fields };
+  });
+}
+
+/**
+ * What the feed must hold for a prefix: an entry per window that `epochs` lists, oldest first,
+ * each equal to its sorted set (quiet windows with total 0 and `{}`), read from Redis itself.
+ */
+async function expectedFeed(client: Redis, prefix: string): Promise<Entry[]> {
+  const starts = (await client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
+  const entries: Entry[] = [];
+  for (const start of starts) {
+    const flat = await client.zrange(`${prefix}${start}`, 0, -1, "WITHSCORES");
+    const pairs: [string, number][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? "", Number(flat[i + 1])]);
+    // Busiest first, then by name: the order wikistream prints counts in everywhere.
+    pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const total = pairs.reduce((sum, [, n]) => sum + n, 0);
+    const incomplete = await client.sismember(`${prefix}incomplete`, start);
+    entries.push({
+      id: `${start * 1000}-0`,
+      fields: { start: String(start), end: String(start + WINDOW_MS / 1000), total: String(total), incomplete: String(incomplete), counts: JSON.stringify(Object.fromEntries(pairs)) },
+    });
+  }
+  return entries;
+}
+
+const consumerDirs: string[] = [];
+
+/** The README's JavaScript consumer-group reader, exactly as printed there. */
+function writeReadmeConsumer(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```js\n(\/\/ feed-consumer\.mjs[^\n]*\n[\s\S]*?)```/.exec(readme)?.[1];
+  if (block === undefined) throw new Error("README.md has no ```js block starting with // feed-consumer.mjs");
+  // Inside the repository, so that `import "ioredis"` finds node_modules.
+  const dir = mkdtempSync(join(ROOT, "dist", "consumer-"));
+  consumerDirs.push(dir);
+  const file = join(dir, "feed-consumer.mjs");
+  writeFileSync(file, block);
+  return file;
+}
+
+/** Starts the README consumer with its settings in the environment. */
+function startConsumer(file: string, env: Record<string, string>) {
+  const proc = Bun.spawn(["bun", file], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+  return proc;
+}
+
+describe("--feed: a Redis Stream of final windows", () => {
+  test("three SIGKILLs and a finish: XRANGE holds each final window once, in order, equal to its sorted set; a consumer group reader killed and restarted sees each once", async () => {
+    const prefix = "feed:";
+    const file = writeReadmeConsumer();
+    const consumerEnv = { REDIS_URL: redis.url, FEED: `${prefix}feed`, GROUP: "app", CONSUMER: "c1" };
+    // The consumer starts first: it waits for the feed to appear.
+    let consumer = startConsumer(file, consumerEnv);
+    let consumerRestarted = false;
+    const paced = startFixtureServer({ events: stream.events, ratePerSec: 800, chunkEvents: 25 });
+    try {
+      const args = replayArgs(paced.url, prefix, ["--feed", "--quiet"]);
+      for (let k = 0; k < 3; k++) {
+        const saved = await readCheckpointId(redis, prefix);
+        const run = spawnTracked(args);
+        await whileRunning(run, waitForNewCheckpoint(redis, prefix, saved));
+        await Bun.sleep(150 * k);
+        expect(run.proc.exitCode).toBeNull();
+        run.proc.kill("SIGKILL");
+        await run.done;
+        // Kill the consumer once, mid-way: after it handled some windows, while more are to come.
+        if (k === 0) {
+          await waitFor(async () => (await redis.client.llen("app:windows")) > 0, 20_000, "the consumer's first window");
+          consumer.kill("SIGKILL");
+          await consumer.exited;
+          consumer = startConsumer(file, consumerEnv);
+          consumerRestarted = true;
+        }
+      }
+    } finally {
+      await paced.stop();
+    }
+    const last = await runWikistream(replayArgs(fast.url, prefix, ["--feed", "--quiet"]), { timeoutMs: 30_000 });
+    expect({ code: last.code, stderr: last.stderr }).toEqual({ code: 0, stderr: "" });
+    // The windows are exactly those of a run without --feed, and the feed mirrors them.
+    const dump = await dumpWindows(redis, prefix);
+    expect(dump[`${prefix}feed`]).toBe("stream");
+    delete dump[`${prefix}feed`];
+    expect(dump).toEqual(formatReferenceAsRedis(reference, prefix));
+    const feed = await readFeed(redis.client, `${prefix}feed`);
+    expect(feed).toEqual(await expectedFeed(redis.client, prefix));
+    expect(feed.length).toBeGreaterThan(60);
+
+    expect(consumerRestarted).toBe(true);
+    // Quiet windows are entries too (the replay's cycles leave a few between them).
+    expect(feed.some((e) => e.fields.total === "0" && e.fields.counts === "{}")).toBe(true);
+    try {
+      await waitFor(async () => (await redis.client.llen("app:windows")) >= feed.length, 20_000, "the consumer to catch up");
+      const pending = (await redis.client.xpending(`${prefix}feed`, "app")) as [number, ...unknown[]];
+      expect(pending[0]).toBe(0);
+      const seen = (await redis.client.lrange("app:windows", 0, -1)).map((text) => JSON.parse(text) as { id: string; start: string; counts: unknown });
+      expect(seen.map((w) => w.id)).toEqual(feed.map((e) => e.id));
+      expect(seen.map((w) => w.counts)).toEqual(feed.map((e) => JSON.parse(e.fields.counts ?? "")));
+    } finally {
+      consumer.kill("SIGKILL");
+      await consumer.exited;
+    }
+
+    // `tail --json --from` prints the same windows, and `tail --group` acks what it printed.
+    for (const extra of [[], ["--group", "tailers"]]) {
+      const tail = spawnTracked(["tail", "--redis-url", redis.url, "--prefix", prefix, "--json", "--from", String(sinceMs), ...extra]);
+      await waitFor(() => tail.stdout().split("\n").filter(Boolean).length >= feed.length || tail.proc.exitCode !== null, 20_000, "tail to print the feed");
+      const result = await terminate(tail);
+      expect({ code: result.code, stderr: result.stderr.includes("error") ? result.stderr : "" }).toEqual({ code: 0, stderr: "" });
+      const printed = result.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(printed).toEqual(
+        feed.map((e) => ({
+          start: Number(e.fields.start),
+          end: Number(e.fields.end),
+          total: Number(e.fields.total),
+          final: true,
+          incomplete: e.fields.incomplete === "1",
+          counts: JSON.parse(e.fields.counts ?? ""),
+        })),
+      );
+      if (extra.length > 0) expect(((await redis.client.xpending(`${prefix}feed`, "tailers")) as [number])[0]).toBe(0);
+    }
+
+    // A rewrite of windows already in the feed (--no-resume --since) appends nothing, and says so with a count.
+    const again = await runWikistream(replayArgs(fast.url, prefix, ["--feed", "--no-resume"]), { timeoutMs: 30_000 });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(new RegExp(`${feed.length} windows were already in the feed ${prefix}feed and were not appended again`));
+    expect(await readFeed(redis.client, `${prefix}feed`)).toEqual(feed);
+  }, 180_000);
+
+  test("without --feed there is no feed key, and tail says how to get one (exit 1)", async () => {
+    const prefix = "nofeed:";
+    const run = await runWikistream(replayArgs(fast.url, prefix, ["--quiet"]));
+    expect(run.code).toBe(0);
+    expect(await redis.dump(prefix)).not.toHaveProperty(`${prefix}feed`);
+    expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
+    const tail = await runWikistream(["tail", "--redis-url", redis.url, "--prefix", prefix]);
+    expect(tail.code).toBe(1);
+    expect(tail.stderr.trim().split("\n")).toHaveLength(1);
+    expect(tail.stderr).toContain(`prefix '${prefix}' has windows but no feed`);
+    expect(tail.stderr).toContain("--feed");
+  });
+
+  test("a feed key of another type is refused before anything is written, naming it", async () => {
+    const prefix = "badfeed:";
+    await redis.client.set(`${prefix}feed`, "mine");
+    const run = await runWikistream(replayArgs(fast.url, prefix, ["--feed"]));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`Redis key '${prefix}feed' holds a string`);
+    expect(Object.keys(await redis.dump(prefix))).toEqual([`${prefix}feed`]);
+  });
+
+  test("a run without --feed on a prefix that has a feed says the feed will miss its windows", async () => {
+    const prefix = "feedoff:";
+    await redis.client.xadd(`${prefix}feed`, "1-0", "start", "0");
+    const run = await runWikistream(replayArgs(fast.url, prefix, []));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`prefix '${prefix}' has a feed (${prefix}feed), but this run has no --feed`);
+    expect(await redis.client.xlen(`${prefix}feed`)).toBe(1);
+  });
+});
+
+/** Waits for `ready` unless `run` exits first, which fails the test with what it printed. */
+async function whileRunning<T>(run: WikistreamProcess, ready: Promise<T>): Promise<T> {
+  ready.catch(() => undefined);
+  const exited = run.done.then((result): never => {
+    throw new Error(`wikistream exited (code ${result.code}) before it was expected to:\n${result.stderr}`);
+  });
+  exited.catch(() => undefined);
+  return Promise.race([ready, exited]);
+}
+
+afterAll(() => {
+  for (const dir of consumerDirs) rmSync(dir, { recursive: true, force: true });
+});
