@@ -14,7 +14,7 @@ const DESCRIPTION = "Count Wikimedia edits per wiki in tumbling windows, exactly
 const COMMANDS = {
   top: { usage: "top [flags]", summary: "the newest window, with sparklines", load: () => import("./top.ts").then((m) => m.topCommand) },
   read: { usage: "read --from TIME [flags]", summary: "stored windows as text, CSV or JSON", load: () => import("./read.ts").then((m) => m.readCommand) },
-  tail: { usage: "tail [flags]", summary: "each window once final, as the --feed gets it", load: () => import("./tail.ts").then((m) => m.tailCommand) },
+  tail: { usage: "tail [flags]", summary: "each final window from the --feed", load: () => import("./tail.ts").then((m) => m.tailCommand) },
   healthcheck: { usage: "healthcheck [--ready]", summary: "ask a running instance's /healthz", load: () => import("./healthcheck.ts").then((m) => m.healthcheckCommand) },
 } as const;
 type CommandName = keyof typeof COMMANDS;

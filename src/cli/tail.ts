@@ -65,11 +65,14 @@ function createPrinter(run: TailRun, env: Record<string, string | undefined>): (
   };
 }
 
+/** What waitForFeed found: the feed there at start, one that appeared since, or a stop first. */
+type FeedFound = "there" | "appeared" | "stopped";
+
 /**
  * Waits until the prefix has a feed (a counting run with --feed makes it with its first final
- * window). Returns false when stopped first; throws when the prefix has windows but no feed.
+ * window). Throws when the prefix has windows but no feed.
  */
-async function waitForFeed(run: TailRun): Promise<boolean> {
+async function waitForFeed(run: TailRun): Promise<FeedFound> {
   const { reader, log, signal, values } = run;
   let said = false;
   while (!signal.aborted) {
@@ -83,7 +86,7 @@ async function waitForFeed(run: TailRun): Promise<boolean> {
       await sleep(RETRY_MS, signal);
       continue;
     }
-    if (state.feed) return true;
+    if (state.feed) return said ? "appeared" : "there";
     if (state.windows > 0) {
       throw new WikistreamError(
         "redis",
@@ -94,7 +97,7 @@ async function waitForFeed(run: TailRun): Promise<boolean> {
     said = true;
     await sleep(RETRY_MS, signal);
   }
-  return false;
+  return "stopped";
 }
 
 /** Runs `step` until stopped, waiting out a Redis that is away; `onRetry` runs after each outage. */
@@ -118,10 +121,19 @@ async function repeat(run: TailRun, step: () => Promise<void>, onRetry: () => vo
   return 0;
 }
 
+/**
+ * Where to start: before `--from`; else after the newest entry (undefined: read it then), or
+ * from the start of a feed that appeared while waiting (all its windows became final since).
+ */
+function resolveStart(values: TailValues, found: FeedFound, newest: string | undefined): string | undefined {
+  if (values.from !== undefined) return formatFeedIdBefore(values.from);
+  return found === "appeared" ? "0-0" : newest;
+}
+
 /** Follows alone (XREAD), from `--from` or the newest entry. */
-async function follow(run: TailRun, print: (entries: readonly FeedEntry[]) => Promise<void>): Promise<number> {
+async function follow(run: TailRun, found: FeedFound, print: (entries: readonly FeedEntry[]) => Promise<void>): Promise<number> {
   const { reader, values, log } = run;
-  let after = values.from !== undefined ? formatFeedIdBefore(values.from) : undefined;
+  let after = resolveStart(values, found, undefined);
   return repeat(
     run,
     async () => {
@@ -137,7 +149,7 @@ async function follow(run: TailRun, print: (entries: readonly FeedEntry[]) => Pr
 }
 
 /** Follows as a member of a consumer group (XREADGROUP), acking what it printed. */
-async function followGroup(run: TailRun, group: string, print: (entries: readonly FeedEntry[]) => Promise<void>): Promise<number> {
+async function followGroup(run: TailRun, group: string, found: FeedFound, print: (entries: readonly FeedEntry[]) => Promise<void>): Promise<number> {
   const { reader, values, log } = run;
   const consumer = values.consumer ?? hostname();
   let joined = false;
@@ -147,7 +159,7 @@ async function followGroup(run: TailRun, group: string, print: (entries: readonl
     run,
     async () => {
       if (!joined) {
-        const created = await reader.createGroup(group, values.from !== undefined ? formatFeedIdBefore(values.from) : "$");
+        const created = await reader.createGroup(group, resolveStart(values, found, "$") ?? "$");
         const start = values.from !== undefined ? `with the first window from ${formatInstant(values.from)}` : "with the next final window";
         if (created) log.info(`made consumer group '${group}' on ${reader.key}, starting ${start}`);
         else if (values.from !== undefined) log.warn(`consumer group '${group}' exists on ${reader.key}: it goes on where it left off (--from only places a new group)`);
@@ -175,9 +187,10 @@ export function tail(rawArgs: readonly string[], env: Record<string, string | un
     },
     (options, signal) => createFeedReader(options, signal),
     async (run) => {
-      if (!(await waitForFeed(run))) return 0;
+      const found = await waitForFeed(run);
+      if (found === "stopped") return 0;
       const print = createPrinter(run, env);
-      return run.values.group === undefined ? follow(run, print) : followGroup(run, run.values.group, print);
+      return run.values.group === undefined ? follow(run, found, print) : followGroup(run, run.values.group, found, print);
     },
     env,
     () => true,

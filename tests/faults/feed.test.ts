@@ -8,11 +8,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type Redis from "ioredis";
 import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../support/redis.ts";
+import { listExpectedFeed, readFeed } from "../support/feed.ts";
 import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(60_000);
@@ -37,44 +37,6 @@ afterAll(async () => {
 afterEach(killStrayRuns);
 
 const replayArgs = (url: string, prefix: string, extra: string[] = []) => ["--url", url, "--redis-url", redis.url, "--prefix", prefix, ...windowArgs, ...extra];
-
-/** One feed entry as XRANGE gives it: its ID and its fields, counts parsed. */
-interface Entry {
-  id: string;
-  fields: Record<string, string>;
-}
-
-async function readFeed(client: Redis, key: string): Promise<Entry[]> {
-  const entries = await client.xrange(key, "-", "+");
-  return entries.map(([id, flat]) => {
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] ?? ""] = flat[i + 1] ?? "";
-    return { id, fields };
-  });
-}
-
-/**
- * What the feed must hold for a prefix: an entry per window that `epochs` lists, oldest first,
- * each equal to its sorted set (quiet windows with total 0 and `{}`), read from Redis itself.
- */
-async function expectedFeed(client: Redis, prefix: string): Promise<Entry[]> {
-  const starts = (await client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
-  const entries: Entry[] = [];
-  for (const start of starts) {
-    const flat = await client.zrange(`${prefix}${start}`, 0, -1, "WITHSCORES");
-    const pairs: [string, number][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? "", Number(flat[i + 1])]);
-    // Busiest first, then by name: the order wikistream prints counts in everywhere.
-    pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const total = pairs.reduce((sum, [, n]) => sum + n, 0);
-    const incomplete = await client.sismember(`${prefix}incomplete`, start);
-    entries.push({
-      id: `${start * 1000}-0`,
-      fields: { start: String(start), end: String(start + WINDOW_MS / 1000), total: String(total), incomplete: String(incomplete), counts: JSON.stringify(Object.fromEntries(pairs)) },
-    });
-  }
-  return entries;
-}
 
 const consumerDirs: string[] = [];
 
@@ -136,7 +98,7 @@ describe("--feed: a Redis Stream of final windows", () => {
     delete dump[`${prefix}feed`];
     expect(dump).toEqual(formatReferenceAsRedis(reference, prefix));
     const feed = await readFeed(redis.client, `${prefix}feed`);
-    expect(feed).toEqual(await expectedFeed(redis.client, prefix));
+    expect(feed).toEqual(await listExpectedFeed(redis.client, prefix, WINDOW_MS));
     expect(feed.length).toBeGreaterThan(60);
 
     expect(consumerRestarted).toBe(true);
@@ -180,6 +142,62 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(again.stderr).toMatch(new RegExp(`${feed.length} windows were already in the feed ${prefix}feed and were not appended again`));
     expect(await readFeed(redis.client, `${prefix}feed`)).toEqual(feed);
   }, 180_000);
+
+  test("tail started before the feed exists waits for it, then prints every window as it becomes final: JSON lines, the table, and as a group member", async () => {
+    const prefix = "live:";
+    const tailArgs = ["tail", "--redis-url", redis.url, "--prefix", prefix];
+    const tails = [spawnTracked([...tailArgs, "--json"]), spawnTracked(tailArgs), spawnTracked([...tailArgs, "--json", "--group", "g", "--consumer", "one"])];
+    await waitFor(() => tails.every((t) => t.stderr().includes(`there is no feed under prefix '${prefix}'`)), 20_000, "the tails to wait for the feed");
+    const run = await runWikistream(replayArgs(fast.url, prefix, ["--feed", "--quiet"]));
+    expect(run.code).toBe(0);
+    const feed = await readFeed(redis.client, `${prefix}feed`);
+    expect(feed).toEqual(await listExpectedFeed(redis.client, prefix, WINDOW_MS));
+    const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
+    await waitFor(
+      () => count(tails[0]?.stdout() ?? "", /\n/g) >= feed.length && count(tails[1]?.stdout() ?? "", /^newest window /gm) >= feed.length && count(tails[2]?.stdout() ?? "", /\n/g) >= feed.length,
+      20_000,
+      "every tail to print the feed",
+    );
+    const [json, table, group] = await Promise.all(tails.map((t) => terminate(t)));
+    for (const result of [json, table, group]) expect(result?.code).toBe(0);
+    const starts = (text: string) => text.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { start: number }).start);
+    expect(starts(json?.stdout ?? "")).toEqual(feed.map((e) => Number(e.fields.start)));
+    expect(starts(group?.stdout ?? "")).toEqual(feed.map((e) => Number(e.fields.start)));
+    expect(count(table?.stdout ?? "", /^newest window /gm)).toBe(feed.length);
+    expect(group?.stderr).toContain(`made consumer group 'g' on ${prefix}feed`);
+    expect(((await redis.client.xpending(`${prefix}feed`, "g")) as [number])[0]).toBe(0);
+    // Restarted, the group's member goes on where it left off: nothing is printed again.
+    const again = spawnTracked([...tailArgs, "--json", "--group", "g", "--consumer", "one"]);
+    await waitFor(async () => ((await redis.client.xinfo("CONSUMERS", `${prefix}feed`, "g")) as unknown[]).length > 0 && again.stderr() === "", 10_000, "the restarted member");
+    await Bun.sleep(300);
+    const restarted = await terminate(again);
+    expect({ code: restarted.code, stdout: restarted.stdout }).toEqual({ code: 0, stdout: "" });
+  });
+
+  test("--retain trims the feed in the same writes as epochs (XTRIM MINID): the entries left are those of the windows left", async () => {
+    const base = Math.ceil((Date.now() + 3000) / 1000) * 1000;
+    const events: string[] = [];
+    for (let t = base; t < base + 14_000; t += 100) events.push(JSON.stringify({ meta: { id: `f-${t}`, domain: "en.wikipedia.org", dt: new Date(t).toISOString() }, timestamp: t / 1000, server_name: "en.wikipedia.org", type: "edit" }));
+    const server = startFixtureServer({ events });
+    const prefix = "trim:";
+    const run = (untilMs: number, since: string[]) =>
+      runWikistream(["--url", server.url, "--redis-url", redis.url, "--prefix", prefix, "--window", "1s", "--lateness", "1s", ...since, "--until", String(untilMs), "--retain", "3s", "--feed"], {
+        env: { WIKISTREAM_RETAIN: "" },
+      });
+    try {
+      expect((await run(base + 5000, ["--since", String(base)])).code).toBe(0);
+      expect((await readFeed(redis.client, `${prefix}feed`)).map((e) => e.id)).toEqual([0, 1, 2, 3, 4].map((k) => `${base + k * 1000}-0`));
+      // Wait until the first windows are past their retention, then write more.
+      await waitFor(() => Date.now() > base + 6000, 15_000, "the first windows to pass --retain");
+      expect((await run(base + 10_000, [])).code).toBe(0);
+      const epochs = (await redis.client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
+      expect(epochs.length).toBeLessThan(10);
+      expect((await readFeed(redis.client, `${prefix}feed`)).map((e) => e.id)).toEqual(epochs.map((s) => `${s * 1000}-0`));
+      expect(await redis.client.xlen(`${prefix}feed`)).toBe(epochs.length);
+    } finally {
+      await server.stop();
+    }
+  });
 
   test("without --feed there is no feed key, and tail says how to get one (exit 1)", async () => {
     const prefix = "nofeed:";
