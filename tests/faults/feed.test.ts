@@ -12,7 +12,8 @@ import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../support/redis.ts";
-import { listExpectedFeed, readFeed } from "../support/feed.ts";
+import { listExpectedFeed, readFeed, type Entry } from "../support/feed.ts";
+import { resolvePython } from "../../scripts/prepare-tests.ts";
 import { shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(60_000);
@@ -40,29 +41,37 @@ const replayArgs = (url: string, prefix: string, extra: string[] = []) => ["--ur
 
 const consumerDirs: string[] = [];
 
-/** The README's JavaScript consumer-group reader, exactly as printed there. */
-function writeReadmeConsumer(): string {
+/** A consumer-group reader of the README, exactly as printed there: its ```lang block whose first line names `file`. */
+function writeReadmeConsumer(lang: "js" | "python", file: string): string {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = /```js\n(\/\/ feed-consumer\.mjs[^\n]*\n[\s\S]*?)```/.exec(readme)?.[1];
-  if (block === undefined) throw new Error("README.md has no ```js block starting with // feed-consumer.mjs");
+  const block = readme.split(`\`\`\`${lang}\n`).slice(1).map((part) => part.split("```")[0] ?? "").find((code) => code.split("\n")[0]?.includes(file));
+  if (block === undefined) throw new Error(`README.md has no \`\`\`${lang} block whose first line names ${file}`);
   // Inside the repository, so that `import "ioredis"` finds node_modules.
   const dir = mkdtempSync(join(ROOT, "dist", "consumer-"));
   consumerDirs.push(dir);
-  const file = join(dir, "feed-consumer.mjs");
-  writeFileSync(file, block);
-  return file;
+  writeFileSync(join(dir, file), block);
+  return join(dir, file);
 }
 
-/** Starts the README consumer with its settings in the environment. */
-function startConsumer(file: string, env: Record<string, string>) {
-  const proc = Bun.spawn(["bun", file], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
-  return proc;
+/** Starts a README consumer (`command` and its file) with its settings in the environment. */
+function startConsumer(command: string[], env: Record<string, string>) {
+  return Bun.spawn(command, { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+}
+
+/** Waits for a README consumer of `group` to catch up, then checks it handled each entry of `feed` once, in order. */
+async function expectConsumerSawFeed(group: string, key: string, feed: readonly Entry[]): Promise<void> {
+  await waitFor(async () => (await redis.client.llen(`${group}:windows`)) >= feed.length, 20_000, `the ${group} consumer to catch up`);
+  expect(((await redis.client.xpending(key, group)) as [number])[0]).toBe(0);
+  const seen = (await redis.client.lrange(`${group}:windows`, 0, -1)).map((text) => JSON.parse(text) as { id: string; start: number; total: number; counts: unknown });
+  expect(seen.map((w) => w.id)).toEqual(feed.map((e) => e.id));
+  expect(seen.map((w) => [w.start, w.total])).toEqual(feed.map((e) => [Number(e.fields.start), Number(e.fields.total)]));
+  expect(seen.map((w) => w.counts)).toEqual(feed.map((e) => JSON.parse(e.fields.counts ?? "")));
 }
 
 describe("--feed: a Redis Stream of final windows", () => {
   test("three SIGKILLs and a finish: XRANGE holds each final window once, in order, equal to its sorted set; a consumer group reader killed and restarted sees each once", async () => {
     const prefix = "feed:";
-    const file = writeReadmeConsumer();
+    const file = ["bun", writeReadmeConsumer("js", "feed-consumer.mjs")];
     const consumerEnv = { REDIS_URL: redis.url, FEED: `${prefix}feed`, GROUP: "app", CONSUMER: "c1" };
     // The consumer starts first: it waits for the feed to appear.
     let consumer = startConsumer(file, consumerEnv);
@@ -105,12 +114,7 @@ describe("--feed: a Redis Stream of final windows", () => {
     // Quiet windows are entries too (the replay's cycles leave a few between them).
     expect(feed.some((e) => e.fields.total === "0" && e.fields.counts === "{}")).toBe(true);
     try {
-      await waitFor(async () => (await redis.client.llen("app:windows")) >= feed.length, 20_000, "the consumer to catch up");
-      const pending = (await redis.client.xpending(`${prefix}feed`, "app")) as [number, ...unknown[]];
-      expect(pending[0]).toBe(0);
-      const seen = (await redis.client.lrange("app:windows", 0, -1)).map((text) => JSON.parse(text) as { id: string; start: string; counts: unknown });
-      expect(seen.map((w) => w.id)).toEqual(feed.map((e) => e.id));
-      expect(seen.map((w) => w.counts)).toEqual(feed.map((e) => JSON.parse(e.fields.counts ?? "")));
+      await expectConsumerSawFeed("app", `${prefix}feed`, feed);
     } finally {
       consumer.kill("SIGKILL");
       await consumer.exited;
@@ -143,6 +147,31 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(await readFeed(redis.client, `${prefix}feed`)).toEqual(feed);
   }, 180_000);
 
+  test("the README's Python (redis-py) reader, killed mid-way and restarted, handles each window once", async () => {
+    const prefix = "py:";
+    const command = [resolvePython(), writeReadmeConsumer("python", "feed_consumer.py")];
+    const env = { REDIS_URL: redis.url, FEED: `${prefix}feed`, GROUP: "pyapp", CONSUMER: "p1" };
+    let consumer = startConsumer(command, env);
+    const paced = startFixtureServer({ events: stream.events, ratePerSec: 1500, chunkEvents: 25 });
+    try {
+      const run = spawnTracked(replayArgs(paced.url, prefix, ["--feed", "--quiet"]));
+      await whileRunning(run, waitFor(async () => (await redis.client.llen("pyapp:windows")) > 0, 20_000, "the Python reader's first window"));
+      consumer.kill("SIGKILL");
+      await consumer.exited;
+      // Still writing: windows become final while the reader is away.
+      expect(run.proc.exitCode).toBeNull();
+      consumer = startConsumer(command, env);
+      expect((await run.done).code).toBe(0);
+      const feed = await readFeed(redis.client, `${prefix}feed`);
+      expect(feed).toEqual(await listExpectedFeed(redis.client, prefix, WINDOW_MS));
+      await expectConsumerSawFeed("pyapp", `${prefix}feed`, feed);
+    } finally {
+      consumer.kill("SIGKILL");
+      await consumer.exited;
+      await paced.stop();
+    }
+  });
+
   test("tail started before the feed exists waits for it, then prints every window as it becomes final: JSON lines, the table, and as a group member", async () => {
     const prefix = "live:";
     const tailArgs = ["tail", "--redis-url", redis.url, "--prefix", prefix];
@@ -166,10 +195,9 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(count(table?.stdout ?? "", /^newest window /gm)).toBe(feed.length);
     expect(group?.stderr).toContain(`made consumer group 'g' on ${prefix}feed`);
     expect(((await redis.client.xpending(`${prefix}feed`, "g")) as [number])[0]).toBe(0);
-    // Restarted, the group's member goes on where it left off: nothing is printed again.
-    const again = spawnTracked([...tailArgs, "--json", "--group", "g", "--consumer", "one"]);
-    await waitFor(async () => ((await redis.client.xinfo("CONSUMERS", `${prefix}feed`, "g")) as unknown[]).length > 0 && again.stderr() === "", 10_000, "the restarted member");
-    await Bun.sleep(300);
+    // A new member of the group gets nothing the group has handed out already.
+    const again = spawnTracked([...tailArgs, "--json", "--group", "g", "--consumer", "two"]);
+    await waitFor(async () => ((await redis.client.xinfo("CONSUMERS", `${prefix}feed`, "g")) as unknown[]).length === 2, 10_000, "the second member to read");
     const restarted = await terminate(again);
     expect({ code: restarted.code, stdout: restarted.stdout }).toEqual({ code: 0, stdout: "" });
   });
