@@ -227,6 +227,31 @@ describe("--feed: a Redis Stream of final windows", () => {
     }
   });
 
+  test("rewrites: windows the feed holds are not appended again (those with other counts said), older ones it never held cannot be added (said)", async () => {
+    const prefix = "rewrite:";
+    const midMs = Math.ceil((sinceMs + 300_000) / WINDOW_MS) * WINDOW_MS;
+    // The feed begins mid-way: the first run starts there.
+    const first = await runWikistream(["--url", fast.url, "--redis-url", redis.url, "--prefix", prefix, ...windowArgs, "--since", String(midMs), "--feed", "--quiet"]);
+    expect(first.code).toBe(0);
+    const feed = await readFeed(redis.client, `${prefix}feed`);
+    // Its first entries may come before --since: events arrive out of order (marked incomplete).
+    const firstMs = Number(feed[0]?.fields.start) * 1000;
+    expect(firstMs).toBeLessThanOrEqual(midMs);
+    expect(firstMs).toBeGreaterThan(sinceMs);
+    // Rewritten from the start, counting English Wikipedia only: every window the feed holds now has other counts.
+    const again = await runWikistream(replayArgs(fast.url, prefix, ["--feed", "--no-resume", "--server", "en.wikipedia.org"]));
+    expect(again.code).toBe(0);
+    const changed = feed.filter((e) => (JSON.parse(e.fields.counts ?? "{}")["en.wikipedia.org"] ?? 0) !== Number(e.fields.total)).length;
+    expect(changed).toBeGreaterThan(0);
+    expect(again.stderr).toContain(`${feed.length} windows were already in the feed ${prefix}feed and were not appended again (${changed} of them with other counts than the feed holds: the sorted sets have the rewrite)`);
+    // Every window the rewrite made final before the feed's first entry: `epochs` lists them.
+    const older = await redis.client.zcount(`${prefix}epochs`, "-inf", `(${firstMs / 1000}`);
+    expect(older).toBeGreaterThan(0);
+    expect(again.stderr).toContain(`${older} windows older than the newest entry of the feed ${prefix}feed are not in it and cannot be added (a Redis Stream only grows)`);
+    expect(again.stderr.match(/writing windows again that the feed/g)).toHaveLength(1);
+    expect(await readFeed(redis.client, `${prefix}feed`)).toEqual(feed);
+  });
+
   test("without --feed there is no feed key, and tail says how to get one (exit 1)", async () => {
     const prefix = "nofeed:";
     const run = await runWikistream(replayArgs(fast.url, prefix, ["--quiet"]));
