@@ -56,8 +56,25 @@ function resolveAptPrefix(): string[] | undefined {
   return undefined;
 }
 
+/**
+ * The Python that runs the README's redis-py reader (tests/faults/feed.test.ts): the system's,
+ * where apt-get installs python3-redis, rather than one a version manager put first on PATH.
+ */
+export function resolvePython(): string {
+  return Bun.file("/usr/bin/python3").size > 0 ? "/usr/bin/python3" : "python3";
+}
+
+/** redis-py for that Python, as the Debian package that provides it, when it is missing. */
+function listMissingPythonModules(): string[] {
+  try {
+    return Bun.spawnSync([resolvePython(), "-c", "import redis"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0 ? [] : ["python3-redis"];
+  } catch {
+    return ["python3-redis"]; // no python3 at all: the package brings it
+  }
+}
+
 function main(): number {
-  const missing = () => Object.keys(TEST_TOOLS).filter((tool) => Bun.which(tool) === null && !isProvided(tool));
+  const missing = () => [...Object.keys(TEST_TOOLS).filter((tool) => Bun.which(tool) === null && !isProvided(tool)), ...listMissingPythonModules()];
   const apt = resolveAptPrefix();
   const plan = planTestTools(missing(), apt !== undefined);
   if (plan.kind === "ready") return 0;

@@ -122,6 +122,7 @@ describe("resolveConfig", () => {
     { name: "rollup", args: ["1h"] },
     { name: "retain-rollup", args: ["30d"] },
     { name: "standby", args: [] },
+    { name: "feed", args: [] },
     { name: "lock-ttl", args: ["10s"] },
   ])(
     "--$name without --redis-url does nothing, so it is refused and says why",
@@ -170,6 +171,15 @@ describe("resolveConfig", () => {
 
   test("from the environment, a Redis setting is left alone in a run that prints (an env file may serve both)", () => {
     expect(resolveConfig([], { WIKISTREAM_PREFIX: "x:", WIKISTREAM_STANDBY: "1", WIKISTREAM_RETAIN: "7d" }, false).redisUrl).toBeUndefined();
+  });
+
+  test("--feed is off unless given, from the flag or WIKISTREAM_FEED (yes/no, not anything)", () => {
+    const url = ["--redis-url", "redis://h"];
+    expect(resolveConfig(url, {}, false).feed).toBe(false);
+    expect(resolveConfig([...url, "--feed"], {}, false).feed).toBe(true);
+    expect(resolveConfig(url, { WIKISTREAM_FEED: "1" }, false).feed).toBe(true);
+    expect(resolveConfig(url, { WIKISTREAM_FEED: "no" }, false).feed).toBe(false);
+    expect(usageError(url, { WIKISTREAM_FEED: "maybe" })).toContain("WIKISTREAM_FEED");
   });
 
   test("a bad env value names the flag too", () => {

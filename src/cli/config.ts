@@ -33,6 +33,8 @@ export interface Config {
   /** Rollup levels to keep, smallest first (none: empty). */
   rollups: readonly RollupLevel[];
   rollupRetainMs: number;
+  /** Append each final window to the Redis Stream {prefix}feed. */
+  feed: boolean;
   /** Wait for another instance's lock and take over when it expires, instead of exiting. */
   standby: boolean;
   lockTtlMs: number;
@@ -117,7 +119,7 @@ export function checkSinceAgainstRetention(config: Pick<Config, "sinceMs" | "ret
 }
 
 /** Flags only a run into Redis uses: on the command line of a run that prints, they would do nothing. */
-const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rollup", "standby", "lock-ttl"] as const;
+const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rollup", "feed", "standby", "lock-ttl"] as const;
 
 /**
  * Refuses a Redis flag typed on the command line of a run without --redis-url. From the
@@ -168,6 +170,7 @@ export function resolveConfig(
     retainMs: f.retain,
     rollups: f.rollup ?? [],
     rollupRetainMs: f["retain-rollup"],
+    feed: f.feed,
     standby: f.standby,
     lockTtlMs: f["lock-ttl"],
     listen: f.listen,

@@ -100,6 +100,7 @@ export const FLAGS = {
     help: "rollup keys expire this long after their end; 0 keeps them",
     parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }),
   }),
+  feed: toggle("also append each final window to the Redis Stream {prefix}feed", "WIKISTREAM_FEED"),
   standby: toggle("wait for another instance's lock, then take over", "WIKISTREAM_STANDBY"),
   "lock-ttl": flag({
     kind: "string",

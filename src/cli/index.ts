@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * The command line: `wikistream [flags]` counts; `wikistream top` and `wikistream read` read
- * the windows back from Redis; `wikistream healthcheck` asks a running instance's /healthz.
+ * the windows back from Redis, `wikistream tail` follows the feed of final windows; `wikistream healthcheck` asks a running instance's /healthz.
  * `--version` and `--help` answer at once; everything else loads what it needs lazily
  * (ioredis and the pipeline are not needed to print a version).
  */
@@ -14,15 +14,16 @@ const DESCRIPTION = "Count Wikimedia edits per wiki in tumbling windows, exactly
 const COMMANDS = {
   top: { usage: "top [flags]", summary: "the newest window, with sparklines", load: () => import("./top.ts").then((m) => m.topCommand) },
   read: { usage: "read --from TIME [flags]", summary: "stored windows as text, CSV or JSON", load: () => import("./read.ts").then((m) => m.readCommand) },
+  tail: { usage: "tail [flags]", summary: "each final window from the --feed", load: () => import("./tail.ts").then((m) => m.tailCommand) },
   healthcheck: { usage: "healthcheck [--ready]", summary: "ask a running instance's /healthz", load: () => import("./healthcheck.ts").then((m) => m.healthcheckCommand) },
 } as const;
 type CommandName = keyof typeof COMMANDS;
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
 
-/** `wikistream top`, `read` and `healthcheck`, each loaded only when named. */
+/** `wikistream top`, `read`, `tail` and `healthcheck`, each loaded only when named. */
 const withCommands = defineCommand({
   meta: { name: "wikistream", version: VERSION, description: DESCRIPTION },
-  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load, healthcheck: COMMANDS.healthcheck.load },
+  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load, tail: COMMANDS.tail.load, healthcheck: COMMANDS.healthcheck.load },
 });
 
 /** The counting run. Its flags are parsed by cli/parse.ts from the one flag table, not by citty. */
@@ -49,6 +50,7 @@ async function printHelp(command: CommandName | undefined): Promise<void> {
   const [{ formatHelp }, { FLAGS }, query, health] = await Promise.all([import("./help.ts"), import("./flags.ts"), import("./query-flags.ts"), import("./healthcheck.ts")]);
   if (command === "top") process.stdout.write(formatHelp(query.TOP_HELP, query.TOP_FLAGS));
   else if (command === "read") process.stdout.write(formatHelp(query.READ_HELP, query.READ_FLAGS));
+  else if (command === "tail") process.stdout.write(formatHelp(query.TAIL_HELP, query.TAIL_FLAGS));
   else if (command === "healthcheck") process.stdout.write(formatHelp(health.HEALTHCHECK_HELP, health.HEALTHCHECK_FLAGS));
   else process.stdout.write(formatHelp({ description: DESCRIPTION, usage: mainUsage() }, FLAGS));
 }

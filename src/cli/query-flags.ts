@@ -1,5 +1,5 @@
 /**
- * The flag tables of `wikistream top` and `wikistream read`, the commands that read windows
+ * The flag tables of `wikistream top`, `read` and `tail`, the commands that read windows
  * back from Redis. A flag they share with the counting run is the same entry of FLAGS (its
  * environment variable, hint and validation declared once); only words that would be wrong
  * for a reader (redis-url's "write windows to", its stdout default) are said anew.
@@ -27,10 +27,14 @@ export function parseResolution(value: string, label: string): RollupLevel | und
   return level;
 }
 
-const SHARED = {
+const CONNECTION = {
   "redis-url": { ...FLAGS["redis-url"], defaultHelp: undefined, help: "the Redis to read windows from, any form the counting run takes; required" },
   prefix: FLAGS.prefix,
   "redis-ca": FLAGS["redis-ca"],
+} as const;
+
+const SHARED = {
+  ...CONNECTION,
   resolution: flag({
     kind: "string",
     hint: "SPAN",
@@ -69,6 +73,30 @@ export const READ_FLAGS = {
   ...LOGGING,
 } as const;
 
+/** A consumer group or consumer name: what Redis takes, without spaces or control characters. */
+export function parseStreamName(value: string, label: string): string {
+  if (!/^[\x21-\x7e]{1,200}$/.test(value)) throw usage(`${label} '${value}' must be 1 to 200 printable characters without spaces`);
+  return value;
+}
+
+/** Every flag of `wikistream tail`. Order is the order of its --help. */
+export const TAIL_FLAGS = {
+  ...CONNECTION,
+  from: flag({ kind: "string", hint: "TIME", defaultHelp: "the next final window", help: "start with the first window that starts at or after TIME: ISO 8601 or Unix time", parse: parseTimeFlag }),
+  group: flag({ kind: "string", hint: "NAME", defaultHelp: "none", help: "read as a member of this consumer group, acking what is printed (made at --from, or the next window)", parse: parseStreamName }),
+  consumer: flag({ kind: "string", hint: "NAME", defaultHelp: "the host's name", help: "this reader's name in --group: keep it across restarts", parse: parseStreamName }),
+  json: flag({ kind: "boolean", help: "print each window as a JSON line instead of the table", parse: () => true }),
+  all: flag({ kind: "boolean", help: "every wiki of each window in the table, not just the top 10", parse: () => true }),
+  ...LOGGING,
+} as const;
+
+/** What --help shows above the flags of `tail`. */
+export const TAIL_HELP: HelpHeader = {
+  description:
+    "Follows the feed of final windows (the counting run's --feed): each window printed once, in order, as it becomes final, as a table or a JSON line. With --group, a member of a Redis consumer group: a restart goes on where the group left off.",
+  usage: ["wikistream tail [--from TIME] [--json]", "wikistream tail --group NAME [--consumer NAME] [--json]"],
+};
+
 /** What --help shows above the flags of `top`. */
 export const TOP_HELP: HelpHeader = {
   description:
@@ -87,3 +115,5 @@ export const READ_HELP: HelpHeader = {
 export type TopValues = ValuesOf<typeof TOP_FLAGS>;
 /** The values of `read`'s flags. */
 export type ReadValues = ValuesOf<typeof READ_FLAGS>;
+/** The values of `tail`'s flags. */
+export type TailValues = ValuesOf<typeof TAIL_FLAGS>;

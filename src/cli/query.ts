@@ -1,12 +1,12 @@
 /**
- * What `top` and `read` share: their flags checked (a missing --redis-url named with
+ * What `top`, `read` and `tail` share: their flags checked (a missing --redis-url named with
  * REDIS_URL), the reader opened, stdout written with its back-pressure, SIGINT/SIGTERM turned
  * into a stop, and a failure into one line and an exit code, as the counting run does.
  */
 import { WikistreamError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
-import { createWindowReader, describeReadError, type WindowReader } from "../sink/redis/reader.ts";
+import { createWindowReader, describeReadError, type WindowReader, type WindowReaderOptions } from "../sink/redis/reader.ts";
 import { DEFAULT_PREFIX, type FlagSpec, type ValuesOf } from "./flags.ts";
 import { resolveClusterPrefix } from "./config.ts";
 import { resolveFlagSources } from "./parse.ts";
@@ -14,22 +14,29 @@ import { retargetUsage, usage } from "./values.ts";
 import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
 
 /** The commands that read windows back. */
-export type QueryCommand = "top" | "read";
+export type QueryCommand = "top" | "read" | "tail";
 
 /** The flags every query command has. */
 export interface QueryValues {
   "redis-url": string | undefined;
   prefix: string;
   "redis-ca": string | undefined;
-  resolution: RollupLevel | undefined;
+  /** A rollup level to read instead of the windows (top, read). */
+  resolution?: RollupLevel | undefined;
   verbose: boolean;
   quiet: boolean;
 }
 
+/** What a command reads through: a WindowReader, or the feed's reader for `tail`. */
+export interface QueryReader {
+  readonly where: string;
+  close(): Promise<void>;
+}
+
 /** What a command's body gets. */
-export interface QueryRun<V> {
+export interface QueryRun<V, R extends QueryReader = WindowReader> {
   values: V;
-  reader: WindowReader;
+  reader: R;
   log: Logger;
   /** Aborts on SIGINT/SIGTERM, and when stdout is closed. */
   signal: AbortSignal;
@@ -108,13 +115,26 @@ function trapSignals(controller: AbortController, stops: () => boolean): () => v
 }
 
 /**
- * Runs a query command: parses its flags, opens the reader, runs `body`, and returns the exit
- * code (2 for a bad flag, 1 for what Redis or the data refused, body's own otherwise).
+ * Runs a query command that reads windows: parses its flags, opens the window reader, runs
+ * `body`, and returns the exit code (2 for a bad flag, 1 for what Redis or the data refused,
+ * body's own otherwise).
  */
-export async function runQuery<V extends QueryValues>(
+export function runQuery<V extends QueryValues>(
   command: QueryCommand,
   parse: () => V,
   body: (run: QueryRun<V>) => Promise<number>,
+  env: Record<string, string | undefined> = process.env,
+  stopsOnSignal: (values: V) => boolean = () => false,
+): Promise<number> {
+  return runReaderCommand(command, parse, (options) => createWindowReader(options), body, env, stopsOnSignal);
+}
+
+/** runQuery with the reader `open` makes (`signal` aborts on SIGINT/SIGTERM). */
+export async function runReaderCommand<V extends QueryValues, R extends QueryReader>(
+  command: QueryCommand,
+  parse: () => V,
+  open: (options: WindowReaderOptions, signal: AbortSignal) => Promise<R>,
+  body: (run: QueryRun<V, R>) => Promise<number>,
   env: Record<string, string | undefined> = process.env,
   stopsOnSignal: (values: V) => boolean = () => false,
 ): Promise<number> {
@@ -123,12 +143,12 @@ export async function runQuery<V extends QueryValues>(
   const controller = new AbortController();
   let stops = false;
   const untrap = trapSignals(controller, () => stops);
-  let reader: WindowReader | undefined;
+  let reader: R | undefined;
   try {
     const values = parse();
     const url = checkCommon(command, values);
     log = createLogger({ color, verbose: values.verbose, quiet: values.quiet });
-    reader = await createWindowReader({ url, prefix: values.prefix, ca: readCaFile(values["redis-ca"]), log, rollup: values.resolution });
+    reader = await open({ url, prefix: values.prefix, ca: readCaFile(values["redis-ca"]), log, rollup: values.resolution }, controller.signal);
     log.debug(`reading ${values.resolution ? `the ${values.resolution.name} rollups of ` : ""}prefix '${values.prefix}' from ${reader.where}`);
     stops = stopsOnSignal(values);
     return await body({ values, reader, log, signal: controller.signal, write: createStdoutWriter(log, controller) });

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import Redis from "ioredis";
 import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, spawnTracked, waitFor } from "../support/process.ts";
+import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor } from "../support/process.ts";
+import { listExpectedFeed, readFeed } from "../support/feed.ts";
 import { dumpWindows, readPrefix } from "../support/redis.ts";
 import { runRedisCli, startClusterTopology, type ClusterTopology } from "../support/topology.ts";
 
@@ -112,11 +113,30 @@ describe("redis+cluster://", () => {
     await cluster.waitReady();
   });
 
-  test("the prefix's slot moved to another master mid-run (ASK while it moves, MOVED after): the content is exact", async () => {
+  test("the prefix's slot moved to another master mid-run (ASK while it moves, MOVED after) with --feed: the content is exact, and the feed, under the hash tag, holds each window once", async () => {
     const prefix = "{mv}:";
-    const result = await replayWith(prefix, () => migrateSlot(`${prefix}x`));
+    const result = await replayWith(prefix, () => migrateSlot(`${prefix}x`), ["--feed"]);
     expect(result.code).toBe(0);
-    expect(await dumpPrefixWindows(prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
+    const dump = await dumpPrefixWindows(prefix);
+    expect(dump[`${prefix}feed`]).toBe("stream");
+    delete dump[`${prefix}feed`];
+    expect(dump).toEqual(formatReferenceAsRedis(reference, prefix));
+    // The feed moved with the slot: it is on the master that holds the prefix's windows now.
+    const owner = new Redis({ port: cluster.masterOf(`${prefix}x`) ?? 0, host: "127.0.0.1", lazyConnect: true });
+    let starts: number[];
+    try {
+      const feed = await readFeed(owner, `${prefix}feed`);
+      expect(feed.length).toBeGreaterThan(20);
+      expect(feed).toEqual(await listExpectedFeed(owner, prefix, 30_000));
+      starts = feed.map((entry) => Number(entry.fields.start));
+    } finally {
+      owner.disconnect();
+    }
+    // tail reads it through the Cluster.
+    const tail = spawnTracked(["tail", "--redis-url", cluster.url, "--prefix", prefix, "--json", "--from", String(sinceMs)]);
+    await waitFor(() => tail.stdout().split("\n").filter(Boolean).length >= starts.length, 20_000, "tail to print through the Cluster");
+    const printed = (await terminate(tail)).stdout.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { start: number }).start);
+    expect(printed).toEqual(starts);
   });
 
   test("the slot moved mid-run with --rollup 1h,1d: every key a write touches is declared, so the windows and each hour and day are exact", async () => {

@@ -58,6 +58,8 @@ export interface WikistreamProcess {
   done: Promise<{ code: number; stdout: string; stderr: string }>;
   /** stderr so far. */
   stderr(): string;
+  /** stdout so far. */
+  stdout(): string;
 }
 
 /** Starts the compiled binary with `args`; env is added to a clean environment (no REDIS_URL etc. leak in). */
@@ -67,17 +69,19 @@ export function spawnWikistream(args: string[], options: { env?: Record<string, 
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1", ...keep, ...options.env };
   const proc = Bun.spawn([resolveBinary(), ...args], { env, cwd: options.cwd ?? ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   let err = "";
-  const decoder = new TextDecoder();
-  const stderrDone = (async () => {
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) err += decoder.decode(chunk, { stream: true });
-  })();
-  const stdoutDone = new Response(proc.stdout as ReadableStream<Uint8Array>).text();
+  let out = "";
+  const collect = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
+  };
+  const stderrDone = collect(proc.stderr as ReadableStream<Uint8Array>, (text) => (err += text));
+  const stdoutDone = collect(proc.stdout as ReadableStream<Uint8Array>, (text) => (out += text));
   const done = (async () => {
     const code = await proc.exited;
-    const [stdout] = await Promise.all([stdoutDone, stderrDone]);
-    return { code, stdout, stderr: err };
+    await Promise.all([stdoutDone, stderrDone]);
+    return { code, stdout: out, stderr: err };
   })();
-  return { proc, done, stderr: () => err };
+  return { proc, done, stderr: () => err, stdout: () => out };
 }
 
 /** Runs the binary to the end, killing it after `timeoutMs`. */

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { FLAGS, type FlagSpec } from "../../src/cli/flags.ts";
 import { formatHelp, HELP_COLUMNS } from "../../src/cli/help.ts";
 import { resolveFlags } from "../../src/cli/parse.ts";
-import { MAX_TOP_WINDOWS, READ_FLAGS, READ_HELP, TOP_FLAGS, TOP_HELP, parseWindowCount } from "../../src/cli/query-flags.ts";
+import { MAX_TOP_WINDOWS, READ_FLAGS, READ_HELP, TAIL_FLAGS, TOP_FLAGS, TOP_HELP, parseStreamName, parseWindowCount } from "../../src/cli/query-flags.ts";
 
 describe("the query tables share the counting run's flags", () => {
   test.each(["prefix", "redis-ca", "quiet", "help"] as const)("--%s is FLAGS' own entry in both tables", (name) => {
@@ -55,5 +55,23 @@ describe("their --help", () => {
     for (const name of Object.keys(table)) expect(help).toContain(`--${name}`);
     for (const line of help.split("\n")) expect(line.length).toBeLessThanOrEqual(HELP_COLUMNS);
     expect(help).toContain("env REDIS_URL");
+  });
+});
+
+describe("tail's flags", () => {
+  test("--redis-url, --prefix and --redis-ca are the readers' own entries: REDIS_URL and WIKISTREAM_PREFIX apply", () => {
+    expect(TAIL_FLAGS["redis-url"]).toBe(TOP_FLAGS["redis-url"]);
+    expect(TAIL_FLAGS.prefix).toBe(FLAGS.prefix);
+    const values = resolveFlags(["--group", "g", "--from", "2026-11-26T10:00:00Z"], { REDIS_URL: "redis://h", WIKISTREAM_PREFIX: "x:" }, TAIL_FLAGS);
+    expect(values).toMatchObject({ "redis-url": "redis://h", prefix: "x:", group: "g", from: Date.parse("2026-11-26T10:00:00Z"), json: false });
+    expect(values.consumer).toBeUndefined();
+  });
+
+  test.each(["app", "app-1", "a:b/c.d", "x".repeat(200)])("%p is a group or consumer name", (name) => {
+    expect(parseStreamName(name, "--group")).toBe(name);
+  });
+
+  test.each(["", "two words", "tab\there", "x".repeat(201), "naïve"])("%p is refused, naming the flag", (name) => {
+    expect(() => parseStreamName(name, "--consumer")).toThrow(/^--consumer '.*' must be 1 to 200 printable characters without spaces/s);
   });
 });

@@ -17,6 +17,7 @@ const context: WriterContext = {
   retainMs: 0,
   rollups: [],
   rollupRetainMs: 0,
+  feed: false,
   now: () => NOW,
 };
 const FIXED = ["p:lock", "p:layout", "p:checkpoint", "p:epochs", "p:incomplete", "p:epoch_index"];
@@ -124,5 +125,25 @@ describe("encodeWrite", () => {
 
   test("the database may be empty (Cluster)", () => {
     expect(encodeWrite({ windows: [], incomplete: [], checkpoint: null }, { ...context, db: "" }).args[0]).toBe("");
+  });
+
+  test("--feed: the final windows' entries follow the checkpoint (count; start, total, view count, views) and the feed key comes last", () => {
+    const busy = window(1_764_151_200_000, [["b", 1], ["a", 5], ["c", 1]]);
+    const open = { ...window(1_764_151_230_000, [["a", 2]]), final: false };
+    const quiet = window(1_764_151_260_000, []);
+    const unit: WriteUnit = { windows: [busy, open, quiet], incomplete: [], checkpoint: null };
+    const off = encodeWrite(unit, context);
+    const { keys, args } = encodeWrite(unit, { ...context, feed: true });
+    expect(keys).toEqual([...off.keys, "p:feed"]);
+    expect(args.slice(0, off.args.length)).toEqual(off.args);
+    // Busiest first, then by name: as stdout's JSON lines; a quiet window is an entry too.
+    expect(args.slice(off.args.length)).toEqual([2, 1_764_151_200, 7, 1, "counts", '{"a":5,"b":1,"c":1}', 1_764_151_260, 0, 1, "counts", "{}"]);
+  });
+
+  test("without --feed, no feed key and no feed arguments: today's write exactly", () => {
+    const unit: WriteUnit = { windows: [window(1_764_151_200_000, [["a", 1]])], incomplete: [], checkpoint };
+    const { keys, args } = encodeWrite(unit, context);
+    expect(keys).not.toContain("p:feed");
+    expect(readLikeTheScript(keys, args).used).toBe(args.length);
   });
 });

@@ -8,6 +8,8 @@ export interface RedisKeys {
   lock: string;
   /** The window length (and layout version) the prefix was made with. */
   layout: string;
+  /** The Stream of final windows (--feed); in no script's KEYS without it. */
+  feed: string;
   /**
    * The bookkeeping keys in the order every script takes them (KEYS[1..6]): lock, layout,
    * checkpoint, epochs, incomplete, epoch_index.
@@ -58,6 +60,7 @@ export function createKeys(prefix: string): RedisKeys {
     checkpoint: `${prefix}checkpoint`,
     lock: `${prefix}lock`,
     layout: `${prefix}layout`,
+    feed: `${prefix}feed`,
   };
   return { ...keys, fixed: [keys.lock, keys.layout, keys.checkpoint, keys.epochs, keys.incomplete, keys.epochIndex] };
 }

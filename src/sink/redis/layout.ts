@@ -62,6 +62,8 @@ export interface InspectOptions {
   range: { fromMs: number; toMs: number } | undefined;
   /** The database scripts select ("" in a Cluster). */
   db: string;
+  /** The run appends to the feed (--feed): its key is checked too. */
+  feed?: boolean;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function inspectPrefix(client: RedisClient, keys: RedisKeys, option
     const first = Math.max(Math.floor(range.fromMs / windowMs), Math.ceil(range.toMs / windowMs) - MAX_INSPECTED_WINDOWS);
     for (let n = first; n * windowMs < range.toMs; n++) windows.push(keys.window((n * windowMs) / 1000));
   }
-  const reply = (await runScript(client, INSPECT_SCRIPT, [...keys.fixed, ...windows], [options.db])) as string[];
+  const reply = (await runScript(client, INSPECT_SCRIPT, [...keys.fixed, ...windows, ...(options.feed ? [keys.feed] : [])], [options.db])) as string[];
   if (reply[0] === "type") throw describeWrongType(reply[1] ?? "?", reply[2] ?? "?");
   const number = (text: string | undefined) => (text === undefined || text === "" ? null : Number(text));
   checkPrefixLayout({ layoutWindowMs: number(reply[1]), checkpointWindowMs: number(reply[3]), epochs: Number(reply[4] ?? 0) }, options.prefix, windowMs);

@@ -64,10 +64,8 @@ const BATCH_WINDOWS = 500;
 
 /** Connects and selects the URL's database, or throws one line. */
 export async function createWindowReader(options: WindowReaderOptions): Promise<WindowReader> {
-  const target = parseRedisTarget(options.url);
-  if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
-  const { client, release } = await connect(options, target);
-  return new RedisWindowReader(client, release, createKeys(options.prefix), createShelf(options.prefix, options.rollup), options.prefix, target.display);
+  const { client, release, where } = await connectReader(options);
+  return new RedisWindowReader(client, release, createKeys(options.prefix), createShelf(options.prefix, options.rollup), options.prefix, where);
 }
 
 /**
@@ -116,13 +114,21 @@ export function isPassingReadError(error: unknown): boolean {
   return kind === "connection" || kind === "busy";
 }
 
-/** The connected client, and the function that puts the console back (see routeConsoleWarnings). */
-interface Connection {
+/** The connected client, the function that puts the console back (see routeConsoleWarnings), and the URL without its password. */
+export interface ReaderConnection {
   client: RedisClient;
   release(): void;
+  where: string;
 }
 
-async function connect(options: WindowReaderOptions, target: RedisTarget): Promise<Connection> {
+/** A reader's connection to the URL's database (any topology), or one line saying why not. */
+export async function connectReader(options: Pick<WindowReaderOptions, "url" | "ca" | "log">): Promise<ReaderConnection> {
+  const target = parseRedisTarget(options.url);
+  if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
+  return { ...(await connect(options, target)), where: target.display };
+}
+
+async function connect(options: Pick<WindowReaderOptions, "url" | "ca" | "log">, target: RedisTarget): Promise<Omit<ReaderConnection, "where">> {
   await checkPeer(target);
   // The writer's client, whatever the topology (one server, Sentinel, Cluster): it fails fast
   // instead of queueing, which is what a reader wants too (a --watch asks again).

@@ -6,6 +6,7 @@
  * MULTI/EXEC would not do: Redis does not roll a transaction back when one command fails.
  */
 import type { RedisClient } from "./client.ts";
+import { FEED } from "./feed-script.ts";
 
 /** A Lua script with its SHA-1, run by EVALSHA (EVAL when the server does not know it yet). */
 export interface Script {
@@ -24,14 +25,15 @@ local function kind(key) return redis.call('TYPE', key)['ok'] end
 `;
 
 // Checks a key list against the types wikistream keeps there. KEYS: lock, layout, checkpoint,
-// epochs, incomplete, epoch_index, then sorted sets (windows, rollup periods and their epochs)
-// and the rollups' incomplete sets (named …:incomplete). Returns nil, or {'type', key, found}.
+// epochs, incomplete, epoch_index, then sorted sets (windows, rollup periods and their epochs),
+// the rollups' incomplete sets (named …:incomplete) and the feed stream (named …feed; no other
+// key's name ends so). Returns nil, or {'type', key, found}.
 const CHECK_TYPES = `local want = {'string', 'hash', 'hash', 'zset', 'set', 'string'}
 local function check_types()
   for i = 1, #KEYS do
     local key = KEYS[i]
     local t = kind(key)
-    local expected = want[i] or (string.sub(key, -11) == ':incomplete' and 'set' or 'zset')
+    local expected = want[i] or (string.sub(key, -11) == ':incomplete' and 'set') or (string.sub(key, -4) == 'feed' and 'stream') or 'zset'
     if t ~= 'none' and t ~= expected then return {'type', key, t} end
   end
   return nil
@@ -154,11 +156,13 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
  * ("1h:3600,1d:86400", smallest first; "" for none), 10 rollup retention ms (0: keep), 11 the
  * prefix, 12 final_ms of this write's checkpoint ("" for none), then the windows (count n; per
  * window its start in seconds, member count m and m score/member pairs), the incomplete starts
- * (count, starts) and the checkpoint (field count, field/value pairs). Returns {'ok', seq},
- * {'lock', holder}, {'stale', seq}, {'layout', window_ms}, {'type', key, found} or
- * {'rollup', level, window seconds} (windows that do not tile the level's period).
+ * (count, starts) and the checkpoint (field count, field/value pairs); with --feed, the feed's
+ * entries (see FEED) and its key last in KEYS. Returns {'ok', seq} ({'ok', seq, windows already
+ * in the feed, how many of them with other counts, windows below the feed's newest entry and not
+ * in it} with --feed), {'lock', holder}, {'stale', seq}, {'layout', window_ms},
+ * {'type', key, found} or {'rollup', level, window seconds} (windows that do not tile the level's period).
  */
-export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}
+export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}${FEED}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
 -- persistence): it is taken back with this write.
 local lock = redis.call('GET', KEYS[1])
@@ -177,6 +181,7 @@ local seq = redis.call('HGET', KEYS[3], 'seq') or ''
 if seq ~= ARGV[7] then return {'stale', seq} end
 local layout = redis.call('HGET', KEYS[2], 'window_ms')
 if layout and layout ~= ARGV[4] then return {'layout', layout} end
+local feed = plan_feed(unit)
 
 -- Everything is checked: from here on the script only writes. The first write must be one
 -- Redis refuses when out of memory (SET is, DEL is not): once a script has written, Redis lets
@@ -209,6 +214,10 @@ local next_seq = tostring((tonumber(ARGV[7]) or 0) + 1)
 -- The retentions go beside the checkpoint for readers: a window listed without a key is a
 -- quiet one, unless it is older than the retention (its key expired).
 redis.call('HSET', KEYS[3], 'seq', next_seq, 'retain_ms', ARGV[8], 'rollup_retain_ms', ARGV[10])
+if feed then
+  write_feed(feed, window_s, retain)
+  return {'ok', next_seq, feed.again, feed.differ, feed.behind}
+end
 return {'ok', next_seq}
 `);
 

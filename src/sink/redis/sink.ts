@@ -14,12 +14,13 @@ import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
+import { FeedNotes, checkFeedLeftOut } from "./feed-notes.ts";
 import { createKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
 import { WriteQueue } from "./queue.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
-import { sendWrite } from "./writer.ts";
+import { sendWrite, type WriterContext } from "./writer.ts";
 
 /** Options of createRedisSink. */
 export interface RedisSinkOptions {
@@ -40,6 +41,8 @@ export interface RedisSinkOptions {
   /** Rollup levels to keep, smallest first, and how long their keys live. */
   rollups?: readonly RollupLevel[];
   rollupRetainMs?: number;
+  /** Append each final window to the Stream {prefix}feed (--feed). */
+  feed?: boolean;
   now?: () => number;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;
@@ -80,6 +83,9 @@ class RedisSink implements Sink {
   private readonly lockTtlMs: number;
   private readonly now: () => number;
   private readonly queue = new WriteQueue();
+  private readonly feedNotes: FeedNotes;
+  /** What every write carries but the lock's value and the sequence number. */
+  private readonly context: Omit<WriterContext, "lockText" | "seq">;
   private writing = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lockTimer: ReturnType<typeof setInterval> | undefined;
@@ -100,6 +106,9 @@ class RedisSink implements Sink {
     this.where = target.display;
     this.lockTtlMs = options.lockTtlMs ?? LOCK_TTL_MS;
     this.now = options.now ?? Date.now;
+    this.feedNotes = new FeedNotes(this.keys.feed, options.log);
+    const { prefix, windowMs, retainMs = 0, rollups = [], rollupRetainMs = 0, feed = false } = options;
+    this.context = { keys: this.keys, prefix, db: scriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed, now: this.now };
     this.lock = new PrefixLock({
       key: this.keys.lock,
       db: scriptDatabase(target),
@@ -145,7 +154,9 @@ class RedisSink implements Sink {
     this.releaseConsole = release;
     let fields: Record<string, string>;
     try {
-      await inspectPrefix(client, this.keys, { prefix: this.options.prefix, windowMs: this.options.windowMs, range: this.options.windowRange, db: scriptDatabase(this.target) });
+      const { prefix, windowMs, windowRange: range, feed = false } = this.options;
+      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: scriptDatabase(this.target), feed });
+      if (!feed) await checkFeedLeftOut(client, this.keys, prefix, this.options.log);
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
       fields = await client.hgetall(this.keys.checkpoint);
@@ -232,19 +243,9 @@ class RedisSink implements Sink {
     const unit = this.queue.take();
     const started = performance.now();
     try {
-      this.seq = await sendWrite(client, unit, {
-        keys: this.keys,
-        prefix: this.options.prefix,
-        db: scriptDatabase(this.target),
-        lockText: this.lock.text,
-        lockTtlMs: this.lockTtlMs,
-        windowMs: this.options.windowMs,
-        seq: this.seq,
-        retainMs: this.options.retainMs ?? 0,
-        rollups: this.options.rollups ?? [],
-        rollupRetainMs: this.options.rollupRetainMs ?? 0,
-        now: this.now,
-      });
+      const result = await sendWrite(client, unit, { ...this.context, lockText: this.lock.text, seq: this.seq });
+      this.seq = result.seq;
+      this.feedNotes.add(result);
     } catch (error) {
       this.writing = false;
       this.queue.putBack(unit);
@@ -282,6 +283,7 @@ class RedisSink implements Sink {
   }
 
   async close(): Promise<void> {
+    this.feedNotes.report();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.lockTimer !== undefined) clearInterval(this.lockTimer);
     const client = this.redis;

@@ -8,6 +8,7 @@ import type { RedisClient } from "./client.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import type { Checkpoint, WindowSnapshot } from "../../window/types.ts";
 import { formatCheckpointFields } from "./checkpoint.ts";
+import { encodeFeedEntries } from "./feed.ts";
 import { LAYOUT_VERSION, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { describeLayoutMismatch, describeWrongType } from "./layout.ts";
 import { lockLostError } from "./lock.ts";
@@ -36,7 +37,20 @@ export interface WriterContext {
   /** Rollup levels, smallest first (see keys.ts ROLLUP_LEVELS), and how long their keys live. */
   rollups: readonly RollupLevel[];
   rollupRetainMs: number;
+  /** Append each final window to the feed (--feed). */
+  feed: boolean;
   now: () => number;
+}
+
+/** What one write did: the sequence number it left, and what it did not append to the feed. */
+export interface WriteResult {
+  seq: string;
+  /** Final windows of this write that the feed already held (a rewrite): not appended again. */
+  feedAgain: number;
+  /** Of those, how many the feed holds with other counts than this write's. */
+  feedDiffer: number;
+  /** Final windows below the feed's newest entry that it does not hold: a Stream only grows. */
+  feedBehind: number;
 }
 
 /**
@@ -88,19 +102,24 @@ export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: st
   const fields = unit.checkpoint ? Object.entries(formatCheckpointFields(unit.checkpoint, context.now())) : [];
   args.push(fields.length);
   for (const [field, value] of fields) args.push(field, value);
+  // Without --feed, today's arguments and keys exactly.
+  if (context.feed) {
+    args.push(...encodeFeedEntries(unit.windows));
+    keys.push(context.keys.feed);
+  }
   return { keys, args };
 }
 
 /**
- * Sends one write unit; returns the write sequence number it left in the checkpoint. Throws a
- * WikistreamError when the script refused it (`stale`: Redis lost writes, start again from its
- * checkpoint), the Redis error when Redis did.
+ * Sends one write unit; returns the write sequence number it left in the checkpoint and what the
+ * feed did not take. Throws a WikistreamError when the script refused it (`stale`: Redis lost
+ * writes, start again from its checkpoint), the Redis error when Redis did.
  */
-export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<string> {
+export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<WriteResult> {
   const { keys, args } = encodeWrite(unit, context);
   const reply = await runScript(client, WRITE_SCRIPT, keys, args);
-  const [code, first] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
-  if (code === "ok") return first ?? "";
+  const [code, first, again, differ, behind] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
+  if (code === "ok") return { seq: first ?? "", feedAgain: Number(again ?? 0), feedDiffer: Number(differ ?? 0), feedBehind: Number(behind ?? 0) };
   if (code === "stale") throw staleError(context, first ?? "");
   if (code === "lock") throw lockLostError(context.prefix);
   if (code === "layout") throw describeLayoutMismatch(context.prefix, Number(first), context.windowMs);

@@ -1,0 +1,125 @@
+/**
+ * Reading the feed (`wikistream tail`): XREAD from an ID, or XREADGROUP as a member of a consumer
+ * group with XACK. Never writes a window; a consumer group's own state (XGROUP CREATE, XACK) is
+ * the only thing it changes, and only with --group.
+ */
+import { WikistreamError } from "../../lib/error.ts";
+import type { WindowView } from "../../run/telemetry.ts";
+import type { RedisClient } from "./client.ts";
+import { parseFeedEntry } from "./feed.ts";
+import { createKeys } from "./keys.ts";
+import { connectReader, type WindowReaderOptions } from "./reader.ts";
+
+/** One entry read: its ID, and the window, or a text saying why it is not one. */
+export interface FeedEntry {
+  id: string;
+  window: WindowView | string;
+}
+
+/** What a prefix holds: a feed, or not and how many windows. */
+export interface FeedState {
+  feed: boolean;
+  windows: number;
+}
+
+/** Read access to the feed of one prefix. */
+export interface FeedReader {
+  /** The URL without its password, for messages. */
+  readonly where: string;
+  /** The feed's key. */
+  readonly key: string;
+  /** Whether the prefix has a feed; throws one line when the key holds something else. */
+  lookUp(): Promise<FeedState>;
+  /** The ID of the newest entry, "0-0" for an empty feed. */
+  newestId(): Promise<string>;
+  /** Entries after `afterId`, oldest first, waiting up to `blockMs` for one. */
+  read(afterId: string, blockMs: number): Promise<FeedEntry[]>;
+  /** Makes a consumer group that gets the entries after `startId`; false when it existed already. */
+  createGroup(group: string, startId: string): Promise<boolean>;
+  /** As `group`'s `consumer`: its pending entries (`id` "0"), or new ones (`id` ">", waiting up to `blockMs`). */
+  readGroup(group: string, consumer: string, id: string, blockMs: number): Promise<FeedEntry[]>;
+  ack(group: string, ids: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Entries read at most per round trip. */
+const READ_COUNT = 100;
+
+type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
+
+function toEntries(reply: StreamReply): FeedEntry[] {
+  const entries = reply?.[0]?.[1] ?? [];
+  return entries.map(([id, fields]) => ({ id, window: parseFeedEntry(id, fields) }));
+}
+
+/** Connects and selects the URL's database, or throws one line; `signal` disconnects (a blocked read ends). */
+export async function createFeedReader(options: Pick<WindowReaderOptions, "url" | "ca" | "log" | "prefix">, signal: AbortSignal): Promise<FeedReader> {
+  const { client, release, where } = await connectReader(options);
+  const reader = new RedisFeedReader(client, release, where, options.prefix);
+  signal.addEventListener("abort", () => client.disconnect(), { once: true });
+  return reader;
+}
+
+class RedisFeedReader implements FeedReader {
+  readonly key: string;
+  private readonly epochs: string;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly release: () => void,
+    readonly where: string,
+    private readonly prefix: string,
+  ) {
+    const keys = createKeys(prefix);
+    this.key = keys.feed;
+    this.epochs = keys.epochs;
+  }
+
+  async lookUp(): Promise<FeedState> {
+    const type = await this.client.type(this.key);
+    if (type === "stream") return { feed: true, windows: 0 };
+    if (type !== "none") throw new WikistreamError("redis", `Redis key '${this.key}' holds a ${type}, not the feed wikistream writes there: is --prefix '${this.prefix}' right?`);
+    return { feed: false, windows: await this.client.zcard(this.epochs).catch(() => 0) };
+  }
+
+  async newestId(): Promise<string> {
+    const newest = await this.client.xrevrange(this.key, "+", "-", "COUNT", 1);
+    return newest[0]?.[0] ?? "0-0";
+  }
+
+  async read(afterId: string, blockMs: number): Promise<FeedEntry[]> {
+    return toEntries((await this.client.xread("COUNT", READ_COUNT, "BLOCK", blockMs, "STREAMS", this.key, afterId)) as StreamReply);
+  }
+
+  async createGroup(group: string, startId: string): Promise<boolean> {
+    try {
+      await this.client.xgroup("CREATE", this.key, group, startId);
+      return true;
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith("BUSYGROUP")) return false;
+      throw error;
+    }
+  }
+
+  async readGroup(group: string, consumer: string, id: string, blockMs: number): Promise<FeedEntry[]> {
+    // Pending entries are answered at once: BLOCK only applies to new ones.
+    const reply = id === ">"
+      ? await this.client.xreadgroup("GROUP", group, consumer, "COUNT", READ_COUNT, "BLOCK", blockMs, "STREAMS", this.key, id)
+      : await this.client.xreadgroup("GROUP", group, consumer, "COUNT", READ_COUNT, "STREAMS", this.key, id);
+    return toEntries(reply as StreamReply);
+  }
+
+  async ack(group: string, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.client.xack(this.key, group, ...ids);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    } finally {
+      this.release();
+    }
+  }
+}

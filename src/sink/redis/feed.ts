@@ -1,0 +1,67 @@
+/**
+ * The feed (--feed): a Redis Stream, `{prefix}feed`, with an entry per final window, its ID
+ * `<start in ms>-0`, appended by the write script (scripts.ts FEED) in the same script as the
+ * window's final write. What an entry holds is declared here, for the writer and the readers:
+ * `start`, `end` (Unix seconds), `total`, `incomplete` (0/1), then one field per view, each a
+ * JSON object: `counts` for the main view (a later view adds its own `by:LIST` field).
+ */
+import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowSnapshot } from "../../window/types.ts";
+import { toSortedCounts } from "../format.ts";
+
+/** The field of the main view: server_name → count, busiest first, as stdout's JSON lines print it. */
+export const COUNTS_FIELD = "counts";
+
+/** The view fields of one window's entry, in the order they are written. */
+export function listFeedViews(window: WindowSnapshot): [field: string, json: string][] {
+  return [[COUNTS_FIELD, JSON.stringify(toSortedCounts(window.counts))]];
+}
+
+/**
+ * The write script's feed arguments for one write: the number of final windows, then per window
+ * its start (seconds), total and its view fields (count, then field/value pairs).
+ */
+export function encodeFeedEntries(windows: readonly WindowSnapshot[]): (string | number)[] {
+  const final = windows.filter((window) => window.final);
+  const args: (string | number)[] = [final.length];
+  for (const window of final) {
+    const views = listFeedViews(window);
+    args.push(window.startMs / 1000, window.total, views.length, ...views.flat());
+  }
+  return args;
+}
+
+/** The Stream ID of a window's entry. */
+export function formatFeedId(startMs: number): string {
+  return `${startMs}-0`;
+}
+
+/**
+ * The ID just below the entries of windows starting at or after `fromMs`: where a reader (or a
+ * new consumer group) starts to get them.
+ */
+export function formatFeedIdBefore(fromMs: number): string {
+  return fromMs <= 0 ? "0-0" : `${Math.ceil(fromMs) - 1}-0`;
+}
+
+/** One entry as a window, or a text saying what is wrong with it. */
+export function parseFeedEntry(id: string, flat: readonly string[] | null): WindowView | string {
+  if (flat === null) return `entry ${id} is gone (trimmed by --retain before it was read)`;
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] ?? "", flat[i + 1] ?? "");
+  const start = Number(fields.get("start"));
+  const end = Number(fields.get("end"));
+  const total = Number(fields.get("total"));
+  let counts: unknown;
+  try {
+    counts = JSON.parse(fields.get(COUNTS_FIELD) ?? "");
+  } catch {
+    counts = undefined;
+  }
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || !Number.isSafeInteger(total) || typeof counts !== "object" || counts === null || Array.isArray(counts)) {
+    return `entry ${id} is not a window wikistream wrote (start, end, total and counts expected)`;
+  }
+  const map = new Map<string, number>();
+  for (const [name, n] of Object.entries(counts)) if (typeof n === "number") map.set(name, n);
+  return { startMs: start * 1000, endMs: end * 1000, total, counts: map, final: true, incomplete: fields.get("incomplete") === "1" };
+}

@@ -1,0 +1,41 @@
+/** The feed (--feed) as a test reads it, and what it must hold: an entry per window, equal to its sorted set. */
+import type Redis from "ioredis";
+
+/** One feed entry as XRANGE gives it: its ID and its fields. */
+export interface Entry {
+  id: string;
+  fields: Record<string, string>;
+}
+
+/** Every entry of the feed `key`, oldest first. */
+export async function readFeed(client: Redis, key: string): Promise<Entry[]> {
+  const entries = await client.xrange(key, "-", "+");
+  return entries.map(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] ?? ""] = flat[i + 1] ?? "";
+    return { id, fields };
+  });
+}
+
+/**
+ * What the feed must hold for a prefix: an entry per window that `epochs` lists, oldest first,
+ * each equal to its sorted set (quiet windows with total 0 and `{}`), read from Redis itself.
+ */
+export async function listExpectedFeed(client: Redis, prefix: string, windowMs: number): Promise<Entry[]> {
+  const starts = (await client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
+  const entries: Entry[] = [];
+  for (const start of starts) {
+    const flat = await client.zrange(`${prefix}${start}`, 0, -1, "WITHSCORES");
+    const pairs: [string, number][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? "", Number(flat[i + 1])]);
+    // Busiest first, then by name: the order wikistream prints counts in everywhere.
+    pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const total = pairs.reduce((sum, [, n]) => sum + n, 0);
+    const incomplete = await client.sismember(`${prefix}incomplete`, start);
+    entries.push({
+      id: `${start * 1000}-0`,
+      fields: { start: String(start), end: String(start + windowMs / 1000), total: String(total), incomplete: String(incomplete), counts: JSON.stringify(Object.fromEntries(pairs)) },
+    });
+  }
+  return entries;
+}
