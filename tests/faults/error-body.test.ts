@@ -62,8 +62,8 @@ const endless: EndlessCase[] = [
   {
     name: "HTTP 200 with text/html",
     prefix: "endlesshtml:",
-    answer: () => new Response(endlessBody("<html><head><title>Captive portal</title>"), { headers: { "content-type": "text/html" } }),
-    logged: /sent 'text\/html', not text\/event-stream \(a proxy page\?\): <html><head><title>Captive portal<\/title>/,
+    answer: () => new Response(endlessBody("<html><head><title>Captive portal</title></head><body>"), { headers: { "content-type": "text/html" } }),
+    logged: /sent 'text\/html', not text\/event-stream \(a proxy page\?\): Captive portal; retrying in/,
   },
 ];
 
