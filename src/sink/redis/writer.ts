@@ -36,6 +36,7 @@ export interface WriterContext {
   /** Rollup levels, smallest first (see keys.ts ROLLUP_LEVELS), and how long their keys live. */
   rollups: readonly RollupLevel[];
   rollupRetainMs: number;
+  /** The time the write carries (its checkpoint's updated_ms): one value for the whole write. */
   now: () => number;
 }
 
@@ -91,31 +92,26 @@ export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: st
   return { keys, args };
 }
 
+/** What the answer to a write says: it landed, with the checkpoint's new sequence number, or it was refused because the checkpoint is not the one this writer left. */
+export type WriteOutcome = { kind: "ok"; seq: string } | { kind: "stale"; found: string; foundUpdatedMs: string };
+
 /**
- * Sends one write unit; returns the write sequence number it left in the checkpoint. Throws a
- * WikistreamError when the script refused it (`stale`: Redis lost writes, start again from its
- * checkpoint), the Redis error when Redis did.
+ * Sends one write unit. Resolves with what it left in the checkpoint, or with what the checkpoint
+ * held instead of the sequence number this writer left (verdict.ts says what that means). Throws
+ * a WikistreamError when the script refused the write for another reason, the Redis error when
+ * Redis did.
  */
-export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<string> {
+export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<WriteOutcome> {
   const { keys, args } = encodeWrite(unit, context);
   const reply = await runScript(client, WRITE_SCRIPT, keys, args);
-  const [code, first] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
-  if (code === "ok") return first ?? "";
-  if (code === "stale") throw staleError(context, first ?? "");
+  const [code, first, second] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
+  if (code === "ok") return { kind: "ok", seq: first ?? "" };
+  if (code === "stale") return { kind: "stale", found: first ?? "", foundUpdatedMs: second ?? "" };
   if (code === "lock") throw lockLostError(context.prefix);
   if (code === "layout") throw describeLayoutMismatch(context.prefix, Number(first), context.windowMs);
-  if (code === "type") throw describeWrongType(first ?? "?", String((reply as unknown[])[2]));
+  if (code === "type") throw describeWrongType(first ?? "?", second ?? "?");
   if (code === "rollup") {
-    throw new WikistreamError("usage", `prefix '${context.prefix}' holds windows of ${String((reply as unknown[])[2])}s, which do not make up its ${first ?? "?"} rollup: drop --rollup or use another --prefix`);
+    throw new WikistreamError("usage", `prefix '${context.prefix}' holds windows of ${second ?? "?"}s, which do not make up its ${first ?? "?"} rollup: drop --rollup or use another --prefix`);
   }
   throw new WikistreamError("redis", `Redis answered the write with '${code}', which this version does not know: is another program using prefix '${context.prefix}'?`);
-}
-
-/** Redis does not hold what this writer wrote last: start again from the checkpoint it holds. */
-function staleError(context: WriterContext, found: string): WikistreamError {
-  const held = found === "" ? "no checkpoint" : `write ${found}`;
-  return new WikistreamError(
-    "stale",
-    `Redis holds ${held} of prefix '${context.prefix}' where this writer left write ${context.seq || "none"} (a failover lost the last writes, or Redis restarted without them): starting again from the checkpoint it holds`,
-  );
 }
