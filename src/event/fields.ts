@@ -3,7 +3,6 @@
  * what `JSON.parse` and a pick would give (extractFieldsSlow), found mostly by the WebAssembly
  * scanner (scanner.ts, scanner.wat) in a fraction of the time.
  */
-import { decodeLatin1 } from "../lib/latin1.ts";
 import { scanLatin1 } from "./scanner.ts";
 import type { EventFields, ExtractStatus } from "./types.ts";
 
@@ -136,7 +135,8 @@ export function survivesUtf8(text: string): boolean {
  */
 export function decodeTextField(field: TextField, raw: string, data: string, scratch: EventFields): string | null {
   if (ASCII.test(raw)) return raw;
-  extractFieldsSlow(decodeLatin1(data), scratch);
+  // The event's UTF-8 decoded (as lib/latin1.ts does; this module stays on its own, see scanner.test.ts).
+  extractFieldsSlow(Buffer.from(data, "latin1").toString("utf8"), scratch);
   const text = scratch[field];
   return text !== undefined && survivesUtf8(text) ? text : null;
 }

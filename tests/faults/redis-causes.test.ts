@@ -5,6 +5,7 @@
  * gets its own message and metric label, and the result is still exact.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { connect, createServer, type Socket } from "node:net";
 import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor, type WikistreamProcess } from "../support/process.ts";
@@ -26,11 +27,12 @@ interface Scene {
   args: string[];
 }
 
-async function withScene(prefix: string, ratePerSec: number, body: (scene: Scene) => Promise<void>): Promise<void> {
+/** Runs `body` with a scene; `through` gives the URL the run writes to, when not the Redis itself (a proxy). */
+async function withScene(prefix: string, ratePerSec: number, body: (scene: Scene) => Promise<void>, through?: (redis: TestRedis) => Promise<string>): Promise<void> {
   const redis = await startRedis(["--enable-debug-command", "yes"]);
   const server = startFixtureServer({ events: stream.events, ratePerSec, chunkEvents: 25 });
   try {
-    const args = ["--url", server.url, "--redis-url", redis.url, "--prefix", prefix, "--since", String(sinceMs), "--until", String(untilMs)];
+    const args = ["--url", server.url, "--redis-url", through ? await through(redis) : redis.url, "--prefix", prefix, "--since", String(sinceMs), "--until", String(untilMs)];
     const run = spawnTracked([...args, "--listen", "127.0.0.1:0"]);
     const pattern = /serving the live page, metrics and health at (http:\/\/127\.0\.0\.1:\d+\/)/;
     await waitFor(() => pattern.test(run.stderr()) || run.proc.exitCode !== null, 10_000, "the listening line");
@@ -76,6 +78,59 @@ async function expectExactEnd(scene: Scene): Promise<string> {
 }
 
 /** The one cause the old message gave for everything. */
+/**
+ * A TCP proxy in front of Redis that, once armed, lets the next write through to Redis (the
+ * first command naming `marker`, the checkpoint key: only the write script does, once the run is
+ * under way) and then cuts the connection before Redis's answer gets back: the write lands, its
+ * reply is lost.
+ */
+function startReplyEater(redisPort: number, marker: string): { port: Promise<number>; arm(): void; eaten(): boolean; close(): void } {
+  let armed = false;
+  let eaten = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(redisPort, "127.0.0.1");
+    let swallow = false;
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on("data", (data: Buffer) => {
+      if (armed && data.includes(marker)) {
+        armed = false;
+        swallow = true;
+        upstream.write(data);
+        // Long enough for Redis to run the script; its answer is never passed on.
+        setTimeout(() => {
+          eaten = true;
+          client.destroy();
+        }, 300);
+        return;
+      }
+      upstream.write(data);
+    });
+    upstream.on("data", (data: Buffer) => {
+      if (!swallow) client.write(data);
+    });
+  });
+  const port = new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+  return {
+    port,
+    arm: () => {
+      armed = true;
+    },
+    eaten: () => eaten,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
 const WRONG_CAUSE = /a failover lost the last writes, or Redis restarted/;
 
 describe("each thing that can happen to the checkpoint gets its own message and metric label", () => {
@@ -122,6 +177,37 @@ describe("each thing that can happen to the checkpoint gets its own message and 
       expect(count(stderr, new RegExp(`Redis is behind this writer: it holds write ${old.seq} of prefix 'behind:' where this writer left write \\d+ \\(a failover or a restart lost the last writes\\): starting again from the checkpoint it holds`))).toBe(1);
       expect(stderr).not.toMatch(/is gone|ahead of this writer/);
     });
+  });
+});
+
+describe("a reply lost on the way back", () => {
+  test("the write landed: said as a lost reply, the run carries on (no restart), and the result is exact", async () => {
+    let eater: ReturnType<typeof startReplyEater> | undefined;
+    const through = async (redis: TestRedis) => {
+      eater = startReplyEater(redis.port, "lost:checkpoint");
+      return `redis://127.0.0.1:${await eater.port}`;
+    };
+    try {
+      await withScene(
+        "lost:",
+        600,
+        async (scene) => {
+          await waitForSeq(scene, 2);
+          eater?.arm();
+          await waitFor(() => eater?.eaten() === true, 20_000, "a reply eaten");
+          await waitFor(() => /was lost on the way back/.test(scene.run.stderr()), 20_000, "the lost reply line");
+          expect(await readMetric(scene.base, 'wikistream_sink_errors_total{kind="reply_lost"}')).toBe(1);
+          const stderr = await expectExactEnd(scene);
+          expect(count(stderr, /the answer to write \d+ of prefix 'lost:' was lost on the way back from Redis at redis:\/\/127\.0\.0\.1:\d+, but the write landed \(the checkpoint holds it\): carrying on from it/)).toBe(1);
+          expect(stderr).not.toMatch(/starting again|ahead of|behind this writer|is gone/);
+          // Carried on: one connection to the stream, no restart from the checkpoint.
+          expect(scene.server.connections.length).toBe(1);
+        },
+        through,
+      );
+    } finally {
+      eater?.close();
+    }
   });
 });
 

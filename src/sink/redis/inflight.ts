@@ -43,6 +43,8 @@ export class InFlightWrite {
         this.options.observer?.onSlowWrite?.(Date.now() - SLOW_WRITE_MS);
       }, SLOW_WRITE_MS),
     };
+    // A stop must not wait for this timer: the stop line names the write instead.
+    sent.timer.unref();
     this.sent = sent;
   }
 
