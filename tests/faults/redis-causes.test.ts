@@ -135,7 +135,7 @@ const WRONG_CAUSE = /a failover lost the last writes, or Redis restarted/;
 
 describe("each thing that can happen to the checkpoint gets its own message and metric label", () => {
   test("FLUSHALL mid-run: the checkpoint is said to be gone, flushed; the run starts again and the result is exact", async () => {
-    await withScene("gone:", 1500, async (scene) => {
+    await withScene("gone:", 800, async (scene) => {
       await waitForSeq(scene, 2);
       await scene.redis.client.flushall();
       await waitFor(() => /is gone/.test(scene.run.stderr()), 20_000, "the gone line");
@@ -148,7 +148,7 @@ describe("each thing that can happen to the checkpoint gets its own message and 
   });
 
   test("another writer's newer checkpoint: Redis is said to be ahead, written by another writer; the result is exact", async () => {
-    await withScene("ahead:", 1500, async (scene) => {
+    await withScene("ahead:", 800, async (scene) => {
       const seq = await waitForSeq(scene, 2);
       await scene.redis.client.hincrby(`${scene.prefix}checkpoint`, "seq", 5);
       await waitFor(() => /ahead of this writer/.test(scene.run.stderr()), 20_000, "the ahead line");
@@ -230,7 +230,7 @@ describe("a write that hangs", () => {
       await waitFor(() => /landed after/.test(scene.run.stderr()), 10_000, "the landed line");
       const stderr = await expectExactEnd(scene);
       expect(count(stderr, /a write to Redis at redis:\/\/127\.0\.0\.1:\d+ has had no answer for 10s \(\d+ windows?\); waiting for it/)).toBe(1);
-      expect(count(stderr, /the write to Redis at redis:\/\/127\.0\.0\.1:\d+ landed after 1\d\.\ds/)).toBe(1);
+      expect(count(stderr, /the write to Redis at redis:\/\/127\.0\.0\.1:\d+ landed after \d+\.\ds/)).toBe(1);
     });
   });
 
