@@ -48,16 +48,16 @@ export class InFlightWrite {
     this.sent = sent;
   }
 
-  /** Its answer came: it `landed`, or failed (refused, or the connection broke). */
-  end(landed: boolean): void {
+  /** Its answer came, or the connection broke: what became of it, for the line after a slow one. */
+  end(outcome: "landed" | "was refused" | "failed"): void {
     const sent = this.sent;
     if (sent === undefined) return;
     this.sent = undefined;
     clearTimeout(sent.timer);
     if (!sent.slow) return;
-    const after = formatSeconds(performance.now() - sent.sentAt);
-    if (landed) this.options.log.info(`the write to Redis at ${this.options.where} landed after ${after}`);
-    else this.options.log.warn(`the write to Redis at ${this.options.where} failed after ${after}`);
+    const line = `the write to Redis at ${this.options.where} ${outcome} after ${formatSeconds(performance.now() - sent.sentAt)}`;
+    if (outcome === "landed") this.options.log.info(line);
+    else this.options.log.warn(line);
     this.options.observer?.onSlowWrite?.(null);
   }
 

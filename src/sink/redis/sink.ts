@@ -21,7 +21,7 @@ import type { RedisSinkOptions } from "./options.ts";
 import { WriteQueue } from "./queue.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
 import { SequenceTracker } from "./verdict.ts";
-import { sendWrite, type WriteUnit } from "./writer.ts";
+import { sendWrite, type WriteOutcome, type WriteUnit } from "./writer.ts";
 
 /**
  * Windows held in memory while Redis is away before reading pauses: about 17 hours of 30 s
@@ -219,17 +219,17 @@ class RedisSink implements Sink {
     // One time for the whole write: the checkpoint's updated_ms tells a lost reply (verdict.ts).
     const sentAt = this.now();
     this.inFlight.begin(unit, this.sequence.next());
-    let outcome: Awaited<ReturnType<typeof sendWrite>>;
+    let outcome: WriteOutcome;
     try {
       outcome = await sendWrite(client, unit, { ...this.settings(), lockText: this.lock.text, seq: this.sequence.seq, now: () => sentAt });
     } catch (error) {
-      this.inFlight.end(false);
+      this.inFlight.end("failed");
       this.writing = false;
       this.queue.putBack(unit);
       if (classifyRedisError(error) === "connection") this.sequence.unansweredWrite(sentAt);
       return this.retry(error);
     }
-    this.inFlight.end(outcome.kind === "ok");
+    this.inFlight.end(outcome.kind === "ok" ? "landed" : "was refused");
     this.writing = false;
     if (outcome.kind === "stale") return this.onStale(client, unit, outcome.found, outcome.foundUpdatedMs);
     this.sequence.landed(client, outcome.seq);
