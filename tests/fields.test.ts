@@ -1,5 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { createEventFields, extractFieldsLatin1, extractFieldsSlow, fastPathAcceptsLatin1, type ExtractStatus } from "../src/event/fields.ts";
+import {
+  createEventFields,
+  decodeTextField,
+  extractFieldsLatin1,
+  extractFieldsSlow,
+  fastPathAcceptsLatin1,
+  survivesUtf8,
+  type ExtractStatus,
+  type TextField,
+} from "../src/event/fields.ts";
 import { loadRealEvents } from "./support/corpus.ts";
 import { createRandom } from "./support/random.ts";
 
@@ -263,6 +272,58 @@ const wideCases: [string, string][] = [
 function isLatin1(text: string): boolean {
   return /^[\u0000-\u00ff]*$/.test(text);
 }
+
+describe("text that survives a UTF-8 round trip (decodeTextField), whichever path read it", () => {
+  /** The real text of `field` from the event's bytes, read by the fast path and by JSON.parse: both must agree. */
+  function decodeBoth(bytes: Uint8Array, field: TextField): string | null {
+    const data = Buffer.from(bytes).toString("latin1");
+    const fast = createEventFields();
+    const slow = createEventFields();
+    expect(extractFieldsLatin1(data, fast)).toBe("ok");
+    expect(extractFieldsSlow(data, slow)).toBe("ok");
+    const rawFast = fast[field];
+    const rawSlow = slow[field];
+    expect(rawFast).toBe(rawSlow as string);
+    const a = decodeTextField(field, rawFast ?? "", data, createEventFields());
+    const b = decodeTextField(field, rawSlow ?? "", data, createEventFields());
+    expect(a).toBe(b);
+    return a;
+  }
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  /** An event whose `field` (JSON text, quotes included) sits between raw bytes of a comment that are not UTF-8. */
+  const event = (server: string, extra = "") => utf8(`{"server_name":${server},"type":${server},"timestamp":1,"comment":"c${extra}","meta":{"dt":${server},"domain":${server},"id":${server}}}`);
+  const fields: TextField[] = ["serverName", "type", "dt", "domain", "metaId"];
+
+  test.each(fields)("%s: lone surrogates (escaped) and bytes that are not UTF-8 are refused, each on its own", (field) => {
+    for (const escaped of ['"x\\ud800.org"', '"x\\udc00.org"', '"\\udbff\\udbff"', '"a\\ude00\\ud83d"', '"x\\ufffd.org"']) {
+      expect(decodeBoth(event(escaped), field)).toBeNull();
+    }
+    for (const bad of [[0xff, 0xfe], [0xc3, 0x28], [0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82]]) {
+      const bytes = Buffer.concat([utf8('{"server_name":"x'), Uint8Array.from(bad), utf8('.org","type":"x'), Uint8Array.from(bad), utf8('.org","meta":{"dt":"x'), Uint8Array.from(bad), utf8('","domain":"x'), Uint8Array.from(bad), utf8('","id":"x'), Uint8Array.from(bad), utf8('"}}')]);
+      expect(decodeBoth(bytes, field)).toBeNull();
+    }
+  });
+
+  test.each(fields)("%s: ASCII, escapes of real characters, pairs and raw UTF-8 come back as their text, whatever the comment holds", (field) => {
+    expect(decodeBoth(event('"en.wikipedia.org"'), field)).toBe("en.wikipedia.org");
+    expect(decodeBoth(event('"\\ud83d\\ude00.org"'), field)).toBe("\u{1f600}.org");
+    expect(decodeBoth(event('"b\\u00fccher"'), field)).toBe("bücher");
+    expect(decodeBoth(event('"bücher.東京"'), field)).toBe("bücher.東京");
+    expect(decodeBoth(event('"bücher"', "\\ud800"), field)).toBe("bücher");
+    const rawBad = Buffer.from(event('"bücher"', "@"));
+    rawBad[rawBad.indexOf(0x40)] = 0xff;
+    expect(decodeBoth(rawBad, field)).toBe("bücher");
+  });
+
+  test("survivesUtf8 is exactly: the text encodes to UTF-8 and decodes back unchanged, and holds no U+FFFD", () => {
+    const random = createRandom(16);
+    for (let i = 0; i < 20_000; i++) {
+      const text = String.fromCharCode(...Array.from({ length: 1 + Math.floor(random() * 4) }, () => [0x41, 0xe9, 0x6771, 0xd800, 0xdc00, 0xdbff, 0xdfff, 0xfffd][Math.floor(random() * 8)] ?? 0));
+      const roundTrip = new TextDecoder().decode(new TextEncoder().encode(text)) === text;
+      expect({ text, ok: survivesUtf8(text) }).toEqual({ text, ok: roundTrip && !text.includes("\ufffd") });
+    }
+  });
+});
 
 describe("adversarial corpus", () => {
   test.each([...cases, ...wideCases])("%s (Latin-1 view)", (_name, data) => {

@@ -6,6 +6,7 @@ export type SkipReason =
   | "not-object"
   | "no-server-name"
   | "bad-server-name"
+  | "bad-unicode"
   | "bad-time"
   | "canary"
   | "oversized"
@@ -21,10 +22,10 @@ export interface EventFilter {
   servers: readonly RegExp[];
 }
 
-// Control characters, DEL, and U+FFFD (what the decoder puts where the bytes were not UTF-8).
-const BAD_SERVER_CHARS = /[\u0000-\u001f\u007f\ufffd]/;
+// Control characters and DEL (text that is not Unicode is refused before: survivesUtf8 in fields.ts).
+const BAD_SERVER_CHARS = /[\u0000-\u001f\u007f]/;
 
-/** Whether a server_name is fit to be a sorted-set member and a count key. */
+/** Whether a server_name (real text that survives UTF-8) is fit to be a sorted-set member and a count key. */
 export function isValidServerName(name: string): boolean {
   return name.length > 0 && name.length <= 255 && !BAD_SERVER_CHARS.test(name);
 }

@@ -106,3 +106,37 @@ export function slowPathCount(): number {
 export function fastPathAcceptsLatin1(data: string): boolean {
   return scanLatin1(data, createEventFields());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Real text: the fields above are Latin-1 views of the event's UTF-8 bytes (escapes decoded).
+
+/** The string fields of {@link EventFields}: the text a counted field may be read from. */
+export type TextField = "serverName" | "type" | "dt" | "domain" | "metaId";
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Whether `text` (real characters) survives a UTF-8 round trip unchanged, so it can be stored
+ * (Redis members are bytes) without meeting another text. A lone UTF-16 surrogate cannot be
+ * encoded: every one would be stored as U+FFFD, so "x\ud800.org" and "x\udc00.org" would merge.
+ * U+FFFD itself is where the decoder put bytes that were not UTF-8, and a literal one cannot be
+ * told apart from those, so it is refused too.
+ */
+export function survivesUtf8(text: string): boolean {
+  return text.isWellFormed() && !text.includes("\ufffd");
+}
+
+/**
+ * The real text of the picked field `field`, whose value `raw` {@link extractFieldsLatin1} read
+ * from `data` (either path gives the same raw): raw itself when it is ASCII, else the field of
+ * the event decoded from UTF-8 (bytes that are not UTF-8 elsewhere in the event do not touch it).
+ * Null when that text does not survive a UTF-8 round trip ({@link survivesUtf8}): the caller
+ * skips the event, since no stored text could stand for it alone. `scratch` is overwritten.
+ */
+export function decodeTextField(field: TextField, raw: string, data: string, scratch: EventFields): string | null {
+  if (ASCII.test(raw)) return raw;
+  // The event's UTF-8 decoded (as lib/latin1.ts does; this module stays on its own, see scanner.test.ts).
+  extractFieldsSlow(Buffer.from(data, "latin1").toString("utf8"), scratch);
+  const text = scratch[field];
+  return text !== undefined && survivesUtf8(text) ? text : null;
+}

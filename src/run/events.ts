@@ -2,7 +2,7 @@
  * The hot path: one event from the source → a counted event in a window, or a counted skip.
  * Runs synchronously for every event, so it allocates as little as it can.
  */
-import { createEventFields, extractFieldsLatin1, extractFieldsSlow } from "../event/fields.ts";
+import { createEventFields, decodeTextField, extractFieldsLatin1 } from "../event/fields.ts";
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "../event/classify.ts";
 import { formatDuration } from "../lib/duration.ts";
 import { decodeLatin1 } from "../lib/latin1.ts";
@@ -44,6 +44,8 @@ export class EventCounter {
   /** server_name as read (Latin-1 view of its bytes) → the name to count, or null when invalid. */
   private readonly names = new Map<string, string | null>();
   private readonly filtering: boolean;
+  /** Why resolveServerName last answered null. */
+  private refusal: SkipReason = "bad-server-name";
   private dedup: Set<string> | null = null;
   private dedupLeft = 0;
 
@@ -83,7 +85,7 @@ export class EventCounter {
     const rawName = fields.serverName;
     if (rawName === undefined) return this.skip("no-server-name", id);
     const serverName = this.resolveServerName(rawName, data);
-    if (serverName === null) return this.skip("bad-server-name", id);
+    if (serverName === null) return this.skip(this.refusal, id);
     if (this.filtering && !isAccepted(fields, serverName, this.options.filter)) {
       // Its time still moves the windows on, so they close on time.
       windower.observe(timeMs);
@@ -121,17 +123,18 @@ export class EventCounter {
   }
 
   /**
-   * The name to count for a raw server_name, or null when it is not fit to be one. One detached
-   * copy per name, so count maps never pin network chunks in memory.
+   * The name to count for a raw server_name, or null when it is not fit to be one (why in
+   * `refusal`). One detached copy per name, so count maps never pin network chunks in memory.
    */
   private resolveServerName(raw: string, data: string): string | null {
     const known = this.names.get(raw);
     if (known !== undefined) return known;
+    this.refusal = "bad-server-name";
     if (!PRINTABLE_ASCII.test(raw)) {
       // Non-ASCII (or escaped) names need the event decoded as UTF-8 to be exact; never cached.
-      const exact = this.exact;
-      extractFieldsSlow(decodeLatin1(data), exact);
-      return exact.serverName !== undefined && isValidServerName(exact.serverName) ? exact.serverName : null;
+      const text = decodeTextField("serverName", raw, data, this.exact);
+      if (text === null) this.refusal = "bad-unicode";
+      return text !== null && isValidServerName(text) ? text : null;
     }
     const name = isValidServerName(raw) ? detachString(raw) : null;
     if (this.names.size < MAX_NAMES) this.names.set(name ?? detachString(raw), name);

@@ -55,6 +55,8 @@ export interface SinkObserver {
   onWaiting(waiting: boolean): void;
   /** The sink stands by for another instance's lock to expire (--standby), or no longer does. */
   onStandby?(standing: boolean): void;
+  /** A write has had no answer for long (since this Unix ms time), or null once it has one. */
+  onSlowWrite?(sinceMs: number | null): void;
 }
 
 /** Where windows go. Writes are queued and never block the reader. */
@@ -63,8 +65,10 @@ export interface Sink {
   open(): Promise<Checkpoint | null>;
   /** Queues a batch; later batches supersede earlier ones window by window. */
   write(batch: WindowBatch): void;
-  /** Windows queued but not yet written. */
+  /** Windows queued or on their way, not yet written (a write in flight counts until it is answered). */
   backlog(): number;
+  /** The write sent and not answered yet, for the stop line ("3 of them in write 7, sent 1.6s ago…"); undefined when none. */
+  describeInFlight?(): string | undefined;
   /** How many writes have completed so far: progress, for --give-up-after. */
   written(): number;
   /**

@@ -7,6 +7,7 @@ import type { EventFilter } from "../event/classify.ts";
 import { scannerStatus, slowPathCount } from "../event/fields.ts";
 import { whenAborted } from "../lib/abort.ts";
 import { formatDuration } from "../lib/duration.ts";
+import { formatCount } from "../lib/plural.ts";
 import { WikistreamError } from "../lib/error.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Checkpoint, Origin } from "../window/types.ts";
@@ -184,8 +185,19 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   const reason: StopReason = reached.until ? "until" : "signal";
   if (reason === "signal") sink.finish?.(windower.openWindows());
   const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS, stuck);
-  if (!written) log.warn(`stopped with ${sink.backlog()} windows unwritten; the saved position lets the next run redo them`);
+  if (!written) log.warn(describeUnwritten(sink));
   return { reason, stats: summarize() };
+}
+
+/**
+ * The stop line when the grace ran out: a write sent and not answered is counted unwritten and
+ * named, since Redis may still apply it after the exit (the next run reads what it left).
+ */
+function describeUnwritten(sink: Sink): string {
+  const unwritten = `stopped with ${formatCount(sink.backlog(), "window")} unwritten`;
+  const inFlight = sink.describeInFlight?.();
+  if (inFlight === undefined) return `${unwritten}; the saved position lets the next run redo them`;
+  return `${unwritten}, ${inFlight}: Redis may still apply it after this exit; the saved position lets the next run redo them either way`;
 }
 
 interface HandlerParts {

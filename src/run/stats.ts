@@ -25,6 +25,7 @@ export function createStats(): RunStats {
       "not-object": 0,
       "no-server-name": 0,
       "bad-server-name": 0,
+      "bad-unicode": 0,
       "bad-time": 0,
       canary: 0,
       oversized: 0,

@@ -75,6 +75,8 @@ export class Telemetry {
   lastWriteAt: number | null = null;
   streamConnected = false;
   sinkWaiting = false;
+  /** Since when (Unix ms) a write has had no answer, as the sink says once it is long (null: none is). */
+  slowWriteSince: number | null = null;
   /** Standing by for another instance's lock (--standby). */
   standingBy = false;
   backpressure = false;
@@ -143,7 +145,7 @@ export class Telemetry {
   /** What the run is waiting for right now, if anything. */
   waitingFor(): WaitingFor {
     if (this.standingBy) return "standby";
-    if (this.sinkWaiting) return "redis";
+    if (this.sinkWaiting || this.slowWriteSince !== null) return "redis";
     if (this.backpressure) return "backpressure";
     if (this.backoffUntil !== null && this.backoffUntil > this.now()) return "backoff";
     return null;
@@ -157,6 +159,7 @@ export class Telemetry {
     if (this.standingBy) return { ready: false, reason: "standing by for another instance's lock" };
     if (!this.streamConnected) return { ready: false, reason: this.backoffUntil === null ? "the stream is not connected yet" : "the stream is disconnected; reconnecting" };
     if (this.sinkWaiting) return { ready: false, reason: "waiting for Redis" };
+    if (this.slowWriteSince !== null) return { ready: false, reason: `a write to Redis has had no answer for ${Math.round((this.now() - this.slowWriteSince) / 1000)}s` };
     const since = this.lastWriteAt ?? this.startedAt;
     if (this.backlog() > 0 && this.now() - since > READY_WRITE_LAG_MS) return { ready: false, reason: `${this.backlog()} windows wait for their write` };
     return { ready: true, reason: "the stream is connected and writes are current" };
@@ -212,6 +215,9 @@ export class Telemetry {
     },
     onStandby: (standing) => {
       this.standingBy = standing;
+    },
+    onSlowWrite: (sinceMs) => {
+      this.slowWriteSince = sinceMs;
     },
   };
 }

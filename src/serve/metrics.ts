@@ -110,7 +110,7 @@ function registerSinkMetrics(registry: Registry, telemetry: Telemetry): () => vo
   counterOf(registry, "wikistream_windows_written_total", "Final windows written, each once.", () => telemetry.stats.windowsWritten);
   counterOf(registry, "wikistream_provisional_window_writes_total", "Writes of windows not final yet (rewritten while late events may arrive).", () => telemetry.provisionalWrites);
   counterOf(registry, "wikistream_sink_writes_total", "Writes that landed (each may hold several windows).", () => telemetry.writes);
-  counterBy(registry, "wikistream_sink_errors_total", "Failed writes or connections, by kind (connection, oom, busy, auth, ...; a kind appears once met).", "kind", () =>
+  counterBy(registry, "wikistream_sink_errors_total", "Failed writes or connections, by kind (connection, oom, busy, auth, ...; redis_behind, redis_ahead, checkpoint_gone, reply_lost when the checkpoint is not the one this writer left; a kind appears once met).", "kind", () =>
     telemetry.sinkErrors.entries(),
   );
   gaugeOf(registry, "wikistream_last_write_timestamp_seconds", "Unix time of the last write that landed; no sample before the first.", () =>

@@ -19,7 +19,7 @@ export interface ResponseFacts {
   status: number;
   contentType: string;
   retryAfter: string | null;
-  /** The body's text, for non-200 answers (a short excerpt is shown to the user). */
+  /** The start of the body's text, for answers that are not the stream (a short excerpt is shown to the user). */
   body: string;
   /** Whether the request carried a Last-Event-ID. */
   sentId: boolean;
@@ -34,12 +34,12 @@ const RETRIED_STATUSES = new Set([408, 425, 429]);
 /** Decides what a response means; see {@link ResponseAction}. */
 export function classifyResponse(facts: ResponseFacts): ResponseAction {
   const { status } = facts;
-  if (status === 200) {
-    if (facts.contentType.toLowerCase().includes("text/event-stream")) return { kind: "read" };
-    return { kind: "retry", why: `sent '${facts.contentType || "no content type"}', not text/event-stream (a proxy page?)`, retryAfterMs: undefined, cause: "other" };
-  }
   const excerpt = summarizeBody(facts.body);
   const said = excerpt ? `: ${excerpt}` : "";
+  if (status === 200) {
+    if (facts.contentType.toLowerCase().includes("text/event-stream")) return { kind: "read" };
+    return { kind: "retry", why: `sent '${facts.contentType || "no content type"}', not text/event-stream (a proxy page?)${said}`, retryAfterMs: undefined, cause: "other" };
+  }
   if (status === 400 && facts.sentId) return { kind: "resume-rejected", why: `HTTP 400${said}` };
   if (status === 403) {
     const message = `the stream refused us (HTTP 403${said}). Wikimedia requires a descriptive User-Agent with contact details: pass --user-agent "yourtool/1.0 (you@example.org)" (sent: "${facts.userAgent}")`;
@@ -49,7 +49,7 @@ export function classifyResponse(facts: ResponseFacts): ResponseAction {
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(facts.retryAfter, facts.nowMs) : undefined;
     const hint = status === 429 ? " (Wikimedia allows 2 connections per IP: is another client running?)" : "";
     const cause: ReconnectCause = status === 429 ? "429" : status >= 500 ? "5xx" : "other";
-    return { kind: "retry", why: `answered HTTP ${status}${hint}`, retryAfterMs, cause };
+    return { kind: "retry", why: `answered HTTP ${status}${said}${hint}`, retryAfterMs, cause };
   }
   return { kind: "fatal", error: new WikistreamError("http", `the stream answered HTTP ${status}${said} for ${facts.url}: check --url`) };
 }

@@ -12,6 +12,7 @@ import type { Logger } from "../lib/log.ts";
 import type { ReconnectCause, Source, SourceHandler } from "../run/ports.ts";
 import { LineFramer } from "./framer.ts";
 import { MemoryGuard, type MemoryPolicy } from "./memory.ts";
+import { isEventStream, readBodyStart } from "./error-body.ts";
 import { classifyResponse } from "./response.ts";
 import { IdleWatchdog } from "./watchdog.ts";
 
@@ -104,10 +105,13 @@ class StreamReader {
         return this.retryLater(`cannot reach ${options.url} (${why})`, watchdog.fired ? "idle" : "network");
       }
       watchdog.touch();
-      const body = response.status === 200 ? "" : await response.text().catch(() => "");
+      const contentType = response.headers.get("content-type") ?? "";
+      // An answer that is not the stream is read for its message only: a few KiB, within one
+      // idle timeout (the watchdog is not touched again), then the connection is dropped.
+      const body = isEventStream(response.status, contentType) ? "" : await readBodyStart(response, controller);
       const action = classifyResponse({
         status: response.status,
-        contentType: response.headers.get("content-type") ?? "",
+        contentType,
         retryAfter: response.headers.get("retry-after"),
         body,
         sentId: position.id !== null,
@@ -125,7 +129,6 @@ class StreamReader {
           return 0;
         }
         case "retry":
-          await response.body?.cancel().catch(() => undefined);
           return this.retryLater(`${options.url} ${action.why}`, action.cause, action.retryAfterMs);
         case "read":
           if (response.body === null) return this.reconnectAfter(this.backoff(), "other");

@@ -226,13 +226,30 @@ const cases: InputCase[] = [
     counted: { name: "after-long-comment.example.org", perPosition: 1 },
   },
   {
-    name: "invalid UTF-8 inside server_name is skipped as bad-server-name",
-    items: () =>
+    name: "invalid UTF-8 inside server_name is skipped as bad-unicode",
+    items: (near) =>
       BAD_UTF8.map((bytes) => ({
-        data: eventText({ server_name: "utf8@BAD@.example.org" }),
+        data: nearText(near, { server_name: "utf8@BAD@.example.org" }),
         bytes: (frame: string) => withBytes(frame, "@BAD@", bytes),
       })),
-    skipped: { "bad-server-name": BAD_UTF8.length },
+    skipped: { "bad-unicode": BAD_UTF8.length },
+  },
+  {
+    // JSON.stringify writes a lone surrogate as its \u escape. Encoded to UTF-8 for Redis, each
+    // would become U+FFFD: two names merged into one member, holding counts of both.
+    name: "lone UTF-16 surrogates in server_name (x\\ud800.org ×2, x\\udc00.org ×3) are skipped as bad-unicode, never merged into one member",
+    items: (near) =>
+      ["x\ud800.org", "x\udc00.org", "x\ud800.org", "x\udc00.org", "x\udc00.org"].map((name) => ({ data: nearText(near, { server_name: name }) })),
+    skipped: { "bad-unicode": 5 },
+  },
+  {
+    name: "a surrogate pair escape and non-ASCII names that survive a UTF-8 round trip are counted",
+    items: (near) => [
+      { data: nearText(near, { server_name: "\ud83d\ude00.example.org" }), counts: true },
+      { data: nearText(near, { server_name: "bücher.example.org" }), counts: true },
+    ],
+    skipped: {},
+    counted: { name: "\u{1f600}.example.org", perPosition: 1 },
   },
   {
     name: "invalid UTF-8 inside the comment field is counted: it touches nothing stored",

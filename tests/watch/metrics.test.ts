@@ -75,7 +75,7 @@ describe("/metrics after a replay", () => {
     expect(valueOf(end, 'wikistream_events_total{outcome="after_until"}')).toBe(0);
     const skipped = skippedOf(summary);
     expect(Object.keys(skipped).sort()).toEqual(["bad-server-name", "canary", "invalid-json", "not-object"]);
-    for (const reason of ["invalid-json", "not-object", "no-server-name", "bad-server-name", "bad-time", "canary", "oversized", "duplicate", "filtered", "other-event-type"]) {
+    for (const reason of ["invalid-json", "not-object", "no-server-name", "bad-server-name", "bad-unicode", "bad-time", "canary", "oversized", "duplicate", "filtered", "other-event-type"]) {
       expect([reason, valueOf(end, `wikistream_events_skipped_total{reason="${reason.replaceAll("-", "_")}"}`)]).toEqual([reason, skipped[reason] ?? 0]);
     }
 

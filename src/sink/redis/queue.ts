@@ -16,6 +16,11 @@ export class WriteQueue {
     return this.windows.size;
   }
 
+  /** Whether a window of this start waits. */
+  has(startMs: number): boolean {
+    return this.windows.has(startMs);
+  }
+
   /** True when there is nothing to write, not even a checkpoint. */
   isEmpty(): boolean {
     return this.windows.size === 0 && this.checkpoint === null;

@@ -159,8 +159,9 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
  * (count, starts) and the checkpoint (field count, field/value pairs); with --feed, the feed's
  * entries (see FEED) and its key last in KEYS. Returns {'ok', seq} ({'ok', seq, windows already
  * in the feed, how many of them with other counts, windows below the feed's newest entry and not
- * in it} with --feed), {'lock', holder}, {'stale', seq}, {'layout', window_ms},
- * {'type', key, found} or {'rollup', level, window seconds} (windows that do not tile the level's period).
+ * in it} with --feed), {'lock', holder}, {'stale', seq, updated_ms} (what the checkpoint holds;
+ * "" where absent), {'layout', window_ms}, {'type', key, found} or {'rollup', level, window
+ * seconds} (windows that do not tile the level's period).
  */
 export const WRITE_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}${READ_WRITE_ARGS}${ROLLUPS}${FEED}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
@@ -177,8 +178,10 @@ if refused then return refused end
 -- means this Redis does not hold what the writer wrote: a failover lost acknowledged writes
 -- (replication is asynchronous), or it restarted without them. The writer must start again
 -- from the checkpoint this Redis holds, not carry on from memory (which would leave a hole).
+-- The reply names the checkpoint found, so the writer can tell which: Redis behind it, ahead
+-- of it (another writer), the checkpoint gone, or its own last write landed with its reply lost.
 local seq = redis.call('HGET', KEYS[3], 'seq') or ''
-if seq ~= ARGV[7] then return {'stale', seq} end
+if seq ~= ARGV[7] then return {'stale', seq, redis.call('HGET', KEYS[3], 'updated_ms') or ''} end
 local layout = redis.call('HGET', KEYS[2], 'window_ms')
 if layout and layout ~= ARGV[4] then return {'layout', layout} end
 local feed = plan_feed(unit)
@@ -213,7 +216,7 @@ write_rollups(plan)
 local next_seq = tostring((tonumber(ARGV[7]) or 0) + 1)
 -- The retentions go beside the checkpoint for readers: a window listed without a key is a
 -- quiet one, unless it is older than the retention (its key expired).
-redis.call('HSET', KEYS[3], 'seq', next_seq, 'retain_ms', ARGV[8], 'rollup_retain_ms', ARGV[10])
+redis.call('HSET', KEYS[3], 'seq', next_seq, 'updated_ms', ARGV[6], 'retain_ms', ARGV[8], 'rollup_retain_ms', ARGV[10])
 if feed then
   write_feed(feed, window_s, retain)
   return {'ok', next_seq, feed.again, feed.differ, feed.behind}

@@ -6,47 +6,23 @@
 import type { RedisClient } from "./client.ts";
 import { resolveBackoff } from "../../lib/backoff.ts";
 import { WikistreamError } from "../../lib/error.ts";
-import type { Logger } from "../../lib/log.ts";
 import { formatCount } from "../../lib/plural.ts";
 import { formatInstant } from "../../lib/duration.ts";
-import type { Sink, SinkObserver } from "../../run/ports.ts";
+import type { Sink } from "../../run/ports.ts";
 import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
 import { FeedNotes, checkFeedLeftOut } from "./feed-notes.ts";
-import { createKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
+import { createKeys, type RedisKeys } from "./keys.ts";
 import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
+import { InFlightWrite } from "./inflight.ts";
+import type { RedisSinkOptions } from "./options.ts";
 import { WriteQueue } from "./queue.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
-import { sendWrite, type WriterContext } from "./writer.ts";
-
-/** Options of createRedisSink. */
-export interface RedisSinkOptions {
-  url: string;
-  prefix: string;
-  /** The run's window length: a prefix holds windows of one length only. */
-  windowMs: number;
-  /** The windows this run expects to write (Unix ms, end excluded), checked for foreign keys before the first write. */
-  windowRange?: { fromMs: number; toMs: number };
-  log: Logger;
-  /** PEM text of extra CAs for rediss://. */
-  ca?: string;
-  lockTtlMs?: number;
-  /** Wait for another instance's lock to expire and take over, instead of exiting (--standby). */
-  standby?: boolean;
-  /** How long window keys live after their end, in event time (0 or absent: for ever). */
-  retainMs?: number;
-  /** Rollup levels to keep, smallest first, and how long their keys live. */
-  rollups?: readonly RollupLevel[];
-  rollupRetainMs?: number;
-  /** Append each final window to the Stream {prefix}feed (--feed). */
-  feed?: boolean;
-  now?: () => number;
-  /** Told of every write, error and wait (status line, metrics). */
-  observer?: SinkObserver;
-}
+import { SequenceTracker } from "./verdict.ts";
+import { sendWrite, type WriteOutcome, type WriteUnit, type WriterContext } from "./writer.ts";
 
 /**
  * Windows held in memory while Redis is away before reading pauses: about 17 hours of 30 s
@@ -84,15 +60,16 @@ class RedisSink implements Sink {
   private readonly now: () => number;
   private readonly queue = new WriteQueue();
   private readonly feedNotes: FeedNotes;
-  /** What every write carries but the lock's value and the sequence number. */
-  private readonly context: Omit<WriterContext, "lockText" | "seq">;
+  /** What every write carries but the lock's value, the sequence number and the write's time. */
+  private readonly context: Omit<WriterContext, "lockText" | "seq" | "now">;
   private writing = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lockTimer: ReturnType<typeof setInterval> | undefined;
   private failures = 0;
   private writes = 0;
   /** The write sequence number in the checkpoint as this writer left it (see WRITE_SCRIPT). */
-  private seq = "";
+  private readonly sequence = new SequenceTracker();
+  private readonly inFlight: InFlightWrite;
   private outageLogged = false;
   private lastOomLog = Number.NEGATIVE_INFINITY;
   private waiters: (() => void)[] = [];
@@ -105,10 +82,11 @@ class RedisSink implements Sink {
     this.target = target;
     this.where = target.display;
     this.lockTtlMs = options.lockTtlMs ?? LOCK_TTL_MS;
+    this.inFlight = new InFlightWrite({ log: options.log, where: this.where, observer: options.observer });
     this.now = options.now ?? Date.now;
     this.feedNotes = new FeedNotes(this.keys.feed, options.log);
     const { prefix, windowMs, retainMs = 0, rollups = [], rollupRetainMs = 0, feed = false } = options;
-    this.context = { keys: this.keys, prefix, db: scriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed, now: this.now };
+    this.context = { keys: this.keys, prefix, db: scriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed };
     this.lock = new PrefixLock({
       key: this.keys.lock,
       db: scriptDatabase(target),
@@ -147,6 +125,7 @@ class RedisSink implements Sink {
       abandoned: this.failed,
       onWaiting: (waiting) => this.options.observer?.onWaiting(waiting),
       onReady: () => {
+        this.sequence.reconnected();
         if (!this.queue.isEmpty()) this.schedule(0);
       },
     });
@@ -160,7 +139,7 @@ class RedisSink implements Sink {
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
       fields = await client.hgetall(this.keys.checkpoint);
-      this.seq = fields.seq ?? "";
+      await this.sequence.open(client, fields.seq ?? "");
     } catch (error) {
       // A refusal at start (read-only replica, ACL) is as final as one during the run: say so plainly.
       throw this.toFatal(error) ?? error;
@@ -191,7 +170,11 @@ class RedisSink implements Sink {
   }
 
   backlog(): number {
-    return this.queue.size;
+    return this.queue.size + this.inFlight.countOutside((start) => this.queue.has(start));
+  }
+
+  describeInFlight(): string | undefined {
+    return this.inFlight.describe();
   }
 
   written(): number {
@@ -242,16 +225,24 @@ class RedisSink implements Sink {
     this.writing = true;
     const unit = this.queue.take();
     const started = performance.now();
+    // One time for the whole write: the checkpoint's updated_ms tells a lost reply (verdict.ts).
+    const sentAt = this.now();
+    this.inFlight.begin(unit, this.sequence.next());
+    let outcome: WriteOutcome;
     try {
-      const result = await sendWrite(client, unit, { ...this.context, lockText: this.lock.text, seq: this.seq });
-      this.seq = result.seq;
-      this.feedNotes.add(result);
+      outcome = await sendWrite(client, unit, { ...this.context, lockText: this.lock.text, seq: this.sequence.seq, now: () => sentAt });
     } catch (error) {
+      this.inFlight.end("failed");
       this.writing = false;
       this.queue.putBack(unit);
+      if (classifyRedisError(error) === "connection") this.sequence.unansweredWrite(sentAt);
       return this.retry(error);
     }
+    this.inFlight.end(outcome.kind === "ok" ? "landed" : "was refused");
     this.writing = false;
+    if (outcome.kind === "stale") return this.onStale(client, unit, outcome.found, outcome.foundUpdatedMs);
+    this.sequence.landed(client, outcome.seq);
+    this.feedNotes.add(outcome);
     this.writes++;
     const final = unit.windows.filter((w) => w.final).length;
     this.options.observer?.onWrite(performance.now() - started, final, unit.windows.length - final);
@@ -263,6 +254,16 @@ class RedisSink implements Sink {
     }
     this.wake();
     if (!this.queue.isEmpty()) this.schedule(0);
+  }
+
+  /** The checkpoint is not the one this writer left: carry on after a lost reply, else say why and start again. */
+  private async onStale(client: RedisClient, unit: WriteUnit, found: string, foundUpdatedMs: string): Promise<void> {
+    this.queue.putBack(unit);
+    const { verdict, message } = await this.sequence.judge(client, found, foundUpdatedMs, { prefix: this.options.prefix, where: this.where });
+    this.options.observer?.onError(verdict);
+    if (verdict !== "reply_lost") return this.fail(new WikistreamError("stale", message));
+    this.options.log.info(message);
+    this.schedule(0);
   }
 
   private retry(error: unknown): void {

@@ -39,11 +39,13 @@ export interface WriterContext {
   rollupRetainMs: number;
   /** Append each final window to the feed (--feed). */
   feed: boolean;
+  /** The time the write carries (its checkpoint's updated_ms): one value for the whole write. */
   now: () => number;
 }
 
 /** What one write did: the sequence number it left, and what it did not append to the feed. */
 export interface WriteResult {
+  kind: "ok";
   seq: string;
   /** Final windows of this write that the feed already held (a rewrite): not appended again. */
   feedAgain: number;
@@ -110,31 +112,26 @@ export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: st
   return { keys, args };
 }
 
+/** What the answer to a write says: it landed, with the checkpoint's new sequence number, or it was refused because the checkpoint is not the one this writer left. */
+export type WriteOutcome = WriteResult | { kind: "stale"; found: string; foundUpdatedMs: string };
+
 /**
- * Sends one write unit; returns the write sequence number it left in the checkpoint and what the
- * feed did not take. Throws a WikistreamError when the script refused it (`stale`: Redis lost
- * writes, start again from its checkpoint), the Redis error when Redis did.
+ * Sends one write unit. Resolves with what it left in the checkpoint and what the feed did not
+ * take, or with what the checkpoint held instead of the sequence number this writer left
+ * (verdict.ts says what that means). Throws a WikistreamError when the script refused the write
+ * for another reason, the Redis error when Redis did.
  */
-export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<WriteResult> {
+export async function sendWrite(client: RedisClient, unit: WriteUnit, context: WriterContext): Promise<WriteOutcome> {
   const { keys, args } = encodeWrite(unit, context);
   const reply = await runScript(client, WRITE_SCRIPT, keys, args);
-  const [code, first, again, differ, behind] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
-  if (code === "ok") return { seq: first ?? "", feedAgain: Number(again ?? 0), feedDiffer: Number(differ ?? 0), feedBehind: Number(behind ?? 0) };
-  if (code === "stale") throw staleError(context, first ?? "");
+  const [code, first, second, third, fourth] = Array.isArray(reply) ? (reply as unknown[]).map(String) : [String(reply)];
+  if (code === "ok") return { kind: "ok", seq: first ?? "", feedAgain: Number(second ?? 0), feedDiffer: Number(third ?? 0), feedBehind: Number(fourth ?? 0) };
+  if (code === "stale") return { kind: "stale", found: first ?? "", foundUpdatedMs: second ?? "" };
   if (code === "lock") throw lockLostError(context.prefix);
   if (code === "layout") throw describeLayoutMismatch(context.prefix, Number(first), context.windowMs);
-  if (code === "type") throw describeWrongType(first ?? "?", String((reply as unknown[])[2]));
+  if (code === "type") throw describeWrongType(first ?? "?", second ?? "?");
   if (code === "rollup") {
-    throw new WikistreamError("usage", `prefix '${context.prefix}' holds windows of ${String((reply as unknown[])[2])}s, which do not make up its ${first ?? "?"} rollup: drop --rollup or use another --prefix`);
+    throw new WikistreamError("usage", `prefix '${context.prefix}' holds windows of ${second ?? "?"}s, which do not make up its ${first ?? "?"} rollup: drop --rollup or use another --prefix`);
   }
   throw new WikistreamError("redis", `Redis answered the write with '${code}', which this version does not know: is another program using prefix '${context.prefix}'?`);
-}
-
-/** Redis does not hold what this writer wrote last: start again from the checkpoint it holds. */
-function staleError(context: WriterContext, found: string): WikistreamError {
-  const held = found === "" ? "no checkpoint" : `write ${found}`;
-  return new WikistreamError(
-    "stale",
-    `Redis holds ${held} of prefix '${context.prefix}' where this writer left write ${context.seq || "none"} (a failover lost the last writes, or Redis restarted without them): starting again from the checkpoint it holds`,
-  );
 }
