@@ -101,6 +101,7 @@ export const FLAGS = {
     parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }),
   }),
   standby: toggle("wait for another instance's lock, then take over", "WIKISTREAM_STANDBY"),
+  "allow-eviction": toggle("run on a Redis that evicts keys with a TTL (volatile-*)", "WIKISTREAM_ALLOW_EVICTION"),
   "lock-ttl": flag({
     kind: "string",
     hint: "DUR",

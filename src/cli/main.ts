@@ -60,6 +60,7 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
     retainMs: config.retainMs,
     rollups: config.rollups,
     rollupRetainMs: config.rollupRetainMs,
+    allowEviction: config.allowEviction,
   });
 }
 

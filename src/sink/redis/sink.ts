@@ -43,6 +43,8 @@ export interface RedisSinkOptions {
   now?: () => number;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;
+  /** Run on a Redis that evicts keys with a time to live (--allow-eviction). */
+  allowEviction?: boolean;
 }
 
 /**
@@ -57,9 +59,9 @@ const RETRY_POLICY = { baseMs: 100, maxMs: 2000 };
 /** An out-of-memory Redis is reported at most this often (it is retried all along). */
 const OOM_LOG_INTERVAL_MS = 30_000;
 
-/** The database every script selects first; none in a Cluster, which has only database 0 and refuses SELECT. */
+/** The database every script selects first; none for 0, where connections start (a Cluster refuses SELECT, an ACL may deny it). */
 function scriptDatabase(target: RedisTarget): string {
-  return target.kind === "cluster" ? "" : String(target.db);
+  return target.kind === "cluster" || target.db === 0 ? "" : String(target.db);
 }
 
 /** Creates the Redis sink. */
@@ -125,7 +127,7 @@ class RedisSink implements Sink {
   /** The error that ends the run, or undefined to retry (READONLY from a demoted master too). */
   private toFatal(error: unknown): WikistreamError | undefined {
     if (error instanceof WikistreamError) return error;
-    return describeFatalRedisError(error, this.where, { readonlyPasses: this.target.kind !== "single" });
+    return describeFatalRedisError(error, this.where, { readonlyPasses: this.target.kind !== "single", prefix: this.options.prefix });
   }
 
   async open(): Promise<Checkpoint | null> {
@@ -137,6 +139,7 @@ class RedisSink implements Sink {
       fail: (error) => this.fail(error),
       abandoned: this.failed,
       onWaiting: (waiting) => this.options.observer?.onWaiting(waiting),
+      allowEviction: this.options.allowEviction,
       onReady: () => {
         if (!this.queue.isEmpty()) this.schedule(0);
       },
