@@ -12,17 +12,17 @@ import { formatInstant } from "../../lib/duration.ts";
 import type { Sink, SinkObserver } from "../../run/ports.ts";
 import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
-import { connectRedis } from "./connection.ts";
+import { connectRedis, type ConnectOptions } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
 import { createKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
 import { WriteQueue } from "./queue.ts";
-import { parseRedisTarget, type RedisTarget } from "./url.ts";
+import { parseRedisTarget, resolveScriptDatabase, type RedisTarget } from "./url.ts";
 import { sendWrite } from "./writer.ts";
 
 /** Options of createRedisSink. */
-export interface RedisSinkOptions {
+export interface RedisSinkOptions extends Pick<ConnectOptions, "allowEviction"> {
   url: string;
   prefix: string;
   /** The run's window length: a prefix holds windows of one length only. */
@@ -43,8 +43,6 @@ export interface RedisSinkOptions {
   now?: () => number;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;
-  /** Run on a Redis that evicts keys with a time to live (--allow-eviction). */
-  allowEviction?: boolean;
 }
 
 /**
@@ -58,11 +56,6 @@ const LOCK_TTL_MS = 15_000;
 const RETRY_POLICY = { baseMs: 100, maxMs: 2000 };
 /** An out-of-memory Redis is reported at most this often (it is retried all along). */
 const OOM_LOG_INTERVAL_MS = 30_000;
-
-/** The database every script selects first; none for 0, where connections start (a Cluster refuses SELECT, an ACL may deny it). */
-function scriptDatabase(target: RedisTarget): string {
-  return target.kind === "cluster" || target.db === 0 ? "" : String(target.db);
-}
 
 /** Creates the Redis sink. */
 export function createRedisSink(options: RedisSinkOptions): Sink {
@@ -104,7 +97,7 @@ class RedisSink implements Sink {
     this.now = options.now ?? Date.now;
     this.lock = new PrefixLock({
       key: this.keys.lock,
-      db: scriptDatabase(target),
+      db: resolveScriptDatabase(target),
       prefix: options.prefix,
       ttlMs: this.lockTtlMs,
       log: options.log,
@@ -148,7 +141,7 @@ class RedisSink implements Sink {
     this.releaseConsole = release;
     let fields: Record<string, string>;
     try {
-      await inspectPrefix(client, this.keys, { prefix: this.options.prefix, windowMs: this.options.windowMs, range: this.options.windowRange, db: scriptDatabase(this.target) });
+      await inspectPrefix(client, this.keys, { prefix: this.options.prefix, windowMs: this.options.windowMs, range: this.options.windowRange, db: resolveScriptDatabase(this.target) });
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
       fields = await client.hgetall(this.keys.checkpoint);
@@ -238,7 +231,7 @@ class RedisSink implements Sink {
       this.seq = await sendWrite(client, unit, {
         keys: this.keys,
         prefix: this.options.prefix,
-        db: scriptDatabase(this.target),
+        db: resolveScriptDatabase(this.target),
         lockText: this.lock.text,
         lockTtlMs: this.lockTtlMs,
         windowMs: this.options.windowMs,

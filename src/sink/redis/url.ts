@@ -168,3 +168,11 @@ export function readRedisUser(display: string): string {
 export function switchRedisTls(display: string, tls: boolean): string {
   return display.replace(/^rediss?(?=[+:])/, tls ? "rediss" : "redis");
 }
+
+/**
+ * The database every write script selects first: none for database 0, where every connection
+ * starts (a Cluster has only that one and refuses SELECT; an ACL may deny SELECT to the user).
+ */
+export function resolveScriptDatabase(target: RedisTarget): string {
+  return target.kind === "cluster" || target.db === 0 ? "" : String(target.db);
+}
