@@ -14,11 +14,16 @@ const CODE_WORDS: Record<string, string> = {
   ETIMEDOUT: "no answer to connect",
   ConnectionTimeout: "no answer to connect",
   ENOTFOUND: "host not found",
-  EAI_AGAIN: "host not found (DNS did not answer)",
+  EAI_AGAIN: "host not found",
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
   FailedToOpenSocket: "cannot open a socket",
 };
+
+/** A socket error code in words ("connection refused"), or undefined for a code not known here. */
+export function describeSocketCode(code: string): string | undefined {
+  return Object.hasOwn(CODE_WORDS, code) ? CODE_WORDS[code] : undefined;
+}
 
 /** Sentences the runtime adds to its errors that are not for our users (they name its own options). */
 const RUNTIME_ADVICE = [/\s*Is the computer able to access the url\?/, /\s*For more information, pass `verbose: true` in the second argument to fetch\(\)/];
@@ -29,7 +34,7 @@ const RUNTIME_ADVICE = [/\s*Is the computer able to access the url\?/, /\s*For m
  */
 export function describeNetworkError(error: unknown): string {
   const code = readErrorCode(error);
-  const words = CODE_WORDS[code];
+  const words = describeSocketCode(code);
   if (words !== undefined) return words;
   let message = formatError(error);
   for (const advice of RUNTIME_ADVICE) message = message.replace(advice, "");

@@ -121,7 +121,11 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
   const readonlyPasses = target.kind !== "single";
   let waitingSaid = false;
   let proven = false;
+  let refused = false;
   client.on("error", (error: unknown) => {
+    // After a refusal, the disconnect fails what was queued behind it ("Connection is closed"):
+    // not a Redis to wait for.
+    if (refused) return;
     if (classifyRedisError(error) === "db") {
       // At start proveDatabase says it with the server's database count; later (a server
       // restarted with fewer databases) it is just as final.
@@ -130,6 +134,7 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
     }
     const bad = describeFatalRedisError(error, target.display, { readonlyPasses });
     if (bad) {
+      refused = true;
       client.disconnect();
       return options.fail(bad);
     }

@@ -1,5 +1,6 @@
 /** Sorting Redis and socket errors into what to do about them, and saying so in words of ours. */
 import { WikistreamError, formatError, readErrorCode } from "../../lib/error.ts";
+import { describeSocketCode } from "../../lib/network.ts";
 import { readRedisUser } from "./url.ts";
 
 /**
@@ -65,9 +66,9 @@ export function describeRedisCause(thrown: unknown): string {
   if (/enableOfflineQueue|Stream isn't writeable|Connection is closed/i.test(message)) return "not connected";
   // ioredis's MaxRetriesPerRequestError: a command was in flight when the connection dropped.
   if (/max retries per request|maxRetriesPerRequest/i.test(message)) return "the connection dropped before Redis answered";
-  if (code === "ECONNREFUSED") return "connection refused";
-  if (code === "ETIMEDOUT" || /connect ETIMEDOUT/.test(message)) return "no answer to connect";
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "host not found";
+  if (/connect ETIMEDOUT/.test(message)) return "no answer to connect";
+  const words = describeSocketCode(code);
+  if (words !== undefined) return words;
   return message.replace(/\s*Please report this\.?/, "").replace(/ script: \w+, on @user_script:\d+\.?/, "");
 }
 

@@ -152,8 +152,7 @@ async function connect(options: WindowReaderOptions, target: RedisTarget): Promi
 }
 
 type ExecResult = [error: Error | null, result: unknown][] | null;
-
-/** Reads queued on a MULTI or a pipeline alike. */
+/** Queues reads on a MULTI or a pipeline alike. */
 type ReadBatch = (batch: ChainableCommander) => ChainableCommander;
 
 class RedisWindowReader implements WindowReader {
@@ -169,16 +168,15 @@ class RedisWindowReader implements WindowReader {
   ) {}
 
   /**
-   * The replies of the reads `build` queues, in one MULTI, each checked; `names` are the keys of
-   * the commands, for messages. A Redis at maxmemory refuses the MULTI (EXECABORT), and then
-   * refuses every write too, so nothing can change between the reads: they go as a pipeline.
+   * The replies of the reads `build` queues, in one MULTI, each checked (`names`: their keys, for
+   * messages). A Redis at maxmemory refuses the MULTI, and every write too: then a pipeline does.
    */
   private async exec(build: ReadBatch, names: readonly string[]): Promise<unknown[]> {
     let results: ExecResult;
     try {
       results = await build(this.client.multi()).exec();
     } catch (error) {
-      if (!isExecAbortedForMemory(error)) throw describeFatalRedisError(error, this.where, { prefix: this.prefix }) ?? error;
+      if (!isExecAbortedForMemory(error)) throw this.explain(error);
       results = await build(this.client.pipeline()).exec();
     }
     if (results === null) throw new WikistreamError("redis", `Redis at ${this.where} dropped a read transaction: try again`);
@@ -187,8 +185,13 @@ class RedisWindowReader implements WindowReader {
       if (/^WRONGTYPE/.test(error.message)) {
         throw new WikistreamError("redis", `Redis key '${names[i] ?? "?"}' is of another type than wikistream writes there: is --prefix '${this.prefix}' right?`);
       }
-      throw describeFatalRedisError(error, this.where, { prefix: this.prefix }) ?? error;
+      throw this.explain(error);
     });
+  }
+
+  /** A missing permission in words, with the prefix's keys to grant; anything else as it is (see describeReadError). */
+  private explain(error: unknown): unknown {
+    return classifyRedisError(error) === "permission" ? (describeFatalRedisError(error, this.where, { prefix: this.prefix }) ?? error) : error;
   }
 
   async windowMs(): Promise<number | undefined> {
