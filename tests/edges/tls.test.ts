@@ -4,11 +4,11 @@
  * naming TLS and the fix, for the counting run, `top` and `read`; `healthcheck` pointed at an
  * HTTPS server says so. Every case runs the compiled binary against real redis-servers.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { createReplayScenario } from "../support/corpus.ts";
-import { runWikistream } from "../support/process.ts";
-import { createTlsFiles, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
+import { killStrayRuns, runWikistream, spawnTracked, waitFor } from "../support/process.ts";
+import { createTlsFiles, findFreePort, startRedis, type TestRedis, type TlsFiles } from "../support/redis.ts";
 import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(60_000);
@@ -23,6 +23,8 @@ beforeAll(async () => {
   files = createTlsFiles();
   secure = await startRedis([], { tls: files });
 });
+
+afterEach(killStrayRuns);
 
 afterAll(async () => {
   await secure.stop();
@@ -49,6 +51,23 @@ describe("rediss:// to a Redis that speaks plain RESP", () => {
     ]);
     expect(await plain.client.keys("tls:*")).toEqual([]);
   });
+});
+
+test("rediss:// to an address where a plain Redis comes up only after the start: the counting run waits, then ends with the same line", async () => {
+  const port = await findFreePort();
+  const run = spawnTracked(commands[0]?.[1](`rediss://127.0.0.1:${port}`) ?? []);
+  await waitFor(() => run.stderr().includes("waiting for Redis"), 20_000, "the waiting line");
+  const late = await startRedis([], { port });
+  try {
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toEqual([
+      `warn: waiting for Redis at rediss://127.0.0.1:${port} (connection refused)`,
+      `error: 127.0.0.1:${port} answers without TLS, so rediss:// cannot work: use redis://127.0.0.1:${port} in --redis-url (or turn TLS on in that server)`,
+    ]);
+  } finally {
+    await late.stop();
+  }
 });
 
 describe("redis:// to a Redis that speaks only TLS", () => {

@@ -133,11 +133,15 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
       return;
     }
     const bad = describeFatalRedisError(error, target.display, { readonlyPasses });
-    if (bad) {
+    const refuse = (reason: WikistreamError) => {
       refused = true;
       client.disconnect();
-      return options.fail(bad);
-    }
+      options.fail(reason);
+    };
+    if (bad) return refuse(bad);
+    // A TLS handshake with a plain Redis (one that came up after the start's look) never ends:
+    // each connect times out. Look again at who answers there.
+    if (target.tls && describeRedisCause(error) === "no answer to connect") checkPeer(target).catch((e: unknown) => e instanceof WikistreamError && refuse(e));
     if (!waitingSaid && client.status !== "ready") {
       waitingSaid = true;
       options.onWaiting?.(true);
