@@ -38,6 +38,8 @@ export interface Config {
   /** Wait for another instance's lock and take over when it expires, instead of exiting. */
   standby: boolean;
   lockTtlMs: number;
+  /** Accept a Redis whose maxmemory-policy evicts keys with a time to live (volatile-*). */
+  allowEviction: boolean;
   /** Where to serve metrics, health and the live page; undefined: nowhere. */
   listen: ListenAddress | undefined;
   logFormat: "text" | "json";
@@ -119,7 +121,7 @@ export function checkSinceAgainstRetention(config: Pick<Config, "sinceMs" | "ret
 }
 
 /** Flags only a run into Redis uses: on the command line of a run that prints, they would do nothing. */
-const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rollup", "feed", "standby", "lock-ttl"] as const;
+const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rollup", "feed", "standby", "lock-ttl", "allow-eviction"] as const;
 
 /**
  * Refuses a Redis flag typed on the command line of a run without --redis-url. From the
@@ -173,6 +175,7 @@ export function resolveConfig(
     feed: f.feed,
     standby: f.standby,
     lockTtlMs: f["lock-ttl"],
+    allowEviction: f["allow-eviction"],
     listen: f.listen,
     logFormat: f["log-format"],
     filterDescription: describeFilters(f, f.server.map((s) => s.glob)),

@@ -102,6 +102,7 @@ export const FLAGS = {
   }),
   feed: toggle("also append each final window to the Redis Stream {prefix}feed", "WIKISTREAM_FEED"),
   standby: toggle("wait for another instance's lock, then take over", "WIKISTREAM_STANDBY"),
+  "allow-eviction": toggle("run on a Redis that evicts keys with a TTL (volatile-*)", "WIKISTREAM_ALLOW_EVICTION"),
   "lock-ttl": flag({
     kind: "string",
     hint: "DUR",

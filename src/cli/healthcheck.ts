@@ -4,7 +4,8 @@
  * For a container's HEALTHCHECK or a Kubernetes exec probe, where there is no curl.
  */
 import { defineCommand } from "citty";
-import { WikistreamError, formatError, readErrorCode } from "../lib/error.ts";
+import { WikistreamError, formatError } from "../lib/error.ts";
+import { describeNetworkError, speaksTls } from "../lib/network.ts";
 import { createLogger, resolveColor } from "../lib/log.ts";
 import { FLAGS, flag, type FlagSpec } from "./flags.ts";
 import { resolveFlags } from "./parse.ts";
@@ -40,6 +41,20 @@ export function resolveProbeUrl(address: ListenAddress, ready: boolean): string 
   return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}/${ready ? "readyz" : "healthz"}`;
 }
 
+/**
+ * Why the request failed, in one line. A connection closed before any answer may be a TLS
+ * server dropping plain HTTP: asked directly, it is named as such (wikistream serves plain HTTP).
+ */
+async function describeProbeFailure(error: unknown, url: string): Promise<string> {
+  if (error instanceof Error && error.name === "TimeoutError") return `${url} did not answer (no answer within ${TIMEOUT_MS / 1000}s): is wikistream running with --listen there?`;
+  const why = describeNetworkError(error);
+  const { hostname, port } = new URL(url);
+  if (why !== "connection refused" && (await speaksTls(hostname.replace(/^\[|\]$/g, ""), Number(port), TIMEOUT_MS))) {
+    return `${url} speaks TLS (HTTPS), but wikistream's --listen serves plain HTTP: is another server on that port? check --listen`;
+  }
+  return `${url} did not answer (${why}): is wikistream running with --listen there?`;
+}
+
 /** Runs the check; returns the exit code. */
 export async function healthcheck(rawArgs: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const log = createLogger({ color: resolveColor(process.stderr.isTTY === true, env) });
@@ -62,9 +77,7 @@ export async function healthcheck(rawArgs: readonly string[], env: Record<string
       log.error(formatError(error instanceof WikistreamError ? retargetUsage(error, "healthcheck") : error));
       return UNHEALTHY;
     }
-    const code = readErrorCode(error);
-    const why = code === "ECONNREFUSED" ? "connection refused" : error instanceof Error && error.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000}s` : formatError(error);
-    log.error(`${url} did not answer (${why}): is wikistream running with --listen there?`);
+    log.error(await describeProbeFailure(error, url));
     return UNHEALTHY;
   }
 }

@@ -61,6 +61,7 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
     rollups: config.rollups,
     rollupRetainMs: config.rollupRetainMs,
     feed: config.feed,
+    allowEviction: config.allowEviction,
   });
 }
 

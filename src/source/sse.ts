@@ -6,7 +6,8 @@
 import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import { sleep, whenAborted } from "../lib/abort.ts";
 import { resolveBackoff, type BackoffPolicy } from "../lib/backoff.ts";
-import { WikistreamError, formatError, readErrorCode } from "../lib/error.ts";
+import { WikistreamError } from "../lib/error.ts";
+import { describeNetworkError } from "../lib/network.ts";
 import { readLatin1 } from "../lib/latin1.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ReconnectCause, Source, SourceHandler } from "../run/ports.ts";
@@ -43,13 +44,6 @@ const LINE_OVERHEAD_CHARS = 16;
 /** Creates the EventStreams reader: fetch → Latin-1 text → eventsource-parser, reconnecting forever. */
 export function createSseSource(options: SourceOptions): Source {
   return { run: (handler, signal) => new StreamReader(options, handler, signal).run() };
-}
-
-/** Says why a fetch failed, with the system error code when there is one. */
-function describeFetchError(error: unknown): string {
-  const code = readErrorCode(error);
-  const message = formatError(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
 /** The state of one run of the source: attempts, backoff and what has been delivered. */
@@ -101,7 +95,7 @@ class StreamReader {
         response = await (options.fetch ?? fetch)(url, { headers, signal: controller.signal, redirect: "follow" });
       } catch (error) {
         if (signal.aborted) return undefined;
-        const why = watchdog.fired ? `no response within ${options.idleTimeoutMs}ms` : describeFetchError(error);
+        const why = watchdog.fired ? `no response within ${options.idleTimeoutMs}ms` : describeNetworkError(error);
         return this.retryLater(`cannot reach ${options.url} (${why})`, watchdog.fired ? "idle" : "network");
       }
       watchdog.touch();
@@ -182,7 +176,7 @@ class StreamReader {
     } catch (error) {
       if (signal.aborted) return undefined;
       if (error instanceof WikistreamError) throw error;
-      options.log.debug(watchdog.fired ? `no data for ${options.idleTimeoutMs}ms; reconnecting` : `stream broke (${describeFetchError(error)}); reconnecting`);
+      options.log.debug(watchdog.fired ? `no data for ${options.idleTimeoutMs}ms; reconnecting` : `stream broke (${describeNetworkError(error)}); reconnecting`);
     } finally {
       reader.cancel().catch(() => undefined);
     }

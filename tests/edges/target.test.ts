@@ -105,7 +105,7 @@ describe("something other than Redis at the address", () => {
     }
   });
 
-  test("a TLS server on a plain redis:// URL: exit 1, one line pointing at rediss://", async () => {
+  test("a TLS server on a plain redis:// URL: exit 1, one line naming TLS and the rediss:// URL to use", async () => {
     const tls = createTlsFiles();
     const tlsRedis = await startRedis([], { tls });
     try {
@@ -116,7 +116,7 @@ describe("something other than Redis at the address", () => {
       const result = await runWikistream(replay(`redis://127.0.0.1:${tlsRedis.port}`));
       expect(result.code).toBe(1);
       expect(lines(result.stderr)).toEqual([
-        `error: 127.0.0.1:${tlsRedis.port} does not answer like Redis (it reset the connection when sent PING: is it a rediss:// (TLS) server?): check --redis-url`,
+        `error: 127.0.0.1:${tlsRedis.port} speaks TLS: use rediss://127.0.0.1:${tlsRedis.port} in --redis-url (with --redis-ca FILE when its certificate is not from a public CA)`,
       ]);
     } finally {
       await tlsRedis.stop();

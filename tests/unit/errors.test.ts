@@ -16,10 +16,23 @@ function coded(message: string, code: string): Error {
 
 const SHA = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
 
+/** A refused MULTI as ioredis rejects it: EXECABORT, with the queued commands' refusals. */
+function execAbort(...previousErrors: Error[]): Error {
+  return Object.assign(reply("EXECABORT Transaction discarded because of previous errors."), { previousErrors });
+}
+
+/** A reply error with the command it answers, as ioredis attaches it. */
+function answering(error: Error, name: string, args: unknown[]): Error {
+  return Object.assign(error, { command: { name, args } });
+}
+
 const rows: { name: string; error: unknown; kind: RedisErrorKind }[] = [
   { name: "WRONGPASS", error: reply("WRONGPASS invalid username-password pair or user is disabled."), kind: "auth" },
   { name: "NOAUTH", error: reply("NOAUTH Authentication required."), kind: "auth" },
-  { name: "NOPERM", error: reply("NOPERM User app has no permissions to run the 'evalsha' command"), kind: "auth" },
+  { name: "NOPERM (a command)", error: reply("NOPERM User app has no permissions to run the 'evalsha' command"), kind: "permission" },
+  { name: "NOPERM (a key)", error: reply("NOPERM this user has no permissions to access one of the keys used as arguments"), kind: "permission" },
+  { name: "EXECABORT after a NOPERM", error: execAbort(reply("NOPERM this user has no permissions to access one of the keys used as arguments")), kind: "permission" },
+  { name: "EXECABORT after an OOM", error: execAbort(reply("OOM command not allowed when used memory > 'maxmemory'.")), kind: "oom" },
   { name: "old-style invalid password", error: reply("ERR invalid password"), kind: "auth" },
   { name: "READONLY", error: reply("READONLY You can't write against a read only replica."), kind: "readonly" },
   { name: "a certificate message", error: new Error("self-signed certificate in certificate chain"), kind: "tls" },
@@ -75,6 +88,8 @@ describe("describeRedisCause", () => {
     { error: reply(`ERR Error running script script: ${SHA}, on @user_script:3.`), says: "ERR Error running script" },
     { error: new Error('Protocol error, got "H" as reply type byte. Please report this.'), says: 'Protocol error, got "H" as reply type byte.' },
     { error: reply("NOAUTH Authentication required."), says: "NOAUTH Authentication required." },
+    { error: new Error('Reached the max retries per request limit (which is 0). Refer to "maxRetriesPerRequest" option for details.'), says: "the connection dropped before Redis answered" },
+    { error: execAbort(reply("LOADING Redis is loading the dataset in memory")), says: "LOADING Redis is loading the dataset in memory" },
     { error: "a string", says: "a string" },
   ])("$says", ({ error, says }) => {
     expect(describeRedisCause(error)).toBe(says);
@@ -96,6 +111,40 @@ describe("describeFatalRedisError", () => {
     expect(fatal?.message).toContain(WHERE);
     for (const part of says) expect(fatal?.message).toContain(part);
     expect(fatal?.message).not.toContain("Please report this");
+  });
+
+  const KEYS_REFUSED = "NOPERM this user has no permissions to access one of the keys used as arguments";
+  test.each([
+    {
+      name: "a script's key, with the prefix known",
+      error: answering(reply(KEYS_REFUSED), "evalsha", [SHA, "2", "app:layout", "app:lock"]),
+      where: "redis://app:***@127.0.0.1:6379",
+      prefix: "app:",
+      says: "Redis at redis://app:***@127.0.0.1:6379: user 'app' has no permission for key 'app:layout' (NOPERM): grant the prefix's keys (ACL SETUSER app '~app:*'), or use a --prefix this user may use",
+    },
+    {
+      name: "a key inside a refused MULTI",
+      error: execAbort(answering(reply(KEYS_REFUSED), "hget", ["w:layout", "window_ms"])),
+      where: "redis://ro@127.0.0.1:6379",
+      prefix: "w:",
+      says: "Redis at redis://ro@127.0.0.1:6379: user 'ro' has no permission for key 'w:layout' (NOPERM): grant the prefix's keys (ACL SETUSER ro '~w:*'), or use a --prefix this user may use",
+    },
+    {
+      name: "a command, for the default user",
+      error: reply("NOPERM this user has no permissions to run the 'evalsha' command"),
+      where: WHERE,
+      prefix: undefined,
+      says: `Redis at ${WHERE}: user 'default' may not run EVALSHA (NOPERM): grant it (ACL SETUSER default +evalsha), or use a user that may`,
+    },
+    {
+      name: "SELECT, naming the database",
+      error: answering(reply("NOPERM this user has no permissions to run the 'select' command"), "select", ["2"]),
+      where: "redis+sentinel://u%C3%A9:***@h:26379/m/2",
+      prefix: undefined,
+      says: "Redis at redis+sentinel://u%C3%A9:***@h:26379/m/2: user 'ué' may not run SELECT, which database 2 needs: grant it (ACL SETUSER ué +select), or use database 0",
+    },
+  ])("a missing permission is named, never as credentials: $name", ({ error, where, prefix, says }) => {
+    expect(describeFatalRedisError(error, where, { prefix })?.message).toBe(says);
   });
 
   test.each([

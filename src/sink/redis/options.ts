@@ -1,10 +1,11 @@
 /** What the Redis sink is given (createRedisSink in sink.ts). */
 import type { Logger } from "../../lib/log.ts";
 import type { SinkObserver } from "../../run/ports.ts";
+import type { ConnectOptions } from "./connection.ts";
 import type { RollupLevel } from "./keys.ts";
 
 /** Options of createRedisSink. */
-export interface RedisSinkOptions {
+export interface RedisSinkOptions extends Pick<ConnectOptions, "allowEviction"> {
   url: string;
   prefix: string;
   /** The run's window length: a prefix holds windows of one length only. */

@@ -3,14 +3,16 @@
  * (no lock, no script, no SELECT beyond the connection's own), so it works on a read-only
  * replica and beside a running writer. Each batch of windows is read in one MULTI, so a
  * window is never seen half-rewritten and its `incomplete` and `final` flags are those of the
- * same moment as its counts.
+ * same moment as its counts; on a Redis at maxmemory, which refuses every command queued in a
+ * MULTI (reads too), the same reads go as a plain pipeline (see exec).
  */
+import type { ChainableCommander } from "ioredis";
 import { WikistreamError, readErrorCode } from "../../lib/error.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { WindowView } from "../../run/telemetry.ts";
 import { createRedisClient, type RedisClient } from "./client.ts";
 import { checkPeer, proveDatabase, routeConsoleWarnings } from "./connection.ts";
-import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
+import { classifyRedisError, describeFatalRedisError, describeRedisCause, isExecAbortedForMemory } from "./errors.ts";
 import { createKeys, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { parseRedisTarget, type RedisTarget } from "./url.ts";
 
@@ -122,13 +124,13 @@ export interface ReaderConnection {
 }
 
 /** A reader's connection to the URL's database (any topology), or one line saying why not. */
-export async function connectReader(options: Pick<WindowReaderOptions, "url" | "ca" | "log">): Promise<ReaderConnection> {
+export async function connectReader(options: Pick<WindowReaderOptions, "url" | "ca" | "log" | "prefix">): Promise<ReaderConnection> {
   const target = parseRedisTarget(options.url);
   if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
   return { ...(await connect(options, target)), where: target.display };
 }
 
-async function connect(options: Pick<WindowReaderOptions, "url" | "ca" | "log">, target: RedisTarget): Promise<Omit<ReaderConnection, "where">> {
+async function connect(options: Pick<WindowReaderOptions, "url" | "ca" | "log" | "prefix">, target: RedisTarget): Promise<Omit<ReaderConnection, "where">> {
   await checkPeer(target);
   // The writer's client, whatever the topology (one server, Sentinel, Cluster): it fails fast
   // instead of queueing, which is what a reader wants too (a --watch asks again).
@@ -149,13 +151,15 @@ async function connect(options: Pick<WindowReaderOptions, "url" | "ca" | "log">,
     client.disconnect();
     release();
     if (error instanceof WikistreamError) throw error;
-    const fatal = describeFatalRedisError(cause, target.display) ?? describeFatalRedisError(error, target.display);
+    const fatal = describeFatalRedisError(cause, target.display, { prefix: options.prefix }) ?? describeFatalRedisError(error, target.display, { prefix: options.prefix });
     throw fatal ?? new WikistreamError("redis", `cannot reach Redis at ${target.display} (${describeRedisCause(cause ?? error)}): is it running? check --redis-url`);
   }
   return { client, release };
 }
 
 type ExecResult = [error: Error | null, result: unknown][] | null;
+/** Queues reads on a MULTI or a pipeline alike. */
+type ReadBatch = (batch: ChainableCommander) => ChainableCommander;
 
 class RedisWindowReader implements WindowReader {
   private knownWindowMs: number | undefined;
@@ -169,24 +173,37 @@ class RedisWindowReader implements WindowReader {
     readonly where: string,
   ) {}
 
-  /** The replies of one MULTI, each checked; `names` are the keys of the commands, for messages. */
-  private async exec(multi: ReturnType<RedisClient["multi"]>, names: readonly string[]): Promise<unknown[]> {
-    const results: ExecResult = await multi.exec();
+  /**
+   * The replies of the reads `build` queues, in one MULTI, each checked (`names`: their keys, for
+   * messages). A Redis at maxmemory refuses the MULTI, and every write too: then a pipeline does.
+   */
+  private async exec(build: ReadBatch, names: readonly string[]): Promise<unknown[]> {
+    let results: ExecResult;
+    try {
+      results = await build(this.client.multi()).exec();
+    } catch (error) {
+      if (!isExecAbortedForMemory(error)) throw this.explain(error);
+      results = await build(this.client.pipeline()).exec();
+    }
     if (results === null) throw new WikistreamError("redis", `Redis at ${this.where} dropped a read transaction: try again`);
     return results.map(([error, value], i) => {
       if (error === null) return value;
       if (/^WRONGTYPE/.test(error.message)) {
         throw new WikistreamError("redis", `Redis key '${names[i] ?? "?"}' is of another type than wikistream writes there: is --prefix '${this.prefix}' right?`);
       }
-      throw error;
+      throw this.explain(error);
     });
+  }
+
+  /** A missing permission in words, with the prefix's keys to grant; anything else as it is (see describeReadError). */
+  private explain(error: unknown): unknown {
+    return classifyRedisError(error) === "permission" ? (describeFatalRedisError(error, this.where, { prefix: this.prefix }) ?? error) : error;
   }
 
   async windowMs(): Promise<number | undefined> {
     if (this.shelf.spanMs !== undefined) return this.shelf.spanMs;
     if (this.knownWindowMs !== undefined) return this.knownWindowMs;
-    const multi = this.client.multi().hget(this.keys.layout, "window_ms").hget(this.keys.checkpoint, "window_ms");
-    const [layout, checkpoint] = await this.exec(multi, [this.keys.layout, this.keys.checkpoint]);
+    const [layout, checkpoint] = await this.exec((b) => b.hget(this.keys.layout, "window_ms").hget(this.keys.checkpoint, "window_ms"), [this.keys.layout, this.keys.checkpoint]);
     // A prefix from before the layout key existed (0.1.0) says it in its checkpoint only.
     const ms = [layout, checkpoint].map(Number).find((n) => Number.isSafeInteger(n) && n > 0);
     this.knownWindowMs = ms;
@@ -196,7 +213,7 @@ class RedisWindowReader implements WindowReader {
   async *listWindowBatches(fromS: number, toS: number): AsyncGenerator<WindowView[]> {
     let from = String(fromS);
     while (toS > fromS) {
-      const page = this.client.multi().zrangebyscore(this.shelf.epochs, from, `(${toS}`, "LIMIT", 0, BATCH_WINDOWS);
+      const page: ReadBatch = (b) => b.zrangebyscore(this.shelf.epochs, from, `(${toS}`, "LIMIT", 0, BATCH_WINDOWS);
       const starts = ((await this.exec(page, [this.shelf.epochs]))[0] as string[]).map(Number);
       const last = starts[starts.length - 1];
       if (last === undefined) return;
@@ -208,22 +225,20 @@ class RedisWindowReader implements WindowReader {
 
   async latest(n: number): Promise<WindowView[]> {
     if (n < 1) return [];
-    const [starts] = await this.exec(this.client.multi().zrevrange(this.shelf.epochs, 0, n - 1), [this.shelf.epochs]);
+    const [starts] = await this.exec((b) => b.zrevrange(this.shelf.epochs, 0, n - 1), [this.shelf.epochs]);
     return this.readWindows((starts as string[]).map(Number).reverse());
   }
 
   async span(): Promise<WindowSpan | null> {
     const { epochs } = this.shelf;
-    const multi = this.client.multi().zrange(epochs, 0, 0).zrange(epochs, -1, -1).zcard(epochs);
-    const [first, last, count] = await this.exec(multi, [epochs, epochs, epochs]);
+    const [first, last, count] = await this.exec((b) => b.zrange(epochs, 0, 0).zrange(epochs, -1, -1).zcard(epochs), [epochs, epochs, epochs]);
     const firstS = Number((first as string[])[0]);
     const lastS = Number((last as string[])[0]);
     return Number.isFinite(firstS) && Number.isFinite(lastS) ? { firstS, lastS, count: Number(count) } : null;
   }
 
   async writeMark(): Promise<string> {
-    const multi = this.client.multi().get(this.keys.epochIndex).hget(this.keys.checkpoint, "updated_ms");
-    const [index, updated] = await this.exec(multi, [this.keys.epochIndex, this.keys.checkpoint]);
+    const [index, updated] = await this.exec((b) => b.get(this.keys.epochIndex).hget(this.keys.checkpoint, "updated_ms"), [this.keys.epochIndex, this.keys.checkpoint]);
     return `${String(index)} ${String(updated)}`;
   }
 
@@ -241,18 +256,16 @@ class RedisWindowReader implements WindowReader {
   }
 
   private async readBatch(starts: readonly number[], windowMs: number): Promise<WindowView[]> {
-    const multi = this.client.multi();
     const names: string[] = [];
-    for (const start of starts) {
-      multi.zrange(this.shelf.span(start), 0, -1, "WITHSCORES").sismember(this.shelf.incomplete, start);
-      names.push(this.shelf.span(start), this.shelf.incomplete);
-    }
-    // Written in the same script as the windows, so final_ms says which of these counts are
-    // final (a rollup's period is final once its end is). The retention and Redis's clock tell
-    // a window whose key expired from a quiet one.
-    multi.hmget(this.keys.checkpoint, "final_ms", this.shelf.retainField).time();
+    for (const start of starts) names.push(this.shelf.span(start), this.shelf.incomplete);
     names.push(this.keys.checkpoint, "TIME");
-    const replies = await this.exec(multi, names);
+    const replies = await this.exec((batch) => {
+      for (const start of starts) batch.zrange(this.shelf.span(start), 0, -1, "WITHSCORES").sismember(this.shelf.incomplete, start);
+      // Written in the same script as the windows, so final_ms says which of these counts are
+      // final (a rollup's period is final once its end is). The retention and Redis's clock tell
+      // a window whose key expired from a quiet one.
+      return batch.hmget(this.keys.checkpoint, "final_ms", this.shelf.retainField).time();
+    }, names);
     const [finalText, retainText] = replies[replies.length - 2] as (string | null)[];
     const [seconds, micros] = (replies[replies.length - 1] as string[]).map(Number);
     const retainMs = Number(retainText);

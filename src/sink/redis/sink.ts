@@ -20,7 +20,7 @@ import { PrefixLock, lockLostError } from "./lock.ts";
 import { InFlightWrite } from "./inflight.ts";
 import type { RedisSinkOptions } from "./options.ts";
 import { WriteQueue } from "./queue.ts";
-import { parseRedisTarget, type RedisTarget } from "./url.ts";
+import { parseRedisTarget, resolveScriptDatabase, type RedisTarget } from "./url.ts";
 import { SequenceTracker } from "./verdict.ts";
 import { sendWrite, type WriteOutcome, type WriteUnit, type WriterContext } from "./writer.ts";
 
@@ -35,11 +35,6 @@ const LOCK_TTL_MS = 15_000;
 const RETRY_POLICY = { baseMs: 100, maxMs: 2000 };
 /** An out-of-memory Redis is reported at most this often (it is retried all along). */
 const OOM_LOG_INTERVAL_MS = 30_000;
-
-/** The database every script selects first; none in a Cluster, which has only database 0 and refuses SELECT. */
-function scriptDatabase(target: RedisTarget): string {
-  return target.kind === "cluster" ? "" : String(target.db);
-}
 
 /** Creates the Redis sink. */
 export function createRedisSink(options: RedisSinkOptions): Sink {
@@ -86,10 +81,10 @@ class RedisSink implements Sink {
     this.now = options.now ?? Date.now;
     this.feedNotes = new FeedNotes(this.keys.feed, options.log);
     const { prefix, windowMs, retainMs = 0, rollups = [], rollupRetainMs = 0, feed = false } = options;
-    this.context = { keys: this.keys, prefix, db: scriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed };
+    this.context = { keys: this.keys, prefix, db: resolveScriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed };
     this.lock = new PrefixLock({
       key: this.keys.lock,
-      db: scriptDatabase(target),
+      db: resolveScriptDatabase(target),
       prefix: options.prefix,
       ttlMs: this.lockTtlMs,
       log: options.log,
@@ -112,7 +107,7 @@ class RedisSink implements Sink {
   /** The error that ends the run, or undefined to retry (READONLY from a demoted master too). */
   private toFatal(error: unknown): WikistreamError | undefined {
     if (error instanceof WikistreamError) return error;
-    return describeFatalRedisError(error, this.where, { readonlyPasses: this.target.kind !== "single" });
+    return describeFatalRedisError(error, this.where, { readonlyPasses: this.target.kind !== "single", prefix: this.options.prefix });
   }
 
   async open(): Promise<Checkpoint | null> {
@@ -124,6 +119,7 @@ class RedisSink implements Sink {
       fail: (error) => this.fail(error),
       abandoned: this.failed,
       onWaiting: (waiting) => this.options.observer?.onWaiting(waiting),
+      allowEviction: this.options.allowEviction,
       onReady: () => {
         this.sequence.reconnected();
         if (!this.queue.isEmpty()) this.schedule(0);
@@ -134,7 +130,7 @@ class RedisSink implements Sink {
     let fields: Record<string, string>;
     try {
       const { prefix, windowMs, windowRange: range, feed = false } = this.options;
-      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: scriptDatabase(this.target), feed });
+      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: resolveScriptDatabase(this.target), feed });
       if (!feed) await checkFeedLeftOut(client, this.keys, prefix, this.options.log);
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));

@@ -153,3 +153,26 @@ function parseClusterUrl(text: string): ClusterTarget | string {
   if (parts.path !== "" && parts.path !== "0") return `names database '${parts.path}': a Redis Cluster has only database 0`;
   return { kind: "cluster", nodes, db: 0, tls: text.startsWith("rediss"), display: formatRedisUrl(text), ...parseCredentials(parts.credentials) };
 }
+
+/** The user a shown Redis URL logs in as (its `user@`), or Redis's `default` when it names none. */
+export function readRedisUser(display: string): string {
+  const user = /^[a-z+]+:\/\/([^:@/]*)(?::[^@/]*)?@/.exec(display)?.[1] ?? "";
+  try {
+    return decodeURIComponent(user) || "default";
+  } catch {
+    return user;
+  }
+}
+
+/** A shown Redis URL with the other scheme: TLS (`rediss…`) or not (`redis…`). */
+export function switchRedisTls(display: string, tls: boolean): string {
+  return display.replace(/^rediss?(?=[+:])/, tls ? "rediss" : "redis");
+}
+
+/**
+ * The database every write script selects first: none for database 0, where every connection
+ * starts (a Cluster has only that one and refuses SELECT; an ACL may deny SELECT to the user).
+ */
+export function resolveScriptDatabase(target: RedisTarget): string {
+  return target.kind === "cluster" || target.db === 0 ? "" : String(target.db);
+}
