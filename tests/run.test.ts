@@ -28,6 +28,7 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
     excludeBots: false,
     servers: [],
     maxEventBytes: 1024 * 1024,
+    maxAheadMs: 600_000,
     prefix: "",
     filterDescription: "",
     giveUpAfterMs: undefined,

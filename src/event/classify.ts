@@ -7,6 +7,7 @@ export type SkipReason =
   | "no-server-name"
   | "bad-server-name"
   | "bad-time"
+  | "future"
   | "canary"
   | "oversized"
   | "duplicate"

@@ -24,6 +24,7 @@ export function createStats(): RunStats {
       "no-server-name": 0,
       "bad-server-name": 0,
       "bad-time": 0,
+      future: 0,
       canary: 0,
       oversized: 0,
       duplicate: 0,

@@ -80,6 +80,8 @@ export class Telemetry {
   standingBy = false;
   backpressure = false;
   backoffUntil: number | null = null;
+  /** Why every event is being dropped (all dated past --max-ahead), or null; set by the run. */
+  droppingAll: () => string | null = () => null;
   private probe: RunProbe | undefined;
   private readonly listeners = new Set<TelemetryListener>();
   private readonly recent: WindowView[] = [];
@@ -158,6 +160,8 @@ export class Telemetry {
     if (this.standingBy) return { ready: false, reason: "standing by for another instance's lock" };
     if (!this.streamConnected) return { ready: false, reason: this.backoffUntil === null ? "the stream is not connected yet" : "the stream is disconnected; reconnecting" };
     if (this.sinkWaiting) return { ready: false, reason: "waiting for Redis" };
+    const dropping = this.droppingAll();
+    if (dropping !== null) return { ready: false, reason: dropping };
     const since = this.lastWriteAt ?? this.startedAt;
     if (this.backlog() > 0 && this.now() - since > READY_WRITE_LAG_MS) return { ready: false, reason: `${this.backlog()} windows wait for their write` };
     return { ready: true, reason: "the stream is connected and writes are current" };

@@ -2,12 +2,15 @@
  * Tumbling windows over event time, with allowed lateness and replay bookkeeping.
  * Pure: no I/O, no clock; every time is an argument, in Unix milliseconds.
  *
- * A window [S, S+W) is *due* once the newest event time seen passes its end, and *final*
- * once the newest event time minus the lateness passes its end. Only final windows are
- * dropped from memory; an event whose window is already final is late and not counted.
+ * The stream's time is decided by the bulk of recent events (watermark.ts), so one mis-dated
+ * event cannot move it. A window [S, S+W) is *due* once the stream's time passes its end, and
+ * *final* once the stream's time minus the lateness passes its end. Only final windows are
+ * dropped from memory; an event whose window is already final is late, not counted, and its
+ * window is marked incomplete (unless it is a replay of an event read before a restart).
  */
 import { detachString, resolveWindowCeil, resolveWindowStart } from "./align.ts";
 import { RecentIds } from "./recent.ts";
+import { StreamClock } from "./watermark.ts";
 import type { AddOutcome, Checkpoint, ResumePoint, WindowBatch, Windower, WindowerOptions, WindowSnapshot } from "./types.ts";
 
 interface OpenWindow {
@@ -18,10 +21,17 @@ interface OpenWindow {
   written: boolean;
   resume: ResumePoint;
   seq: number;
+  read: number;
 }
 
 /** The longest run of quiet windows handed out at once: a week of 30 s windows (see addQuietWindows). */
 const MAX_QUIET_WINDOWS = 20_160;
+/**
+ * A `?since=` answered with a first event later than this after the time asked means the server
+ * no longer had that history (EventStreams silently starts from now): the live stream is never
+ * quiet for minutes, and a replay of it has pauses of a minute at most.
+ */
+export const HISTORY_GAP_MS = 300_000;
 
 export type { Windower, WindowerOptions };
 
@@ -30,23 +40,26 @@ export function createWindower(options: WindowerOptions): Windower {
   return new TumblingWindows(options);
 }
 
-/** A position to resume from, with the order in which it was taken (earliest wins). */
+/** A position to resume from, with the order in which it was taken (earliest wins) and the events read before it. */
 interface Mark {
   resume: ResumePoint;
   seq: number;
+  read: number;
 }
 
 class TumblingWindows implements Windower {
   private readonly windowMs: number;
   private readonly latenessMs: number;
   private readonly untilMs: number;
-  private maxSeen: number;
+  private readonly clock: StreamClock;
   private finalMs: number;
   private lastId: string | null;
   private sinceMs: number | null;
   /** Windows starting before this miss events. Live starts learn it from the first event; history starts know it now. */
   private originMs: number | null;
-  private gapFromMs: number | null = null;
+  /** A `?since=` position asked for, until the first event shows whether the server had history there. */
+  private gapFrom: { ms: number; boundMs: number } | null = null;
+  private gap: { fromMs: number; toMs: number } | null = null;
   /**
    * Where the first event at or after --until was read: it was not counted, so a later run with a
    * later --until must read it again, and the saved position may not pass it.
@@ -61,7 +74,14 @@ class TumblingWindows implements Windower {
    * apart from "not running". On a fresh start, null until a window opens, then the earliest.
    */
   private quietFrom: number | null;
+  /** Late events mark their window incomplete from here on: windows this prefix has handed out. */
+  private markFromMs: number | null;
   private seq = 0;
+  /** Events read (every `advance`), and how many of the next ones were read before a restart. */
+  private read = 0;
+  private replaysLeft: number;
+  /** After a refused position, events in final windows are replays until the stream's time passes this. */
+  private replayUntilMs = Number.NEGATIVE_INFINITY;
   private changed = false;
 
   constructor(options: WindowerOptions) {
@@ -70,21 +90,27 @@ class TumblingWindows implements Windower {
     this.latenessMs = options.latenessMs;
     this.untilMs = options.untilMs ?? Number.POSITIVE_INFINITY;
     this.recent = new RecentIds(options.recentSize ?? 64, saved?.resume.recent);
-    this.maxSeen = saved?.resume.maxSeenMs ?? Number.NEGATIVE_INFINITY;
+    this.clock = new StreamClock(saved ? { timeMs: saved.resume.maxSeenMs, recent: saved.resume.recentTimes ?? [] } : undefined);
     this.finalMs = saved?.finalMs ?? Number.NEGATIVE_INFINITY;
     this.lastId = saved?.resume.id ?? null;
+    this.replaysLeft = saved?.readAfter ?? 0;
     const since = options.origin?.kind === "since" ? options.origin.sinceMs : null;
     this.sinceMs = saved ? saved.resume.sinceMs : since;
     this.originMs = saved ? saved.originMs : since === null ? null : resolveWindowCeil(since, this.windowMs);
     this.quietFrom = saved?.finalMs ?? null;
+    this.markFromMs = saved ? saved.originMs : null;
+    // A position by time (no id) is checked against the first event: the server may lack that history.
+    if (this.lastId === null && this.sinceMs !== null) this.gapFrom = { ms: this.sinceMs, boundMs: HISTORY_GAP_MS };
   }
 
-  /** The position just before the event being added; `before` is the newest time seen until then. */
-  private resumeBefore(before: number): ResumePoint {
+  /** The position just before the event being added. */
+  private resumeBefore(): ResumePoint {
+    const time = this.clock.save();
     return {
       id: this.lastId === null ? null : detachString(this.lastId),
       sinceMs: this.lastId === null ? this.sinceMs : null,
-      maxSeenMs: Number.isFinite(before) ? before : null,
+      maxSeenMs: time.timeMs,
+      recentTimes: time.recent,
       recent: this.recent.list().map(detachString),
     };
   }
@@ -107,24 +133,29 @@ class TumblingWindows implements Windower {
 
   add(timeMs: number, serverName: string): AddOutcome {
     const windowMs = this.windowMs;
-    const before = this.maxSeen;
-    if (timeMs > this.maxSeen) this.maxSeen = timeMs;
     const startMs = timeMs - (((timeMs % windowMs) + windowMs) % windowMs);
     const endMs = startMs + windowMs;
+    // The position before this event, taken only where it may be kept (a window opens, --until is met).
+    const opens = endMs > this.finalMs && !this.open.has(startMs) && (timeMs < this.untilMs || this.untilResume === null);
+    const before = opens ? this.resumeBefore() : null;
+    const streamMs = this.clock.advance(timeMs);
+    if (this.gapFrom !== null) this.markGap(timeMs);
     // Replay after a restart: this window was final and written before the restart.
-    if (endMs <= this.finalMs) return "final";
+    if (endMs <= this.finalMs) return this.refuseLate(startMs);
     if (timeMs >= this.untilMs) {
-      this.untilResume ??= { resume: this.resumeBefore(before), seq: this.seq++ };
+      if (before !== null) this.untilResume ??= { resume: before, seq: this.seq++, read: this.read };
       return "after-until";
     }
-    if (endMs <= this.maxSeen - this.latenessMs) return "late";
+    if (endMs <= streamMs - this.latenessMs) return this.refuseLate(startMs);
     this.learnOrigin(timeMs);
     // A live start has no position before its first event: resuming from that event's time
     // (rather than live) lets a restart recount every window after the origin in full.
-    if (this.lastId === null && this.sinceMs === null) this.sinceMs = timeMs;
-    if (this.gapFromMs !== null) this.markGap(timeMs, startMs);
+    if (this.lastId === null && this.sinceMs === null) {
+      this.sinceMs = timeMs;
+      if (before !== null) before.sinceMs = timeMs;
+    }
     let window = this.open.get(startMs);
-    if (window === undefined) window = this.openWindow(startMs, before);
+    if (window === undefined) window = this.openWindow(startMs, before ?? this.resumeBefore());
     window.counts.set(serverName, (window.counts.get(serverName) ?? 0) + 1);
     window.total++;
     window.dirty = true;
@@ -132,34 +163,54 @@ class TumblingWindows implements Windower {
   }
 
   /**
-   * First event after a refused resume: windows between the refusal point and here miss events,
-   * and so may later ones: the stream is out of order, and a lost event may be dated up to the
-   * lateness after this one's window without having made it late.
+   * An event for a final window: a replay of one read before a restart (or a refused position),
+   * or else late, and its window (when this prefix holds it) is known to miss it.
    */
-  private markGap(timeMs: number, startMs: number): void {
-    const gapFromMs = this.gapFromMs ?? timeMs;
-    if (timeMs > gapFromMs + 1000) {
-      const markBeforeMs = Math.min(startMs + this.windowMs + this.latenessMs, this.untilMs);
-      for (let s = resolveWindowStart(gapFromMs, this.windowMs); s < markBeforeMs; s += this.windowMs) this.markIncomplete(s);
-    }
-    this.gapFromMs = null;
+  private refuseLate(startMs: number): AddOutcome {
+    if (this.replaysLeft > 0 || this.clock.timeMs <= this.replayUntilMs) return "final";
+    if (this.markFromMs !== null && startMs >= this.markFromMs && (this.originMs === null || startMs >= this.originMs)) this.markIncomplete(startMs);
+    return "late";
   }
 
-  private openWindow(startMs: number, before: number): OpenWindow {
-    const window: OpenWindow = { startMs, counts: new Map(), total: 0, dirty: false, written: false, resume: this.resumeBefore(before), seq: this.seq++ };
+  /**
+   * The first event after a position asked by time: when it is later than that by more than the
+   * bound, the server lacked the history in between. Windows from the position to here miss
+   * events, and so may later ones: the stream is out of order, and a lost event may be dated up
+   * to the lateness after this one's window without having made it late. They are handed out
+   * (quiet when nothing else comes) so that a reader sees them as known to miss events.
+   */
+  private markGap(timeMs: number): void {
+    const { ms: gapFromMs, boundMs } = this.gapFrom ?? { ms: timeMs, boundMs: 0 };
+    this.gapFrom = null;
+    if (timeMs <= gapFromMs + boundMs) return;
+    // At most half the longest quiet run before the first event, so that all of them are handed out.
+    const fromMs = Math.max(resolveWindowStart(gapFromMs, this.windowMs), resolveWindowStart(timeMs, this.windowMs) - (MAX_QUIET_WINDOWS / 2) * this.windowMs);
+    const markBeforeMs = Math.min(resolveWindowStart(timeMs, this.windowMs) + this.windowMs + this.latenessMs, resolveWindowCeil(this.untilMs, this.windowMs));
+    for (let s = Math.max(fromMs, Number.isFinite(this.finalMs) ? this.finalMs : fromMs); s < markBeforeMs; s += this.windowMs) this.markIncomplete(s);
+    if (this.quietFrom === null || this.quietFrom > fromMs) this.quietFrom = Math.max(fromMs, Number.isFinite(this.finalMs) ? this.finalMs : fromMs);
+    this.markFromMs ??= fromMs;
+    this.gap = { fromMs: gapFromMs, toMs: timeMs };
+  }
+
+  private openWindow(startMs: number, resume: ResumePoint): OpenWindow {
+    const window: OpenWindow = { startMs, counts: new Map(), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.read };
     this.open.set(startMs, window);
     // The earliest window seen so far; windows before the saved final boundary never open.
     this.quietFrom = this.quietFrom === null ? startMs : Math.min(this.quietFrom, startMs);
+    this.markFromMs ??= startMs;
     if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
     return window;
   }
 
   observe(timeMs: number): void {
-    if (timeMs > this.maxSeen) this.maxSeen = timeMs;
+    this.clock.advance(timeMs);
+    if (this.gapFrom !== null) this.markGap(timeMs);
     this.learnOrigin(timeMs);
   }
 
   advance(id: string | undefined, metaId: string | undefined): void {
+    this.read++;
+    if (this.replaysLeft > 0) this.replaysLeft--;
     if (id !== undefined && id !== "") {
       if (id !== this.lastId) this.changed = true;
       this.lastId = id;
@@ -169,7 +220,7 @@ class TumblingWindows implements Windower {
 
   drain(rewrite = true): WindowBatch | null {
     const windows = this.collectWindows(rewrite);
-    const watermark = this.maxSeen - this.latenessMs;
+    const watermark = this.clock.timeMs - this.latenessMs;
     if (Number.isFinite(watermark)) {
       // Windows from --until on are not counted by this run, so they are not final for the next.
       const newFinal = Math.min(resolveWindowStart(watermark, this.windowMs), resolveWindowCeil(this.untilMs, this.windowMs));
@@ -186,20 +237,23 @@ class TumblingWindows implements Windower {
       incomplete: [...this.incomplete].sort((a, b) => a - b),
       checkpoint: this.checkpoint(),
     };
+    if (this.gap !== null) batch.gap = this.gap;
+    this.gap = null;
     this.incomplete.clear();
     return batch;
   }
 
   /** Windows newly due or final (final ones leave memory), oldest first. */
   private collectWindows(rewrite: boolean): WindowSnapshot[] {
-    const watermark = this.maxSeen - this.latenessMs;
+    const streamMs = this.clock.timeMs;
+    const watermark = streamMs - this.latenessMs;
     const windows: WindowSnapshot[] = [];
     for (const startMs of [...this.open.keys()].sort((a, b) => a - b)) {
       const window = this.open.get(startMs);
       if (window === undefined) continue;
       const endMs = startMs + this.windowMs;
       const isFinal = endMs <= watermark;
-      if (isFinal || (window.dirty && endMs <= this.maxSeen && (rewrite || !window.written))) {
+      if (isFinal || (window.dirty && endMs <= streamMs && (rewrite || !window.written))) {
         windows.push({ startMs, endMs, total: window.total, counts: new Map(window.counts), final: isFinal });
         window.dirty = false;
         window.written = true;
@@ -229,7 +283,7 @@ class TumblingWindows implements Windower {
   }
 
   newestEventMs(): number | null {
-    return Number.isFinite(this.maxSeen) ? this.maxSeen : null;
+    return Number.isFinite(this.clock.timeMs) ? this.clock.timeMs : null;
   }
 
   openWindows(): WindowSnapshot[] {
@@ -244,7 +298,8 @@ class TumblingWindows implements Windower {
     let earliest: Mark | undefined = this.untilResume ?? undefined;
     for (const window of this.open.values()) if (earliest === undefined || window.seq < earliest.seq) earliest = window;
     return {
-      resume: earliest ? earliest.resume : this.resumeBefore(this.maxSeen),
+      resume: earliest ? earliest.resume : this.resumeBefore(),
+      readAfter: earliest ? this.read - earliest.read : 0,
       finalMs: Number.isFinite(this.finalMs) ? this.finalMs : null,
       originMs: this.originMs,
       windowMs: this.windowMs,
@@ -255,7 +310,7 @@ class TumblingWindows implements Windower {
   isDone(): boolean {
     if (!Number.isFinite(this.untilMs)) return false;
     const lastEnd = resolveWindowCeil(this.untilMs, this.windowMs);
-    return this.maxSeen - this.latenessMs >= lastEnd;
+    return this.clock.timeMs - this.latenessMs >= lastEnd;
   }
 
   position(): { id: string | null; sinceMs: number | null } {
@@ -268,10 +323,11 @@ class TumblingWindows implements Windower {
 
   restartAfterGap(): number {
     // Windows the watermark has passed hold every event they will ever get (all were read before
-    // the refusal): they stay, to be drained as final, and their replayed events count as late.
-    // The others are dropped and recounted from the first window that is not final.
+    // the refusal): they stay, to be drained as final, and their events, read again until the
+    // stream's time passes where it was, are replays. The others are dropped and recounted from
+    // the first window that is not final.
     const windowMs = this.windowMs;
-    const watermark = this.maxSeen - this.latenessMs;
+    const watermark = this.clock.timeMs - this.latenessMs;
     const finalMs = Number.isFinite(this.finalMs) ? this.finalMs : null;
     const from = Number.isFinite(watermark)
       ? Math.max(resolveWindowStart(watermark, windowMs), finalMs ?? Number.NEGATIVE_INFINITY)
@@ -280,7 +336,8 @@ class TumblingWindows implements Windower {
     this.untilResume = null;
     this.lastId = null;
     this.sinceMs = from;
-    this.gapFromMs = from;
+    this.gapFrom = { ms: from, boundMs: 1000 };
+    this.replayUntilMs = this.clock.timeMs;
     this.changed = true;
     return from;
   }
