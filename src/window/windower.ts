@@ -9,29 +9,11 @@
  * window is marked incomplete (unless it is a replay of an event read before a restart).
  */
 import { detachString, resolveWindowCeil, resolveWindowStart } from "./align.ts";
+import { HISTORY_GAP_MS, listQuietStarts, resolveGapMarks } from "./history.ts";
 import { RecentIds } from "./recent.ts";
+import { ReplayLedger } from "./replay.ts";
 import { StreamClock } from "./watermark.ts";
 import type { AddOutcome, Checkpoint, ResumePoint, WindowBatch, Windower, WindowerOptions, WindowSnapshot } from "./types.ts";
-
-interface OpenWindow {
-  startMs: number;
-  counts: Map<string, number>;
-  total: number;
-  dirty: boolean;
-  written: boolean;
-  resume: ResumePoint;
-  seq: number;
-  read: number;
-}
-
-/** The longest run of quiet windows handed out at once: a week of 30 s windows (see addQuietWindows). */
-const MAX_QUIET_WINDOWS = 20_160;
-/**
- * A `?since=` answered with a first event later than this after the time asked means the server
- * no longer had that history (EventStreams silently starts from now): the live stream is never
- * quiet for minutes, and a replay of it has pauses of a minute at most.
- */
-export const HISTORY_GAP_MS = 300_000;
 
 export type { Windower, WindowerOptions };
 
@@ -47,6 +29,14 @@ interface Mark {
   read: number;
 }
 
+interface OpenWindow extends Mark {
+  startMs: number;
+  counts: Map<string, number>;
+  total: number;
+  dirty: boolean;
+  written: boolean;
+}
+
 class TumblingWindows implements Windower {
   private readonly windowMs: number;
   private readonly latenessMs: number;
@@ -60,10 +50,7 @@ class TumblingWindows implements Windower {
   /** A `?since=` position asked for, until the first event shows whether the server had history there. */
   private gapFrom: { ms: number; boundMs: number } | null = null;
   private gap: { fromMs: number; toMs: number } | null = null;
-  /**
-   * Where the first event at or after --until was read: it was not counted, so a later run with a
-   * later --until must read it again, and the saved position may not pass it.
-   */
+  /** Where the first event at or after --until was read: a later run with a later --until must read it again. */
   private untilResume: Mark | null = null;
   private readonly incomplete = new Set<number>();
   private readonly open = new Map<number, OpenWindow>();
@@ -77,11 +64,7 @@ class TumblingWindows implements Windower {
   /** Late events mark their window incomplete from here on: windows this prefix has handed out. */
   private markFromMs: number | null;
   private seq = 0;
-  /** Events read (every `advance`), and how many of the next ones were read before a restart. */
-  private read = 0;
-  private replaysLeft: number;
-  /** After a refused position, events in final windows are replays until the stream's time passes this. */
-  private replayUntilMs = Number.NEGATIVE_INFINITY;
+  private readonly replays: ReplayLedger;
   private changed = false;
 
   constructor(options: WindowerOptions) {
@@ -93,7 +76,7 @@ class TumblingWindows implements Windower {
     this.clock = new StreamClock(saved ? { timeMs: saved.resume.maxSeenMs, recent: saved.resume.recentTimes ?? [] } : undefined);
     this.finalMs = saved?.finalMs ?? Number.NEGATIVE_INFINITY;
     this.lastId = saved?.resume.id ?? null;
-    this.replaysLeft = saved?.readAfter ?? 0;
+    this.replays = new ReplayLedger(saved?.readAfter ?? 0);
     const since = options.origin?.kind === "since" ? options.origin.sinceMs : null;
     this.sinceMs = saved ? saved.resume.sinceMs : since;
     this.originMs = saved ? saved.originMs : since === null ? null : resolveWindowCeil(since, this.windowMs);
@@ -115,20 +98,15 @@ class TumblingWindows implements Windower {
     };
   }
 
-  /**
-   * A live start joins mid-stream. Events sent before we connected may be dated up to the
-   * lateness after the first one we see (the stream is out of order), so every window up to
-   * there may miss some.
-   */
+  /** A live start joins mid-stream: events sent before we connected may be dated up to the lateness after the first we see. */
   private learnOrigin(timeMs: number): void {
     if (this.originMs === null) this.originMs = resolveWindowCeil(timeMs + this.latenessMs + 1, this.windowMs);
   }
 
   private markIncomplete(startMs: number): void {
-    if (!this.incomplete.has(startMs)) {
-      this.incomplete.add(startMs);
-      this.changed = true;
-    }
+    if (this.incomplete.has(startMs)) return;
+    this.incomplete.add(startMs);
+    this.changed = true;
   }
 
   add(timeMs: number, serverName: string): AddOutcome {
@@ -143,7 +121,7 @@ class TumblingWindows implements Windower {
     // Replay after a restart: this window was final and written before the restart.
     if (endMs <= this.finalMs) return this.refuseLate(startMs);
     if (timeMs >= this.untilMs) {
-      if (before !== null) this.untilResume ??= { resume: before, seq: this.seq++, read: this.read };
+      if (before !== null) this.untilResume ??= { resume: before, seq: this.seq++, read: this.replays.read };
       return "after-until";
     }
     if (endMs <= streamMs - this.latenessMs) return this.refuseLate(startMs);
@@ -167,33 +145,26 @@ class TumblingWindows implements Windower {
    * or else late, and its window (when this prefix holds it) is known to miss it.
    */
   private refuseLate(startMs: number): AddOutcome {
-    if (this.replaysLeft > 0 || this.clock.timeMs <= this.replayUntilMs) return "final";
-    if (this.markFromMs !== null && startMs >= this.markFromMs && (this.originMs === null || startMs >= this.originMs)) this.markIncomplete(startMs);
+    if (this.replays.isReplay(this.clock.timeMs)) return "final";
+    if (this.markFromMs !== null && startMs >= Math.max(this.markFromMs, this.originMs ?? this.markFromMs)) this.markIncomplete(startMs);
     return "late";
   }
 
-  /**
-   * The first event after a position asked by time: when it is later than that by more than the
-   * bound, the server lacked the history in between. Windows from the position to here miss
-   * events, and so may later ones: the stream is out of order, and a lost event may be dated up
-   * to the lateness after this one's window without having made it late. They are handed out
-   * (quiet when nothing else comes) so that a reader sees them as known to miss events.
-   */
+  /** The first event after a position asked by time: marks the windows its history lacks (see resolveGapMarks). */
   private markGap(timeMs: number): void {
-    const { ms: gapFromMs, boundMs } = this.gapFrom ?? { ms: timeMs, boundMs: 0 };
+    const asked = this.gapFrom ?? { ms: timeMs, boundMs: 0 };
     this.gapFrom = null;
-    if (timeMs <= gapFromMs + boundMs) return;
-    // At most half the longest quiet run before the first event, so that all of them are handed out.
-    const fromMs = Math.max(resolveWindowStart(gapFromMs, this.windowMs), resolveWindowStart(timeMs, this.windowMs) - (MAX_QUIET_WINDOWS / 2) * this.windowMs);
-    const markBeforeMs = Math.min(resolveWindowStart(timeMs, this.windowMs) + this.windowMs + this.latenessMs, resolveWindowCeil(this.untilMs, this.windowMs));
-    for (let s = Math.max(fromMs, Number.isFinite(this.finalMs) ? this.finalMs : fromMs); s < markBeforeMs; s += this.windowMs) this.markIncomplete(s);
-    if (this.quietFrom === null || this.quietFrom > fromMs) this.quietFrom = Math.max(fromMs, Number.isFinite(this.finalMs) ? this.finalMs : fromMs);
-    this.markFromMs ??= fromMs;
-    this.gap = { fromMs: gapFromMs, toMs: timeMs };
+    const marks = resolveGapMarks(asked.ms, asked.boundMs, timeMs, { windowMs: this.windowMs, latenessMs: this.latenessMs, untilMs: this.untilMs, finalMs: this.finalMs });
+    if (marks === null) return;
+    for (let s = marks.fromMs; s < marks.beforeMs; s += this.windowMs) this.markIncomplete(s);
+    // Handed out, quiet when nothing else comes, so that a reader sees them as known to miss events.
+    if (this.quietFrom === null || this.quietFrom > marks.fromMs) this.quietFrom = marks.fromMs;
+    this.markFromMs ??= marks.fromMs;
+    this.gap = marks.gap;
   }
 
   private openWindow(startMs: number, resume: ResumePoint): OpenWindow {
-    const window: OpenWindow = { startMs, counts: new Map(), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.read };
+    const window: OpenWindow = { startMs, counts: new Map(), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.replays.read };
     this.open.set(startMs, window);
     // The earliest window seen so far; windows before the saved final boundary never open.
     this.quietFrom = this.quietFrom === null ? startMs : Math.min(this.quietFrom, startMs);
@@ -209,8 +180,7 @@ class TumblingWindows implements Windower {
   }
 
   advance(id: string | undefined, metaId: string | undefined): void {
-    this.read++;
-    if (this.replaysLeft > 0) this.replaysLeft--;
+    this.replays.onRead();
     if (id !== undefined && id !== "") {
       if (id !== this.lastId) this.changed = true;
       this.lastId = id;
@@ -232,11 +202,7 @@ class TumblingWindows implements Windower {
     }
     if (windows.length === 0 && !this.changed) return null;
     this.changed = false;
-    const batch: WindowBatch = {
-      windows,
-      incomplete: [...this.incomplete].sort((a, b) => a - b),
-      checkpoint: this.checkpoint(),
-    };
+    const batch: WindowBatch = { windows, incomplete: [...this.incomplete].sort((a, b) => a - b), checkpoint: this.checkpoint() };
     if (this.gap !== null) batch.gap = this.gap;
     this.gap = null;
     this.incomplete.clear();
@@ -263,19 +229,13 @@ class TumblingWindows implements Windower {
     return windows;
   }
 
-  /**
-   * Hands out, as empty final windows, the windows up to finalMs that never opened. A gap
-   * longer than MAX_QUIET_WINDOWS is an outage, not a quiet spell (the stream's history is a
-   * week): it is skipped, as if not running.
-   */
+  /** Hands out, as empty final windows, the windows up to finalMs that never opened (see listQuietStarts). */
   private addQuietWindows(windows: WindowSnapshot[]): void {
     const from = this.quietFrom;
     if (from === null || !Number.isFinite(this.finalMs) || from >= this.finalMs) return;
     this.quietFrom = this.finalMs;
-    if ((this.finalMs - from) / this.windowMs > MAX_QUIET_WINDOWS) return;
     const handed = new Set(windows.map((w) => w.startMs));
-    for (let startMs = from; startMs + this.windowMs <= this.finalMs; startMs += this.windowMs) {
-      if (handed.has(startMs) || this.open.has(startMs)) continue;
+    for (const startMs of listQuietStarts(from, this.finalMs, this.windowMs, (s) => handed.has(s) || this.open.has(s))) {
       windows.push({ startMs, endMs: startMs + this.windowMs, total: 0, counts: new Map(), final: true });
       if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
     }
@@ -287,10 +247,8 @@ class TumblingWindows implements Windower {
   }
 
   openWindows(): WindowSnapshot[] {
-    return [...this.open.values()]
-      .filter((w) => w.total > 0)
-      .sort((a, b) => a.startMs - b.startMs)
-      .map((w) => ({ startMs: w.startMs, endMs: w.startMs + this.windowMs, total: w.total, counts: new Map(w.counts), final: false }));
+    const open = [...this.open.values()].filter((w) => w.total > 0).sort((a, b) => a.startMs - b.startMs);
+    return open.map((w) => ({ startMs: w.startMs, endMs: w.startMs + this.windowMs, total: w.total, counts: new Map(w.counts), final: false }));
   }
 
   /** The saved position lies before the first event of every window still open (the earliest first arrival). */
@@ -299,7 +257,7 @@ class TumblingWindows implements Windower {
     for (const window of this.open.values()) if (earliest === undefined || window.seq < earliest.seq) earliest = window;
     return {
       resume: earliest ? earliest.resume : this.resumeBefore(),
-      readAfter: earliest ? this.read - earliest.read : 0,
+      readAfter: earliest ? this.replays.read - earliest.read : 0,
       finalMs: Number.isFinite(this.finalMs) ? this.finalMs : null,
       originMs: this.originMs,
       windowMs: this.windowMs,
@@ -308,9 +266,7 @@ class TumblingWindows implements Windower {
   }
 
   isDone(): boolean {
-    if (!Number.isFinite(this.untilMs)) return false;
-    const lastEnd = resolveWindowCeil(this.untilMs, this.windowMs);
-    return this.clock.timeMs - this.latenessMs >= lastEnd;
+    return Number.isFinite(this.untilMs) && this.clock.timeMs - this.latenessMs >= resolveWindowCeil(this.untilMs, this.windowMs);
   }
 
   position(): { id: string | null; sinceMs: number | null } {
@@ -322,10 +278,9 @@ class TumblingWindows implements Windower {
   }
 
   restartAfterGap(): number {
-    // Windows the watermark has passed hold every event they will ever get (all were read before
-    // the refusal): they stay, to be drained as final, and their events, read again until the
-    // stream's time passes where it was, are replays. The others are dropped and recounted from
-    // the first window that is not final.
+    // Windows the watermark has passed hold every event they will ever get: they stay, to be drained
+    // as final (their events, read again until the stream's time passes where it was, are replays).
+    // The others are dropped and recounted from the first window that is not final.
     const windowMs = this.windowMs;
     const watermark = this.clock.timeMs - this.latenessMs;
     const finalMs = Number.isFinite(this.finalMs) ? this.finalMs : null;
@@ -337,7 +292,7 @@ class TumblingWindows implements Windower {
     this.lastId = null;
     this.sinceMs = from;
     this.gapFrom = { ms: from, boundMs: 1000 };
-    this.replayUntilMs = this.clock.timeMs;
+    this.replays.onRefused(this.clock.timeMs);
     this.changed = true;
     return from;
   }
