@@ -168,7 +168,7 @@ class TumblingWindows implements Windower {
     this.open.set(startMs, window);
     // The earliest window seen so far; windows before the saved final boundary never open.
     this.quietFrom = this.quietFrom === null ? startMs : Math.min(this.quietFrom, startMs);
-    this.markFromMs ??= startMs;
+    this.markFromMs = Math.min(this.markFromMs ?? startMs, startMs);
     if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
     return window;
   }
