@@ -168,13 +168,16 @@ function model(events: Ev[], windowMs: number, latenessMs: number, untilMs: numb
   const out = new Map<number, Map<string, number>>();
   const advance = createStreamClock();
   let first = Number.POSITIVE_INFINITY;
+  let newest = Number.NEGATIVE_INFINITY;
   for (const e of events) {
-    const newest = advance(e.t);
+    // Once every window before --until is final, the run is done: later events mark nothing.
+    const done = newest - latenessMs >= Math.ceil(untilMs / windowMs) * windowMs;
+    newest = advance(e.t);
     const start = Math.floor(e.t / windowMs) * windowMs;
     if (e.t >= untilMs) continue;
     if (start + windowMs <= newest - latenessMs) {
       // A late event's window is known to miss it.
-      if (start >= first) late.add(start);
+      if (start >= first && !done) late.add(start);
       continue;
     }
     first = Math.min(first, start);

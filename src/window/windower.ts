@@ -113,18 +113,20 @@ class TumblingWindows implements Windower {
     const windowMs = this.windowMs;
     const startMs = timeMs - (((timeMs % windowMs) + windowMs) % windowMs);
     const endMs = startMs + windowMs;
-    // The position before this event, taken only where it may be kept (a window opens, --until is met).
-    const opens = endMs > this.finalMs && !this.open.has(startMs) && (timeMs < this.untilMs || this.untilResume === null);
-    const before = opens ? this.resumeBefore() : null;
+    // The position before this event, taken only where it may be kept (a window opens, --until is met);
+    // once done, a run stops at the end of its chunk: later events mark nothing, wherever chunks end.
+    const keeps = timeMs >= this.untilMs ? this.untilResume === null && endMs > this.finalMs : endMs > this.finalMs && !this.open.has(startMs);
+    const before = keeps ? this.resumeBefore() : null;
+    const done = this.isDone();
     const streamMs = this.clock.advance(timeMs);
     if (this.gapFrom !== null) this.markGap(timeMs);
     // Replay after a restart: this window was final and written before the restart.
-    if (endMs <= this.finalMs) return this.refuseLate(startMs);
+    if (endMs <= this.finalMs) return this.refuseLate(startMs, done);
     if (timeMs >= this.untilMs) {
       if (before !== null) this.untilResume ??= { resume: before, seq: this.seq++, read: this.replays.read };
       return "after-until";
     }
-    if (endMs <= streamMs - this.latenessMs) return this.refuseLate(startMs);
+    if (endMs <= streamMs - this.latenessMs) return this.refuseLate(startMs, done);
     this.learnOrigin(timeMs);
     // A live start has no position before its first event: resuming from that event's time
     // (rather than live) lets a restart recount every window after the origin in full.
@@ -140,13 +142,10 @@ class TumblingWindows implements Windower {
     return "counted";
   }
 
-  /**
-   * An event for a final window: a replay of one read before a restart (or a refused position),
-   * or else late, and its window (when this prefix holds it) is known to miss it.
-   */
-  private refuseLate(startMs: number): AddOutcome {
+  /** An event for a final window: a replay (read before a restart or a refusal), or late: its window misses it. */
+  private refuseLate(startMs: number, done: boolean): AddOutcome {
     if (this.replays.isReplay(this.clock.timeMs)) return "final";
-    if (this.markFromMs !== null && startMs >= Math.max(this.markFromMs, this.originMs ?? this.markFromMs)) this.markIncomplete(startMs);
+    if (!done && this.markFromMs !== null && startMs >= Math.max(this.markFromMs, this.originMs ?? this.markFromMs)) this.markIncomplete(startMs);
     return "late";
   }
 

@@ -125,6 +125,8 @@ export function computeReference(events: string[], options: { windowMs: number; 
     if (!Number.isFinite(t)) continue;
     if (event.meta?.domain === "canary") continue;
     if (typeof event.server_name !== "string" || event.server_name === "") continue;
+    // Done (every window before --until final): a run reads no further than the chunk it is in, and marks nothing more.
+    if (options.untilMs !== undefined && streamTime - options.latenessMs >= Math.ceil(options.untilMs / options.windowMs) * options.windowMs) break;
     streamTime = advance(t);
     const start = Math.floor(t / options.windowMs) * options.windowMs;
     if (options.untilMs !== undefined && t >= options.untilMs) continue;
