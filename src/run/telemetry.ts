@@ -169,7 +169,15 @@ export class Telemetry {
 
   /** Windows handed to the sink, with the starts known to miss events. */
   recordWindows(windows: readonly WindowSnapshot[], incomplete: readonly number[]): void {
-    for (const start of incomplete) this.incomplete.add(start);
+    const oldest = this.recent[0]?.startMs ?? Number.NEGATIVE_INFINITY;
+    const newest = this.recent[this.recent.length - 1]?.startMs ?? Number.NEGATIVE_INFINITY;
+    for (const start of incomplete) {
+      // A late event marks a window already shown (marked there too), or one older than the page keeps (dropped).
+      if (start < oldest) continue;
+      this.incomplete.add(start);
+      const shown = start <= newest ? this.recent.find((w) => w.startMs === start) : undefined;
+      if (shown !== undefined) shown.incomplete = true;
+    }
     const views = windows.map((w) => ({ ...w, incomplete: this.incomplete.has(w.startMs) }));
     for (const view of views) {
       if (!view.final) continue;
