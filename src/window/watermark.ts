@@ -23,7 +23,11 @@ export class StreamClock {
   private readonly ring: number[] = [];
   private head = 0;
   private time: number;
-  private readonly top: number[] = [];
+  /**
+   * The RANK newest times in the ring, newest first (fewer while it holds fewer): kept as events
+   * come, so that each costs a comparison or two; rebuilt only when one of them leaves the ring.
+   */
+  private top: number[] = [];
 
   constructor(saved?: StreamTimeState) {
     this.time = saved?.timeMs ?? Number.NEGATIVE_INFINITY;
@@ -38,40 +42,34 @@ export class StreamClock {
   /** Notes one event time and returns the stream's time after it. */
   advance(timeMs: number): number {
     this.push(timeMs);
-    // The RANK-th newest can only pass the current time through an event newer than it.
-    if (timeMs > this.time) this.recompute();
+    const rank = this.top.length === WATERMARK_RANK ? (this.top[WATERMARK_RANK - 1] as number) : Number.NEGATIVE_INFINITY;
+    if (rank > this.time) this.time = rank;
     return this.time;
   }
 
   private push(timeMs: number): void {
-    if (this.ring.length < WATERMARK_RECENT) this.ring.push(timeMs);
+    const ring = this.ring;
+    const top = this.top;
+    let evicted = Number.NEGATIVE_INFINITY;
+    if (ring.length < WATERMARK_RECENT) ring.push(timeMs);
     else {
-      this.ring[this.head] = timeMs;
+      evicted = ring[this.head] as number;
+      ring[this.head] = timeMs;
       this.head = (this.head + 1) % WATERMARK_RECENT;
     }
-  }
-
-  /** Moves the time to the RANK-th newest of the ring when at least RANK times are newer than it. */
-  private recompute(): void {
-    const top = this.top;
-    top.length = 0;
-    const floor = this.time;
-    for (const t of this.ring) {
-      if (t <= floor) continue;
-      if (top.length < WATERMARK_RANK) {
-        top.push(t);
-        if (top.length === WATERMARK_RANK) top.sort((a, b) => b - a);
-      } else if (t > (top[WATERMARK_RANK - 1] as number)) {
-        // Keep the RANK newest, newest first: insert in place of the smallest.
-        let i = WATERMARK_RANK - 1;
-        while (i > 0 && (top[i - 1] as number) < t) {
-          top[i] = top[i - 1] as number;
-          i--;
-        }
-        top[i] = t;
-      }
+    // The time that left may be one of the newest: find them again (rare: the oldest is seldom among them).
+    if (top.length === WATERMARK_RANK && evicted >= (top[WATERMARK_RANK - 1] as number)) {
+      this.top = [...ring].sort((a, b) => b - a).slice(0, WATERMARK_RANK);
+      return;
     }
-    if (top.length === WATERMARK_RANK) this.time = top[WATERMARK_RANK - 1] as number;
+    if (top.length === WATERMARK_RANK) {
+      if (timeMs <= (top[WATERMARK_RANK - 1] as number)) return;
+      top.pop();
+    }
+    let i = top.length;
+    top.push(timeMs);
+    for (; i > 0 && (top[i - 1] as number) < timeMs; i--) top[i] = top[i - 1] as number;
+    top[i] = timeMs;
   }
 
   /** The state to save, so that a resume decides every later event as this run would. */
