@@ -28,6 +28,7 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
     excludeBots: false,
     servers: [],
     maxEventBytes: 1024 * 1024,
+    maxAheadMs: 600_000,
     prefix: "",
     filterDescription: "",
     giveUpAfterMs: undefined,
@@ -75,6 +76,8 @@ const event = (i: number, timeMs: number, server = "en.wikipedia.org") =>
 describe("backpressure", () => {
   test("while the sink is behind by more than maxBacklog windows, reading stops; it resumes when the sink catches up", async () => {
     const chunks = 40;
+    // --until 4 windows before the last: the stream's time (the 8th newest of the last 64 event
+    // times) and the lateness (60 s) must pass it before the chunks run out.
     let processedChunks = 0;
     let heldAt = -1;
     const sink = createMemorySink(3);
@@ -95,7 +98,8 @@ describe("backpressure", () => {
     };
     let tick = 0;
     const run = runPipeline({
-      config: createConfig({ untilMs: T0 + (chunks - 3) * W }),
+      // The events span 20 minutes of event time against a clock that moves a second a flush.
+      config: createConfig({ untilMs: T0 + (chunks - 4) * W, maxAheadMs: 3_600_000 }),
       source,
       sink,
       // Wall time near event time (events far in the future are refused), a second per call.
@@ -116,8 +120,8 @@ describe("backpressure", () => {
     const { reason, stats } = await run;
     expect(reason).toBe("until");
     // Nothing was dropped while held: every window before --until holds its 5 events.
-    expect([...sink.done.values()].filter((w) => w.startMs < T0 + (chunks - 3) * W).every((w) => w.total === 5)).toBe(true);
-    expect(stats.outcomes.counted).toBe((chunks - 3) * 5);
+    expect([...sink.done.values()].filter((w) => w.startMs < T0 + (chunks - 4) * W).every((w) => w.total === 5)).toBe(true);
+    expect(stats.outcomes.counted).toBe((chunks - 4) * 5);
   });
 });
 

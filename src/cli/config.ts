@@ -19,6 +19,8 @@ export interface Config {
   prefix: string;
   sinceMs: number | undefined;
   untilMs: number | undefined;
+  /** Events dated more than this past the wall clock are skipped as `future`. */
+  maxAheadMs: number;
   resume: boolean;
   idleTimeoutMs: number;
   types: ReadonlySet<string> | undefined;
@@ -120,6 +122,15 @@ export function checkSinceAgainstRetention(config: Pick<Config, "sinceMs" | "ret
   }
 }
 
+/**
+ * Refuses a --since later than now plus --max-ahead (a mistyped year): the server would answer it
+ * with the present, which the run would count as if it were that history.
+ */
+export function checkSinceNotAhead(config: Pick<Config, "sinceMs" | "maxAheadMs">, nowMs: number): void {
+  if (config.sinceMs === undefined || config.sinceMs <= nowMs + config.maxAheadMs) return;
+  throw usage(`--since ${new Date(config.sinceMs).toISOString()} is in the future (this host's clock says ${new Date(nowMs).toISOString()}): give a past time, or leave --since out to start live`);
+}
+
 /** Flags only a run into Redis uses: on the command line of a run that prints, they would do nothing. */
 const REDIS_ONLY_FLAGS = ["prefix", "no-resume", "retain", "rollup", "retain-rollup", "feed", "standby", "lock-ttl", "allow-eviction"] as const;
 
@@ -160,6 +171,7 @@ export function resolveConfig(
     prefix,
     sinceMs: f.since,
     untilMs: f.until,
+    maxAheadMs: f["max-ahead"],
     resume: !f["no-resume"],
     idleTimeoutMs: f["idle-timeout"],
     types: f.type,

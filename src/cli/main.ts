@@ -13,7 +13,7 @@ import { formatRedisUrl } from "../sink/redis/url.ts";
 import { createStdoutSink } from "../sink/stdout.ts";
 import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
-import { checkSinceAgainstRetention, resolveConfig, type Config } from "./config.ts";
+import { checkSinceAgainstRetention, checkSinceNotAhead, resolveConfig, type Config } from "./config.ts";
 import { startWatching, type Watching } from "./watch.ts";
 import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
 
@@ -98,6 +98,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
   let watching: Watching | undefined;
   try {
     const config = resolveConfig(rawArgs, env);
+    checkSinceNotAhead(config, Date.now());
     checkSinceAgainstRetention(config, Date.now());
     verbose = config.verbose;
     const telemetry = new Telemetry(Date.now, countRecentWindows(config.windowMs));

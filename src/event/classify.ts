@@ -8,6 +8,7 @@ export type SkipReason =
   | "bad-server-name"
   | "bad-unicode"
   | "bad-time"
+  | "future"
   | "canary"
   | "oversized"
   | "duplicate"

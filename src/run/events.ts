@@ -29,7 +29,7 @@ export interface EventCounterOptions {
   filter: EventFilter;
   maxEventBytes: number;
   log: Logger;
-  /** Events dated after this (Unix ms) are broken: one bad timestamp must not close every window. */
+  /** Events dated after this (Unix ms: the clock plus --max-ahead) are skipped as `future`. */
   horizonMs(): number;
   /** Events dated before this (Unix ms) are past the retention: their windows would expire as written. */
   expiredBeforeMs(): number;
@@ -79,7 +79,8 @@ export class EventCounter {
       }
     }
     const timeMs = resolveEventTime(fields);
-    if (!(timeMs > 0 && timeMs <= this.options.horizonMs())) return this.skip("bad-time", id);
+    if (!(timeMs > 0)) return this.skip("bad-time", id);
+    if (timeMs > this.options.horizonMs()) return this.skip("future", id);
     if (timeMs < this.options.expiredBeforeMs()) return this.skipExpired(id);
     if (fields.domain === "canary") return this.skip("canary", id);
     const rawName = fields.serverName;

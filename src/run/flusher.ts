@@ -39,6 +39,10 @@ export class Flusher {
     const rewrite = final || now - this.lastRewrite >= REWRITE_INTERVAL_MS;
     if (rewrite) this.lastRewrite = now;
     const batch = this.windower.drain(rewrite);
+    if (batch?.gap !== undefined) {
+      const { fromMs, toMs } = batch.gap;
+      this.log.warn(`the stream has no history from ${formatInstant(fromMs)} to ${formatInstant(toMs)} (asked from the first, its first event is dated the second; older history is gone): the windows in between are marked incomplete`);
+    }
     if (batch !== null && (batch.windows.length > 0 || batch.incomplete.length > 0 || rewrite)) {
       this.sink.write(batch);
       this.telemetry?.recordWindows(batch.windows, batch.incomplete);

@@ -14,6 +14,7 @@ import type { Checkpoint, Origin } from "../window/types.ts";
 import { createWindower, type Windower } from "../window/windower.ts";
 import { EventCounter } from "./events.ts";
 import { FilterWatch } from "./filter-watch.ts";
+import { FutureWatch } from "./future-watch.ts";
 import { Flusher } from "./flusher.ts";
 import { GiveUpWatch } from "./give-up.ts";
 import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
@@ -29,6 +30,8 @@ export interface PipelineConfig extends EventFilter {
   latenessMs: number;
   sinceMs: number | undefined;
   untilMs: number | undefined;
+  /** Events dated more than this past the clock are skipped as `future` (they would close every window at once). */
+  maxAheadMs: number;
   resume: boolean;
   maxEventBytes: number;
   /** Names the data's place in messages (the Redis key prefix). */
@@ -64,10 +67,6 @@ export interface PipelineOptions {
  * 90 s, Kubernetes 30 s) or a person at a terminal never has to wait.
  */
 export const STOP_GRACE_MS = 1500;
-
-// Events dated more than this beyond the wall clock are treated as broken, so that one bad
-// timestamp cannot close every open window at once.
-const FUTURE_SLACK_MS = 3_600_000;
 
 function resolveStart(config: PipelineConfig, saved: Checkpoint | null, log: Logger): { checkpoint?: Checkpoint; origin: Origin } {
   const origin: Origin = config.sinceMs !== undefined ? { kind: "since", sinceMs: config.sinceMs } : { kind: "live" };
@@ -162,6 +161,8 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   telemetry.attach({ newestEventMs: () => windower.newestEventMs(), openWindows: () => windower.openWindows(), backlog: () => sink.backlog() });
   const flusher = new Flusher(windower, sink, clock, log, telemetry);
   const filterWatch = config.filterDescription === "" ? undefined : new FilterWatch(config.windowMs, config.filterDescription, log, clock.now());
+  const futureWatch = new FutureWatch(config.windowMs, config.maxAheadMs, log, clock.now());
+  telemetry.droppingAll = () => futureWatch.droppingAll;
   const reached = { until: false };
   const finishIfDone = () => {
     if (config.untilMs === undefined || !windower.isDone()) return false;
@@ -172,6 +173,7 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   const handler = createHandler({ config, windower, telemetry, sink, clock, log, flusher, finishIfDone, flushIntervalMs: options.flushIntervalMs ?? 1000 });
   const timer = setInterval(() => {
     filterWatch?.check(clock.now(), stats);
+    futureWatch.check(clock.now(), stats);
     if (!finishIfDone()) flusher.flush();
   }, options.flushIntervalMs ?? 1000);
   try {
@@ -215,7 +217,8 @@ interface HandlerParts {
 /** The source's handler: events to the counter, and after each chunk a flush when due and the sink's backpressure. */
 function createHandler(parts: HandlerParts): SourceHandler {
   const { windower, sink, clock, flusher, telemetry } = parts;
-  let horizonMs = clock.now() + FUTURE_SLACK_MS;
+  const maxAheadMs = parts.config.maxAheadMs;
+  let horizonMs = clock.now() + maxAheadMs;
   const retainMs = parts.config.retainMs;
   const windowMs = parts.config.windowMs;
   let expiredBeforeMs = clock.now() - retainMs - windowMs;
@@ -235,7 +238,7 @@ function createHandler(parts: HandlerParts): SourceHandler {
     onOtherEvent: (type, data) => counter.onOtherEvent(type, data),
     onChunk() {
       const now = clock.now();
-      horizonMs = now + FUTURE_SLACK_MS;
+      horizonMs = now + maxAheadMs;
       expiredBeforeMs = now - retainMs - windowMs;
       if (parts.finishIfDone()) return undefined;
       if (now - flusher.lastFlush >= parts.flushIntervalMs) flusher.flush();

@@ -27,6 +27,7 @@ export function createStats(): RunStats {
       "bad-server-name": 0,
       "bad-unicode": 0,
       "bad-time": 0,
+      future: 0,
       canary: 0,
       oversized: 0,
       duplicate: 0,

@@ -81,6 +81,8 @@ export class Telemetry {
   standingBy = false;
   backpressure = false;
   backoffUntil: number | null = null;
+  /** Why every event is being dropped (all dated past --max-ahead), or null; set by the run. */
+  droppingAll: () => string | null = () => null;
   private probe: RunProbe | undefined;
   private readonly listeners = new Set<TelemetryListener>();
   private readonly recent: WindowView[] = [];
@@ -160,6 +162,8 @@ export class Telemetry {
     if (!this.streamConnected) return { ready: false, reason: this.backoffUntil === null ? "the stream is not connected yet" : "the stream is disconnected; reconnecting" };
     if (this.sinkWaiting) return { ready: false, reason: "waiting for Redis" };
     if (this.slowWriteSince !== null) return { ready: false, reason: `a write to Redis has had no answer for ${Math.round((this.now() - this.slowWriteSince) / 1000)}s` };
+    const dropping = this.droppingAll();
+    if (dropping !== null) return { ready: false, reason: dropping };
     const since = this.lastWriteAt ?? this.startedAt;
     if (this.backlog() > 0 && this.now() - since > READY_WRITE_LAG_MS) return { ready: false, reason: `${this.backlog()} windows wait for their write` };
     return { ready: true, reason: "the stream is connected and writes are current" };
@@ -167,7 +171,15 @@ export class Telemetry {
 
   /** Windows handed to the sink, with the starts known to miss events. */
   recordWindows(windows: readonly WindowSnapshot[], incomplete: readonly number[]): void {
-    for (const start of incomplete) this.incomplete.add(start);
+    const oldest = this.recent[0]?.startMs ?? Number.NEGATIVE_INFINITY;
+    const newest = this.recent[this.recent.length - 1]?.startMs ?? Number.NEGATIVE_INFINITY;
+    for (const start of incomplete) {
+      // A late event marks a window already shown (marked there too), or one older than the page keeps (dropped).
+      if (start < oldest) continue;
+      this.incomplete.add(start);
+      const shown = start <= newest ? this.recent.find((w) => w.startMs === start) : undefined;
+      if (shown !== undefined) shown.incomplete = true;
+    }
     const views = windows.map((w) => ({ ...w, incomplete: this.incomplete.has(w.startMs) }));
     for (const view of views) {
       if (!view.final) continue;

@@ -31,12 +31,15 @@ export function createStdoutSink(options: StdoutSinkOptions): Sink {
   let pending = 0;
   // A window is reported incomplete when first seen, and printed once final, maybe later.
   const incomplete = new Set<number>();
+  // A late event marks a window already printed: too late to say, and not kept (a live run would pile them up).
+  let printedThrough = Number.NEGATIVE_INFINITY;
   const print = (windows: WindowSnapshot[], only: (window: WindowSnapshot) => boolean) => {
     const shown = windows.filter(only);
     if (shown.length === 0) return;
     let text = "";
     for (const window of shown) {
       const partial = incomplete.delete(window.startMs);
+      if (window.final) printedThrough = Math.max(printedThrough, window.startMs);
       text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
     }
     const finals = shown.filter((w) => w.final).length;
@@ -55,7 +58,7 @@ export function createStdoutSink(options: StdoutSinkOptions): Sink {
   return {
     open: async () => null,
     write(batch: WindowBatch) {
-      for (const start of batch.incomplete) incomplete.add(start);
+      for (const start of batch.incomplete) if (start > printedThrough) incomplete.add(start);
       print(batch.windows, (window) => window.final);
     },
     finish(open: WindowSnapshot[]) {

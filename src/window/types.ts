@@ -6,8 +6,10 @@ export interface ResumePoint {
   id: string | null;
   /** Start of history to request when there is no id. */
   sinceMs: number | null;
-  /** Newest event time seen before this point; null when none was seen. */
+  /** The stream's time (see watermark.ts) before this point; null while not known. */
   maxSeenMs: number | null;
+  /** The event times just before this point, oldest first, that the stream's time is decided from. */
+  recentTimes?: number[];
   /** meta.id of the last events before this point, oldest first, to drop repeats. */
   recent: string[];
 }
@@ -21,6 +23,8 @@ export interface Checkpoint {
   originMs: number | null;
   windowMs: number;
   latenessMs: number;
+  /** Events read after the resume point when this was saved: on a resume, these are replays, not new events. */
+  readAfter?: number;
 }
 
 /** One window's counts as handed to a sink. */
@@ -40,6 +44,8 @@ export interface WindowBatch {
   /** Window starts known to miss events. */
   incomplete: number[];
   checkpoint: Checkpoint;
+  /** History the stream did not have: asked from `fromMs`, its first event came at `toMs` (its windows are in `incomplete`). */
+  gap?: { fromMs: number; toMs: number };
 }
 
 /** What happened to one event offered to the windower. */
@@ -79,7 +85,7 @@ export interface Windower {
   isDone(): boolean;
   /** Windows holding counted events that are not final yet, oldest first (what a stop leaves unfinished). */
   openWindows(): WindowSnapshot[];
-  /** The newest event time seen (Unix ms), counted or not; null before the first. */
+  /** The stream's time (Unix ms, see watermark.ts), from counted events and filtered ones; null while not known. */
   newestEventMs(): number | null;
   /** The position to resume from after a reconnect in this process (the last event seen). */
   position(): { id: string | null; sinceMs: number | null };

@@ -20,8 +20,11 @@ describe("numbers and nouns", () => {
   test("a window with one change on one wiki says so in the singular", async () => {
     const T0 = 1_700_000_010_000;
     const one = JSON.stringify({ meta: { id: "one", domain: "x", dt: new Date(T0).toISOString() }, timestamp: T0 / 1000, server_name: "en.wikipedia.org", type: "edit" });
-    const closer = JSON.stringify({ meta: { id: "two", domain: "x", dt: new Date(T0 + 100_000).toISOString() }, timestamp: (T0 + 100_000) / 1000, server_name: "de.wikipedia.org", type: "edit" });
-    const server = startFixtureServer({ events: [one, closer] });
+    // Eight later events close the window (the stream's time moves with eight, not one).
+    const closers = Array.from({ length: 8 }, (_, i) =>
+      JSON.stringify({ meta: { id: `closer-${i}`, domain: "x", dt: new Date(T0 + 100_000).toISOString() }, timestamp: (T0 + 100_000) / 1000, server_name: "de.wikipedia.org", type: "edit" }),
+    );
+    const server = startFixtureServer({ events: [one, ...closers] });
     try {
       const result = await runWikistream(["--url", server.url, "--lateness", "0s", "--since", String(T0 - 10_000), "--until", String(T0 + 20_000), "--format", "text"]);
       expect(result.code).toBe(0);

@@ -71,6 +71,9 @@ export function buildCycledStream(options: CycleOptions): { events: string[]; fi
  * computed for (so the quiet windows a run lists in `epochs` can be derived too).
  */
 export class Reference extends Map<number, Map<string, number>> {
+  /** Window starts (seconds) that a late event arrived for after they were final: a run marks them incomplete. */
+  readonly incomplete = new Set<number>();
+
   constructor(
     readonly windowMs: number,
     readonly untilMs: number | undefined,
@@ -79,14 +82,37 @@ export class Reference extends Map<number, Map<string, number>> {
   }
 }
 
+/** The stream's time is the WATERMARK_RANK-th newest of the last WATERMARK_RECENT event times (README, Time semantics). */
+const WATERMARK_RECENT = 64;
+const WATERMARK_RANK = 8;
+
+/**
+ * The stream's time as the README states it, computed the plain way (sort the last times):
+ * the 8th newest of the last 64 event times, never moving back; -Infinity before 8 events.
+ */
+export function createStreamClock(): (timeMs: number) => number {
+  const recent: number[] = [];
+  let time = Number.NEGATIVE_INFINITY;
+  return (timeMs) => {
+    recent.push(timeMs);
+    if (recent.length > WATERMARK_RECENT) recent.shift();
+    const sorted = [...recent].sort((a, b) => b - a);
+    time = Math.max(time, sorted[WATERMARK_RANK - 1] ?? Number.NEGATIVE_INFINITY);
+    return time;
+  };
+}
+
 /**
  * What one uninterrupted run must produce, computed straight from the data with JSON.parse:
  * an event counts unless it is a canary, has no string server_name, is at or after `untilMs`,
- * or its window had already closed (end ≤ newest time seen − lateness) when it arrived.
+ * or its window had already closed (end ≤ the stream's time − lateness) when it arrived; such a
+ * late event's window (from the first counted one on) is listed incomplete.
  */
 export function computeReference(events: string[], options: { windowMs: number; latenessMs: number; untilMs?: number; sinceMs?: number }): Reference {
   const reference = new Reference(options.windowMs, options.untilMs);
-  let newest = Number.NEGATIVE_INFINITY;
+  const advance = createStreamClock();
+  let streamTime = Number.NEGATIVE_INFINITY;
+  let firstStart = Number.POSITIVE_INFINITY;
   for (const line of events) {
     let event: RawEvent;
     try {
@@ -99,10 +125,16 @@ export function computeReference(events: string[], options: { windowMs: number; 
     if (!Number.isFinite(t)) continue;
     if (event.meta?.domain === "canary") continue;
     if (typeof event.server_name !== "string" || event.server_name === "") continue;
-    newest = Math.max(newest, t);
+    // Done (every window before --until final): a run reads no further than the chunk it is in, and marks nothing more.
+    if (options.untilMs !== undefined && streamTime - options.latenessMs >= Math.ceil(options.untilMs / options.windowMs) * options.windowMs) break;
+    streamTime = advance(t);
     const start = Math.floor(t / options.windowMs) * options.windowMs;
     if (options.untilMs !== undefined && t >= options.untilMs) continue;
-    if (start + options.windowMs <= newest - options.latenessMs) continue;
+    if (start + options.windowMs <= streamTime - options.latenessMs) {
+      if (start >= firstStart) reference.incomplete.add(start / 1000);
+      continue;
+    }
+    firstStart = Math.min(firstStart, start);
     const counts = reference.get(start / 1000) ?? new Map<string, number>();
     counts.set(event.server_name, (counts.get(event.server_name) ?? 0) + 1);
     reference.set(start / 1000, counts);
@@ -135,6 +167,7 @@ export function formatReferenceAsRedis(reference: Reference, prefix = ""): Recor
     const sorted = [...counts].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
     out[`${prefix}${start}`] = sorted.flatMap(([name, n]) => [name, String(n)]);
   }
+  if (reference.incomplete.size > 0) out[`${prefix}incomplete`] = [...reference.incomplete].map(String).sort();
   const epochs = listEpochs(reference);
   if (epochs.length > 0) {
     out[`${prefix}epochs`] = epochs.flatMap((s) => [String(s), String(s)]);

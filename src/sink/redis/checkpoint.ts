@@ -11,6 +11,8 @@ export function formatCheckpointFields(checkpoint: Checkpoint, nowMs: number): R
     since_ms: text(checkpoint.resume.sinceMs),
     max_seen_ms: text(checkpoint.resume.maxSeenMs),
     recent: JSON.stringify(checkpoint.resume.recent),
+    recent_times: JSON.stringify(checkpoint.resume.recentTimes ?? []),
+    read_after: String(checkpoint.readAfter ?? 0),
     final_ms: text(checkpoint.finalMs),
     origin_ms: text(checkpoint.originMs),
     window_ms: String(checkpoint.windowMs),
@@ -30,22 +32,31 @@ export function parseCheckpointFields(fields: Record<string, string>, key: strin
     if (!Number.isFinite(n)) throw new WikistreamError("checkpoint", `${key} field ${name} is '${value}', not a number: delete the key or run with --no-resume`);
     return n;
   };
-  let recent: unknown;
-  try {
-    recent = JSON.parse(fields.recent ?? "[]");
-  } catch {
-    recent = null;
-  }
+  const recent = parseJsonList(fields.recent);
+  // Absent from checkpoints of 0.1.x: the stream's time is then decided afresh from the events read.
+  const recentTimes = parseJsonList(fields.recent_times);
   const windowMs = num("window_ms");
   const latenessMs = num("lateness_ms");
-  if (!Array.isArray(recent) || !recent.every((r) => typeof r === "string") || windowMs === null || latenessMs === null) {
+  const valid = recent?.every((r) => typeof r === "string") && recentTimes?.every((t) => typeof t === "number" && Number.isFinite(t));
+  if (!valid || windowMs === null || latenessMs === null) {
     throw new WikistreamError("checkpoint", `${key} is not a wikistream checkpoint: delete the key, choose another --prefix, or run with --no-resume`);
   }
   return {
-    resume: { id: fields.id ? fields.id : null, sinceMs: num("since_ms"), maxSeenMs: num("max_seen_ms"), recent },
+    resume: { id: fields.id ? fields.id : null, sinceMs: num("since_ms"), maxSeenMs: num("max_seen_ms"), recent: recent as string[], recentTimes: recentTimes as number[] },
     finalMs: num("final_ms"),
     originMs: num("origin_ms"),
     windowMs,
     latenessMs,
+    readAfter: num("read_after") ?? 0,
   };
+}
+
+/** A JSON array field ("" or absent: empty); null when it is not one. */
+function parseJsonList(text: string | undefined): unknown[] | null {
+  try {
+    const value: unknown = JSON.parse(text === undefined || text === "" ? "[]" : text);
+    return Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
 }
