@@ -63,28 +63,33 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
   });
 }
 
-/** SIGINT/SIGTERM stop the run gracefully; a second one exits at once. */
+/**
+ * The signals that stop the run gracefully. SIGHUP too: a closed terminal (or an ssh session
+ * that dropped) must not end a run without its final write, leaving the lock behind.
+ */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** SIGINT/SIGTERM/SIGHUP stop the run gracefully; a second one exits at once. */
 function trapSignals(log: () => Logger, controller: AbortController): () => void {
   let signals = 0;
-  const onSignal = (name: string) => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    log().info(`${name}: stopping (writing what is ready)…`);
-    controller.abort();
-  };
-  const onInt = () => onSignal("SIGINT");
-  const onTerm = () => onSignal("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  const handlers = STOP_SIGNALS.map((name) => {
+    const onSignal = () => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      log().info(`${name}: stopping (writing what is ready)…`);
+      controller.abort();
+    };
+    process.on(name, onSignal);
+    return () => process.off(name, onSignal);
+  });
   return () => {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    for (const off of handlers) off();
   };
 }
 
 /**
  * Runs wikistream with raw argv; returns the exit code. Prints one line for errors the
- * user can fix (a stack only with --verbose). SIGINT/SIGTERM stop it gracefully.
+ * user can fix (a stack only with --verbose). SIGINT/SIGTERM/SIGHUP stop it gracefully.
  */
 export async function main(rawArgs: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const color = resolveColor(process.stderr.isTTY === true, env);

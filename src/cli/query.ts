@@ -31,7 +31,7 @@ export interface QueryRun<V> {
   values: V;
   reader: WindowReader;
   log: Logger;
-  /** Aborts on SIGINT/SIGTERM, and when stdout is closed. */
+  /** Aborts on SIGINT/SIGTERM/SIGHUP, and when stdout is closed. */
   signal: AbortSignal;
   /** Writes to stdout; resolves once written (nothing is lost to the exit that follows). */
   write(text: string): Promise<void>;
@@ -86,10 +86,10 @@ function checkCommon(command: QueryCommand, values: QueryValues): string {
 }
 
 /** The exit code of a process ended by a signal: 128 + its number. */
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /**
- * SIGINT/SIGTERM: while `stops()` says the command stops on `controller` (a --watch loop),
+ * SIGINT/SIGTERM/SIGHUP: while `stops()` says the command stops on `controller` (a --watch loop),
  * the first one aborts it and a second exits at once; otherwise (a one-shot read, or still
  * connecting) the first exits at once, as an untrapped signal would. Nothing is written, so
  * nothing needs finishing.
@@ -99,11 +99,10 @@ function trapSignals(controller: AbortController, stops: () => boolean): () => v
     if (controller.signal.aborted || !stops()) process.exit(SIGNAL_EXIT[signal]);
     controller.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const names = Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[];
+  for (const name of names) process.on(name, onSignal);
   return () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const name of names) process.off(name, onSignal);
   };
 }
 
