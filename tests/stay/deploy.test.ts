@@ -119,7 +119,7 @@ async function endingOn(stop: "SIGTERM" | "SIGHUP" | "SIGKILL" | "SIGSEGV"): Pro
     await waitFor(() => run.stderr().includes("connected to"), 30_000, "the run to connect");
     run.proc.kill(stop);
     const { code } = await run.done;
-    return run.proc.signalCode ? { signal: run.proc.signalCode } : { code };
+    return run.proc.signalCode ? { signal: String(run.proc.signalCode) } : { code };
   } finally {
     await server.stop();
   }
