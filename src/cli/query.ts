@@ -60,9 +60,18 @@ export function commandUsage(command: QueryCommand, message: string): Wikistream
   return retargetUsage(usage(message), command);
 }
 
-/** The one line for a prefix with no windows (or no periods of the --resolution asked) at all. */
-export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution" | "redis-url">): WikistreamError {
+/**
+ * The one line for a prefix with no windows (or no periods of the --resolution asked) at all:
+ * a string to say, exit 0, when a run has started there and its first window is not written
+ * yet; otherwise the error that names what to check.
+ */
+export async function explainNoWindows(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution" | "redis-url">, command: QueryCommand): Promise<string | WikistreamError> {
   const { prefix, resolution } = values;
+  if (await reader.awaitsFirstWindow()) {
+    const first = resolution === undefined ? "its first window is" : `its first window (and ${resolution.name} rollup, with --rollup ${resolution.name}) is`;
+    const next = command === "top" ? "try again in a minute, or watch for it: wikistream top --watch" : "try again in a minute";
+    return `a run writes under prefix '${prefix}' in ${reader.where}, but ${first} not written yet (a window is written once the stream passes its end): ${next}`;
+  }
   const usual = resolveClusterPrefix(DEFAULT_PREFIX, values["redis-url"], false);
   if (resolution !== undefined) {
     return new WikistreamError(

@@ -141,7 +141,7 @@ describe("/readyz follows Redis", () => {
       await own.kill();
       await waitFor(async () => (await status("readyz")) === 503, 20_000, "/readyz 503 with Redis down");
       expect(await status("healthz")).toBe(200);
-      const body = (await (await fetch(`${base}readyz`)).json()) as { status: string; reason: string };
+      const body = (await (await fetch(`${base}readyz`)).json()) as { service: string; status: string; reason: string };
       expect(body).toEqual({ service: "wikistream", status: "not ready", reason: "waiting for Redis" });
       expect(valueOf(await scrape(base), "wikistream_ready")).toBe(0);
 

@@ -51,6 +51,11 @@ export interface WindowReader {
   /** The first and newest windows listed; null when the prefix lists none. */
   span(): Promise<WindowSpan | null>;
   /**
+   * True when a run has claimed the prefix (its layout, checkpoint or lock is there) but has
+   * written no window yet: the first comes once the stream passes its end.
+   */
+  awaitsFirstWindow(): Promise<boolean>;
+  /**
    * A text that changes with every write under the prefix (the newest window and the
    * checkpoint's write time): a rewrite of a window still open to late events moves no
    * `epoch_index`, but it does move this.
@@ -213,6 +218,14 @@ class RedisWindowReader implements WindowReader {
     const firstS = Number((first as string[])[0]);
     const lastS = Number((last as string[])[0]);
     return Number.isFinite(firstS) && Number.isFinite(lastS) ? { firstS, lastS, count: Number(count) } : null;
+  }
+
+  async awaitsFirstWindow(): Promise<boolean> {
+    const { layout, checkpoint, lock, epochIndex, epochs } = this.keys;
+    // epoch_index never expires: with it gone too, no window was ever written (not one that expired).
+    const multi = this.client.multi().exists(layout, checkpoint, lock).exists(epochIndex).zcard(epochs);
+    const [claimed, indexed, listed] = (await this.exec(multi, [layout, epochIndex, epochs])).map(Number);
+    return (claimed ?? 0) > 0 && indexed === 0 && listed === 0;
   }
 
   async writeMark(): Promise<string> {
