@@ -143,7 +143,7 @@ async function connect(options: WindowReaderOptions, target: RedisTarget): Promi
   });
   try {
     await client.connect();
-    await proveDatabase(client, target);
+    await proveDatabase(client, target, "reader");
   } catch (error) {
     client.disconnect();
     release();
