@@ -15,7 +15,7 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 const redis = shareRedis(["--databases", "4"]);
 
 describe("a database the server does not have", () => {
-  test.each([["top"], ["read", "--from", "2021-10-08T22:00:00Z"]])("%s: one line naming the databases, and no word of writing (it never writes)", async (...command) => {
+  test.each([{ name: "top", command: ["top"] }, { name: "read", command: ["read", "--from", "2021-10-08T22:00:00Z"] }])("$name: one line naming the databases, and no word of writing (it never writes)", async ({ command }) => {
     const result = await runWikistream([...command, "--redis-url", `${redis.url}/99`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`error: ${redis.url}/99: the server has databases 0–3; pick one of those in --redis-url\n`);
