@@ -38,11 +38,13 @@ const RESTART_PAUSE_MS = 250;
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
 
-function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
+function createSink(config: Config, watching: Watching, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
+  const { log } = watching;
   const observer = telemetry.sinkObserver;
   if (config.redisUrl === undefined) {
     const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
-    return createStdoutSink({ format: config.format, color, write: createStdoutWriter(log, stop), observer });
+    const print = createStdoutWriter(log, stop);
+    return createStdoutSink({ format: config.format, color, write: (text) => watching.printAround(() => print(text)), observer });
   }
   // The windows this run may write, for the check of foreign keys before the first write.
   const now = Date.now();
@@ -114,7 +116,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     // A failover can leave Redis without the last writes (see WRITE_SCRIPT): the run then starts
     // again, from the checkpoint that Redis holds, with a sink and a source of its own.
     for (;;) {
-      sink = createSink(config, log, env, controller, telemetry, ca);
+      sink = createSink(config, watching, env, controller, telemetry, ca);
       const source = createSseSource({
         url: config.url,
         userAgent: config.userAgent,
