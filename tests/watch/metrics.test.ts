@@ -162,7 +162,7 @@ describe("the listener", () => {
   test("a port in use exits 2 with one line", async () => {
     const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      const result = await runWikistream(["--url", "http://127.0.0.1:1/", "--listen", `127.0.0.1:${holder.port}`], { timeoutMs: 10_000 });
+      const result = await runWikistream(["--url", "http://127.0.0.1:1/", "--listen", `127.0.0.1:${holder.port}`], { timeoutMs: 30_000 });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
       expect(result.stderr.trim().split("\n")).toEqual([`error: --listen 127.0.0.1:${holder.port}: the port is in use: pick another port (or stop what holds it)`]);
