@@ -3,7 +3,11 @@
 #
 #   mkdir -p dist/docker/linux-amd64 && cp dist/wikistream-<version>-linux-x64 dist/docker/linux-amd64/wikistream
 #   docker build --platform linux/amd64 -t wikistream .
-#   docker run -e REDIS_URL=redis://:pass@redis:6379 wikistream
+#   docker run --restart on-failure:5 -e REDIS_URL=redis://:pass@redis:6379 wikistream
+#
+# Docker cannot leave exits 1 (a fault retrying cannot fix, such as an HTTP 403) and 2 (a bad
+# setting) out of a restart policy as the systemd unit does: on-failure:5 restarts a crash, and
+# tries those at most 5 times, at a delay that doubles from 100 ms, rather than for ever.
 #
 # The release workflow (.github/workflows/release.yml) builds it for linux/amd64 and
 # linux/arm64 from the binaries it has just built and tested, and pushes it to ghcr.io.

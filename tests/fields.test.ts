@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   createEventFields,
   decodeTextField,
@@ -11,6 +11,10 @@ import {
 } from "../src/event/fields.ts";
 import { loadRealEvents } from "./support/corpus.ts";
 import { createRandom } from "./support/random.ts";
+
+// Tens of thousands of documents per test: about a second each on a quiet machine, many on a
+// busy one. The limit only catches a hang.
+setDefaultTimeout(120_000);
 
 // extractFieldsLatin1 reads what the SSE source hands over: the UTF-8 bytes of an event, one
 // character per byte. Every input below is such a Latin-1 view (or Latin-1 text as it is).

@@ -110,9 +110,9 @@ describe("backpressure", () => {
     });
     // The reader is held once four windows wait, and stays held while the sink is blocked:
     // the flush timer (every 20 ms, each a clock reading) goes on while not one more chunk is read.
-    await waitFor(() => heldAt !== -1, 5000, "the reader to be held");
+    await waitFor(() => heldAt !== -1, 20_000, "the reader to be held");
     const ticksWhenHeld = tick;
-    await waitFor(() => tick >= ticksWhenHeld + 5000, 5000, "five more flushes");
+    await waitFor(() => tick >= ticksWhenHeld + 5000, 20_000, "five more flushes");
     expect(heldAt).toBeGreaterThan(0);
     expect(processedChunks).toBe(heldAt + 1);
     expect(processedChunks).toBeLessThan(10);
@@ -151,9 +151,10 @@ describe("stopping", () => {
       signal: stop.signal,
       stopGraceMs: 100,
     });
-    await waitFor(() => sink.backlog() > 2, 5000, "the sink to fall behind");
+    await waitFor(() => sink.backlog() > 2, 20_000, "the sink to fall behind");
     stop.abort();
-    const ended = await Promise.race([run.then(() => "ended"), Bun.sleep(2000).then(() => "still running")]);
+    // The grace is 100 ms of the fake clock; the bound only tells a hang from a slow machine.
+    const ended = await Promise.race([run.then(() => "ended"), Bun.sleep(20_000).then(() => "still running")]);
     expect(ended).toBe("ended");
   });
 });

@@ -2,7 +2,7 @@
 // loads (from source and from a compiled executable), a failure to load is reported rather than
 // swallowed, and it answers real events itself. Its answers are checked against JSON.parse in
 // fields.test.ts.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,10 @@ import { SCANNER_WAT, SCANNER_WASM, assembleScanner } from "../scripts/build-sca
 import { createEventFields, extractFieldsLatin1, fastPathAcceptsLatin1, scannerStatus, slowPathCount } from "../src/event/fields.ts";
 import { instantiateScanner } from "../src/event/scanner.ts";
 import { loadRealEvents } from "./support/corpus.ts";
+
+// Assembling the scanner and reading every real event take about a second on a quiet machine,
+// many on a busy one: the limit only catches a hang.
+setDefaultTimeout(120_000);
 
 const EVENT_DIR = new URL("../src/event/", import.meta.url);
 
@@ -66,12 +70,14 @@ describe("slow path count", () => {
     expect(slowPathCount()).toBe(before + 2);
   });
 
+  // One assertion over all the answers, not one per event.
   test("the fast path answers at least 99.9 % of the real events", () => {
     const lines = loadRealEvents().map((line) => Buffer.from(line, "utf8").toString("latin1"));
     const out = createEventFields();
     const before = slowPathCount();
-    for (const line of lines) expect(extractFieldsLatin1(line, out)).toBe("ok");
+    const refused = lines.filter((line) => extractFieldsLatin1(line, out) !== "ok");
     const slow = slowPathCount() - before;
+    expect(refused).toEqual([]);
     expect(lines.length).toBe(10_966);
     expect((lines.length - slow) / lines.length).toBeGreaterThanOrEqual(0.999);
   });

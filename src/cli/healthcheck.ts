@@ -1,12 +1,14 @@
 /**
  * `wikistream healthcheck`: asks a running instance's watch server (--listen) whether it is
- * alive (GET /healthz), or with --ready whether it does its job (GET /readyz), and exits 0 or 1.
+ * alive (GET /healthz), or with --ready whether it does its job (GET /readyz), and exits 0 or 1:
+ * 0 only for wikistream's own answer (serve/health.ts), never for another server's 200.
  * For a container's HEALTHCHECK or a Kubernetes exec probe, where there is no curl.
  */
 import { defineCommand } from "citty";
 import { WikistreamError, formatError } from "../lib/error.ts";
 import { describeNetworkError, speaksTls } from "../lib/network.ts";
 import { createLogger, resolveColor } from "../lib/log.ts";
+import { judgeHealthAnswer } from "../serve/health.ts";
 import { FLAGS, flag, type FlagSpec } from "./flags.ts";
 import { resolveFlags } from "./parse.ts";
 import { retargetUsage, type ListenAddress } from "./values.ts";
@@ -67,10 +69,10 @@ export async function healthcheck(rawArgs: readonly string[], env: Record<string
       return UNHEALTHY;
     }
     url = resolveProbeUrl(listen, values.ready === true);
-    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    const body = (await response.text()).trim();
-    if (response.status === 200) return 0;
-    log.error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
+    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "manual" });
+    const verdict = judgeHealthAnswer(response.status, await response.text(), values.ready === true);
+    if (verdict.healthy) return 0;
+    log.error(`${url} ${verdict.why}`);
     return UNHEALTHY;
   } catch (error) {
     if (url === "") {

@@ -38,11 +38,13 @@ const RESTART_PAUSE_MS = 250;
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
 
-function createSink(config: Config, log: Logger, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
+function createSink(config: Config, watching: Watching, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
+  const { log } = watching;
   const observer = telemetry.sinkObserver;
   if (config.redisUrl === undefined) {
     const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
-    return createStdoutSink({ format: config.format, color, write: createStdoutWriter(log, stop), observer });
+    const print = createStdoutWriter(log, stop);
+    return createStdoutSink({ format: config.format, color, write: (text) => watching.printAround(() => print(text)), observer });
   }
   // The windows this run may write, for the check of foreign keys before the first write.
   const now = Date.now();
@@ -65,28 +67,33 @@ function createSink(config: Config, log: Logger, env: Record<string, string | un
   });
 }
 
-/** SIGINT/SIGTERM stop the run gracefully; a second one exits at once. */
+/**
+ * The signals that stop the run gracefully. SIGHUP too: a closed terminal (or an ssh session
+ * that dropped) must not end a run without its final write, leaving the lock behind.
+ */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** SIGINT/SIGTERM/SIGHUP stop the run gracefully; a second one exits at once. */
 function trapSignals(log: () => Logger, controller: AbortController): () => void {
   let signals = 0;
-  const onSignal = (name: string) => {
-    signals++;
-    if (signals > 1) process.exit(130);
-    log().info(`${name}: stopping (writing what is ready)…`);
-    controller.abort();
-  };
-  const onInt = () => onSignal("SIGINT");
-  const onTerm = () => onSignal("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  const handlers = STOP_SIGNALS.map((name) => {
+    const onSignal = () => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      log().info(`${name}: stopping (writing what is ready)…`);
+      controller.abort();
+    };
+    process.on(name, onSignal);
+    return () => process.off(name, onSignal);
+  });
   return () => {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    for (const off of handlers) off();
   };
 }
 
 /**
  * Runs wikistream with raw argv; returns the exit code. Prints one line for errors the
- * user can fix (a stack only with --verbose). SIGINT/SIGTERM stop it gracefully.
+ * user can fix (a stack only with --verbose). SIGINT/SIGTERM/SIGHUP stop it gracefully.
  */
 export async function main(rawArgs: readonly string[], env: Record<string, string | undefined> = process.env): Promise<number> {
   const color = resolveColor(process.stderr.isTTY === true, env);
@@ -112,7 +119,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     // A failover can leave Redis without the last writes (see WRITE_SCRIPT): the run then starts
     // again, from the checkpoint that Redis holds, with a sink and a source of its own.
     for (;;) {
-      sink = createSink(config, log, env, controller, telemetry, ca);
+      sink = createSink(config, watching, env, controller, telemetry, ca);
       const source = createSseSource({
         url: config.url,
         userAgent: config.userAgent,

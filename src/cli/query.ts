@@ -38,7 +38,7 @@ export interface QueryRun<V, R extends QueryReader = WindowReader> {
   values: V;
   reader: R;
   log: Logger;
-  /** Aborts on SIGINT/SIGTERM, and when stdout is closed. */
+  /** Aborts on SIGINT/SIGTERM/SIGHUP, and when stdout is closed. */
   signal: AbortSignal;
   /** Writes to stdout; resolves once written (nothing is lost to the exit that follows). */
   write(text: string): Promise<void>;
@@ -67,9 +67,18 @@ export function commandUsage(command: QueryCommand, message: string): Wikistream
   return retargetUsage(usage(message), command);
 }
 
-/** The one line for a prefix with no windows (or no periods of the --resolution asked) at all. */
-export function noWindowsError(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution" | "redis-url">): WikistreamError {
+/**
+ * The one line for a prefix with no windows (or no periods of the --resolution asked) at all:
+ * a string to say, exit 0, when a run has started there and its first window is not written
+ * yet; otherwise the error that names what to check.
+ */
+export async function explainNoWindows(reader: WindowReader, values: Pick<QueryValues, "prefix" | "resolution" | "redis-url">, command: QueryCommand): Promise<string | WikistreamError> {
   const { prefix, resolution } = values;
+  if (await reader.awaitsFirstWindow()) {
+    const first = resolution === undefined ? "its first window is" : `its first window (and ${resolution.name} rollup, with --rollup ${resolution.name}) is`;
+    const next = command === "top" ? "try again in a minute, or watch for it: wikistream top --watch" : "try again in a minute";
+    return `a run writes under prefix '${prefix}' in ${reader.where}, but ${first} not written yet (a window is written once the stream passes its end): ${next}`;
+  }
   const usual = resolveClusterPrefix(DEFAULT_PREFIX, values["redis-url"], false);
   if (resolution !== undefined) {
     return new WikistreamError(
@@ -93,10 +102,10 @@ function checkCommon(command: QueryCommand, values: QueryValues): string {
 }
 
 /** The exit code of a process ended by a signal: 128 + its number. */
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 /**
- * SIGINT/SIGTERM: while `stops()` says the command stops on `controller` (a --watch loop),
+ * SIGINT/SIGTERM/SIGHUP: while `stops()` says the command stops on `controller` (a --watch loop),
  * the first one aborts it and a second exits at once; otherwise (a one-shot read, or still
  * connecting) the first exits at once, as an untrapped signal would. Nothing is written, so
  * nothing needs finishing.
@@ -106,11 +115,10 @@ function trapSignals(controller: AbortController, stops: () => boolean): () => v
     if (controller.signal.aborted || !stops()) process.exit(SIGNAL_EXIT[signal]);
     controller.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const names = Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[];
+  for (const name of names) process.on(name, onSignal);
   return () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const name of names) process.off(name, onSignal);
   };
 }
 

@@ -8,7 +8,7 @@ import { formatInstant } from "../lib/duration.ts";
 import { formatCount } from "../lib/plural.ts";
 import { createWindowsPrinter, filterServers } from "./query-format.ts";
 import { READ_FLAGS, READ_HELP, type ReadValues } from "./query-flags.ts";
-import { commandUsage, noWindowsError, parseQueryFlags, runQuery } from "./query.ts";
+import { commandUsage, explainNoWindows, parseQueryFlags, runQuery } from "./query.ts";
 
 /** Parses read's flags and checks the range: --from is required and before --to (now by default). */
 function parseReadFlags(rawArgs: readonly string[], env: Record<string, string | undefined>, nowMs: number): ReadValues & { fromMs: number; toMs: number } {
@@ -38,12 +38,18 @@ export function read(rawArgs: readonly string[], env: Record<string, string | un
       }
       if (printed === 0) {
         const span = await reader.span();
-        if (span === null) throw noWindowsError(reader, values);
-        // Not an error: the range is simply empty. Said on stderr so stdout stays parseable.
+        // Not an error: the range is simply empty, or the run's first window is still to come.
+        // Said on stderr so stdout stays parseable.
         const unit = values.resolution?.noun ?? "window";
-        log.warn(
-          `no ${unit} starts in [${formatInstant(values.fromMs)}, ${formatInstant(values.toMs)}); prefix '${values.prefix}' holds ${formatCount(span.count, unit)} from ${formatInstant(span.firstS * 1000)} to ${formatInstant(span.lastS * 1000)}`,
-        );
+        if (span === null) {
+          const why = await explainNoWindows(reader, values, "read");
+          if (typeof why !== "string") throw why;
+          log.info(why);
+        } else {
+          log.warn(
+            `no ${unit} starts in [${formatInstant(values.fromMs)}, ${formatInstant(values.toMs)}); prefix '${values.prefix}' holds ${formatCount(span.count, unit)} from ${formatInstant(span.firstS * 1000)} to ${formatInstant(span.lastS * 1000)}`,
+          );
+        }
       }
       await write(`${printed === 0 ? printer.head : ""}${printer.tail}`);
       return 0;

@@ -1,7 +1,9 @@
 /**
- * The status line on a terminal: one line on stderr, redrawn at most once a second, cleared
- * before any log line (the logger calls `clear`), saying that the run is alive between
- * `connected to …` and the first window a minute later.
+ * The status line on a terminal: one line on stderr, redrawn once a second, saying that the run
+ * is alive between `connected to …` and the first window a minute later. stdout and stderr are
+ * often the same terminal: whatever else is printed there (a log line, a window on stdout) is
+ * printed between `hold` (the line is cleared, and not redrawn meanwhile) and `release` (it is
+ * redrawn), so that nothing is ever glued onto it.
  */
 import { formatCount } from "../lib/plural.ts";
 import type { Telemetry } from "../run/telemetry.ts";
@@ -41,6 +43,9 @@ export function formatStatus(telemetry: Telemetry, now: number): string {
 /** Draws the status line; see the module comment. */
 export class StatusLine {
   private shown = false;
+  /** Prints under way on the terminal: the line stays off until the last is done. */
+  private holds = 0;
+  private stopped = false;
 
   constructor(
     private readonly telemetry: Telemetry,
@@ -49,8 +54,9 @@ export class StatusLine {
     private readonly color: boolean,
   ) {}
 
-  /** Redraws the line now (watch.ts's one-second tick calls it). */
+  /** Redraws the line now (watch.ts's one-second tick calls it), unless something is being printed. */
   draw(): void {
+    if (this.holds > 0 || this.stopped) return;
     const width = Math.max(20, this.columns() - 1);
     let line = formatStatus(this.telemetry, Date.now());
     if (line.length > width) line = `${line.slice(0, width - 1)}…`;
@@ -58,15 +64,23 @@ export class StatusLine {
     this.shown = true;
   }
 
-  /** Takes the line off the screen (before a log line, and at the end). */
-  clear(): void {
+  /** Takes the line off the screen before something else is printed, until `release`. */
+  hold(): void {
+    this.holds++;
     if (!this.shown) return;
     this.write("\r\x1b[K");
     this.shown = false;
   }
 
+  /** That print is done: the line comes back once no other is under way. */
+  release(): void {
+    this.holds = Math.max(0, this.holds - 1);
+    if (this.holds === 0) this.draw();
+  }
+
   /** Takes the line away for good, at the end of the run. */
   stop(): void {
-    this.clear();
+    this.hold();
+    this.stopped = true;
   }
 }

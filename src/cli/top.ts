@@ -18,7 +18,7 @@ import { describeRedisCause } from "../sink/redis/errors.ts";
 import { resolveColor } from "../lib/log.ts";
 import { formatWindowsJson } from "./query-format.ts";
 import { TOP_FLAGS, TOP_HELP, type TopValues } from "./query-flags.ts";
-import { noWindowsError, parseQueryFlags, runQuery, type QueryRun } from "./query.ts";
+import { explainNoWindows, parseQueryFlags, runQuery, type QueryRun } from "./query.ts";
 import { formatTop } from "./top-format.ts";
 
 /** How often --watch looks at Redis. */
@@ -83,7 +83,13 @@ export function top(rawArgs: readonly string[], env: Record<string, string | und
     async (run) => {
       if (run.values.watch) return watch(run, env);
       const windows = await run.reader.latest(run.values.windows);
-      if (windows.length === 0) throw noWindowsError(run.reader, run.values);
+      if (windows.length === 0) {
+        const why = await explainNoWindows(run.reader, run.values, "top");
+        if (typeof why !== "string") throw why;
+        run.log.info(why);
+        if (run.values.json) await run.write(formatWindowsJson([]));
+        return 0;
+      }
       await run.write(render(windows, run.values, env));
       return 0;
     },

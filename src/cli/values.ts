@@ -96,9 +96,12 @@ export function parseTypes(value: string, label: string): ReadonlySet<string> {
 /** Printable ASCII: what an HTTP header value may safely hold. */
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
-/** A User-Agent header value. */
+/** A User-Agent header value: Wikimedia refuses requests without a descriptive one (403). */
 export function parseUserAgent(value: string, label: string): string {
-  if (!PRINTABLE_ASCII.test(value)) throw usage(`${label} must be printable ASCII`);
+  if (value.trim() === "") {
+    throw usage(`${label} is empty: Wikimedia refuses requests without a descriptive User-Agent (HTTP 403); name your tool and a contact (e.g. 'mytool/1.0 (me@example.org)'), or leave ${label} out for wikistream's own`);
+  }
+  if (!PRINTABLE_ASCII.test(value)) throw usage(`${label} must be printable ASCII (letters, digits, spaces and punctuation; no accents or control characters)`);
   return value;
 }
 

@@ -15,6 +15,11 @@ const STATUS_ROW_INTERVAL_MS = 30_000;
 /** The logger and the status line of a run, and how to stop them. */
 export interface Watching {
   log: Logger;
+  /**
+   * Prints on stdout through `write` with the status line off meanwhile: on a terminal, stdout
+   * and stderr are usually the same screen, and a window must not be glued onto the line.
+   */
+  printAround(write: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +53,14 @@ export async function startWatching(config: Config, telemetry: Telemetry, env: R
   const status = onTerminal
     ? new StatusLine(telemetry, (text) => process.stderr.write(text), () => process.stderr.columns || 80, color)
     : undefined;
-  const log = createLogger({ color, verbose: config.verbose, quiet: config.quiet, format: config.logFormat, beforeLine: () => status?.clear() });
+  const log = createLogger({
+    color,
+    verbose: config.verbose,
+    quiet: config.quiet,
+    format: config.logFormat,
+    beforeLine: () => status?.hold(),
+    afterLine: () => status?.release(),
+  });
   let rows = 0;
   const ticker = setInterval(() => {
     telemetry.tick();
@@ -69,8 +81,19 @@ export async function startWatching(config: Config, telemetry: Telemetry, env: R
     status?.stop();
     throw error;
   }
+  // Only a terminal on stdout can share the screen with the status line.
+  const sharesScreen = status !== undefined && process.stdout.isTTY === true;
   return {
     log,
+    async printAround(write) {
+      if (!sharesScreen) return write();
+      status.hold();
+      try {
+        await write();
+      } finally {
+        status.release();
+      }
+    },
     async stop() {
       clearInterval(ticker);
       status?.stop();

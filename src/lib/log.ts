@@ -1,7 +1,8 @@
 /**
  * Where log lines go: stderr only, so stdout carries nothing but windows. As text (`warn: …`)
  * or, with --log-format json, one JSON object a line ({"level","msg","time"}) for journald and
- * log shippers. A status line on a terminal is cleared before each line (see `beforeLine`).
+ * log shippers. A status line on a terminal is cleared before each line and drawn again after
+ * it (see `beforeLine` and `afterLine`).
  */
 export interface Logger {
   error(message: string): void;
@@ -25,6 +26,8 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** Called before each line is written (a status line clears itself). */
   beforeLine?: () => void;
+  /** Called after each line is written (a status line comes back). */
+  afterLine?: () => void;
   /** The time of a JSON line. */
   now?: () => number;
 }
@@ -48,6 +51,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const msg = message.replace(/[\r\n]+/g, " ");
     if (options.format === "json") write(`${JSON.stringify({ level, msg, time: new Date(now()).toISOString() })}\n`);
     else write(`${paint(LABELS[level].color, LABELS[level].text)}${msg}\n`);
+    options.afterLine?.();
   };
   let problem: string | undefined;
   return {

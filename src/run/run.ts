@@ -18,7 +18,7 @@ import { FutureWatch } from "./future-watch.ts";
 import { Flusher } from "./flusher.ts";
 import { GiveUpWatch } from "./give-up.ts";
 import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
-import { formatStats, subtractStats, type RunStats } from "./stats.ts";
+import { formatStats, subtractStats, type RunStats, type Unwritten } from "./stats.ts";
 import { Telemetry } from "./telemetry.ts";
 
 /** Why a run ended normally. */
@@ -145,10 +145,10 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   const { config, source, sink, clock, log } = options;
   const stats = telemetry.stats;
   const slowBefore = slowPathCount();
-  const summarize = () => {
+  const summarize = (unwritten?: Unwritten) => {
     stats.slowPath += slowPathCount() - slowBefore;
     const ours = subtractStats(stats, before);
-    log.info(formatStats(ours));
+    log.info(formatStats(ours, unwritten));
     return ours;
   };
   const saved = await openSink(sink, options.signal, stuck);
@@ -185,10 +185,27 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   }
   flusher.flush(true);
   const reason: StopReason = reached.until ? "until" : "signal";
-  if (reason === "signal") sink.finish?.(windower.openWindows());
+  // Stopped by a signal: a sink that shows windows shows the open ones too; one that keeps state
+  // leaves those the stream has not passed unwritten (the checkpoint brings them back), and the
+  // summary says how many counted events they hold.
+  let unwritten: Unwritten | undefined;
+  if (reason === "signal") {
+    if (sink.finish) sink.finish(windower.openWindows());
+    else unwritten = countUnwritten(windower);
+  }
   const written = await flushWithin(sink, options.signal, options.stopGraceMs ?? STOP_GRACE_MS, stuck);
   if (!written) log.warn(describeUnwritten(sink));
-  return { reason, stats: summarize() };
+  return { reason, stats: summarize(unwritten) };
+}
+
+/**
+ * The open windows never written: those the stream has not passed yet (a window is first
+ * written once the newest event time passes its end; see Windower.drain).
+ */
+function countUnwritten(windower: Windower): Unwritten {
+  const newest = windower.newestEventMs() ?? Number.NEGATIVE_INFINITY;
+  const open = windower.openWindows().filter((w) => w.endMs > newest);
+  return { events: open.reduce((sum, w) => sum + w.total, 0), windows: open.length };
 }
 
 /**

@@ -42,12 +42,27 @@ export function createStats(): RunStats {
   };
 }
 
-/** One line that sums up a run's counters, naming only the non-zero ones. */
-export function formatStats(stats: RunStats): string {
+/** Counted events in windows a stopped run did not write (see formatStats). */
+export interface Unwritten {
+  events: number;
+  windows: number;
+}
+
+/**
+ * One line that sums up a run's counters, naming only the non-zero ones. `unwritten`: the
+ * counted events that sit in windows not written when the run stopped (the stream had not
+ * passed their end); the saved position lies before them, so the next run reads them again.
+ * Said so that `counted` is not taken for what the store holds.
+ */
+export function formatStats(stats: RunStats, unwritten?: Unwritten): string {
   const skipped = Object.entries(stats.skipped)
     .filter(([, n]) => n > 0)
     .map(([reason, n]) => `${reason} ${n}`);
-  const parts = [formatCount(stats.events, "event"), `${stats.outcomes.counted} counted`];
+  const held =
+    unwritten && unwritten.events > 0
+      ? ` (${unwritten.events} of them in ${unwritten.windows === 1 ? "a window" : `${unwritten.windows} windows`} not written yet: the next run reads them again)`
+      : "";
+  const parts = [formatCount(stats.events, "event"), `${stats.outcomes.counted} counted${held}`];
   if (stats.outcomes.late > 0) parts.push(`${stats.outcomes.late} late`);
   if (stats.outcomes.final > 0) parts.push(`${stats.outcomes.final} replayed into final windows`);
   if (stats.outcomes["after-until"] > 0) parts.push(`${stats.outcomes["after-until"]} after --until`);

@@ -6,6 +6,7 @@
 import { WikistreamError, formatError, readErrorCode } from "../lib/error.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Telemetry } from "../run/telemetry.ts";
+import { createLiveBody, createReadyBody } from "./health.ts";
 import { createLiveRoutes, type LiveOptions } from "./live.ts";
 import { createMetricsRoutes } from "./metrics.ts";
 
@@ -42,10 +43,10 @@ function json(body: unknown, status = 200): Response {
 export function createHealthRoutes(telemetry: Telemetry): RouteSet {
   return {
     routes: {
-      "/healthz": () => json({ status: "ok", reason: "the process is running", uptime_seconds: Math.round((Date.now() - telemetry.startedAt) / 1000) }),
+      "/healthz": () => json(createLiveBody(Math.round((Date.now() - telemetry.startedAt) / 1000))),
       "/readyz": () => {
         const { ready, reason } = telemetry.readiness();
-        return json({ status: ready ? "ready" : "not ready", reason }, ready ? 200 : 503);
+        return json(createReadyBody(ready, reason), ready ? 200 : 503);
       },
     },
     close: () => undefined,

@@ -9,10 +9,14 @@ import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, waitF
 import { dumpAllDatabases } from "../support/redis.ts";
 import { shareRedis } from "../support/shared.ts";
 
-setDefaultTimeout(30_000);
+setDefaultTimeout(120_000);
 
 const WINDOW_S = 1;
-const RETAIN_S = 3;
+/**
+ * Long enough that a run on a busy machine writes its windows well before they expire (the
+ * first expires RETAIN_S + 1 s after it starts), short enough to wait for an expiry.
+ */
+const RETAIN_S = 15;
 const SERVERS = ["en.wikipedia.org", "www.wikidata.org", "commons.wikimedia.org"];
 
 /** Ten events a second from `fromMs` to `toMs`, each with its own meta.id. */
@@ -31,14 +35,17 @@ afterEach(killStrayRuns);
 
 describe("--retain", () => {
   test("window keys expire at window end + retain (set in the write); epochs and incomplete are trimmed in a later write", async () => {
-    // Dated a little ahead of the wall clock, so the keys are alive when written.
-    const base = Math.ceil((Date.now() + 3000) / 1000) * 1000;
-    const server = startFixtureServer({ events: makeEvents(base, base + 14_000) });
+    // The first run's windows start at the next whole second; the second run's a minute later,
+    // so they are far from expiry whenever it runs: no margin depends on the machine's speed.
+    const base = Math.ceil((Date.now() + 1000) / 1000) * 1000;
+    const later = base + 60_000;
+    const server = startFixtureServer({ events: [...makeEvents(base, base + 7000), ...makeEvents(later, later + 7000)] });
     const prefix = "ret:";
     // The second run resumes from the checkpoint: its --since would be older than the retention by then.
     const run = (untilMs: number, since: string[]) =>
       runWikistream(["--url", server.url, "--redis-url", redis.url, "--prefix", prefix, "--window", "1s", "--lateness", "1s", ...since, "--until", String(untilMs), "--retain", `${RETAIN_S}s`], {
         env: { WIKISTREAM_RETAIN: "" },
+        timeoutMs: 60_000,
       });
     try {
       expect((await run(base + 5000, ["--since", String(base + 500)])).code).toBe(0);
@@ -51,7 +58,7 @@ describe("--retain", () => {
       // An unaligned --since: the first window misses events.
       expect(await redis.client.smembers(`${prefix}incomplete`)).toEqual([String(base / 1000)]);
       // Redis drops the first window's key once its time has come…
-      await waitFor(async () => (await redis.client.exists(`${prefix}${base / 1000}`)) === 0, 15_000, "the first window to expire");
+      await waitFor(async () => (await redis.client.exists(`${prefix}${base / 1000}`)) === 0, 60_000, "the first window to expire");
       // Still listed in epochs (no write has trimmed it), but `read` does not pass it off as a
       // quiet window: every window here had events, so a total of 0 would be an expired one.
       const read = await runWikistream(["read", "--redis-url", redis.url, "--prefix", prefix, "--from", String(base / 1000), "--json"]);
@@ -59,14 +66,27 @@ describe("--retain", () => {
       expect(shown.map((w) => w.start)).not.toContain(base / 1000);
       expect(shown.filter((w) => w.total === 0)).toEqual([]);
       // …and the next run's writes trim the index and the incomplete set alike.
-      expect((await run(base + 10_000, [])).code).toBe(0);
+      expect((await run(later + 5000, [])).code).toBe(0);
       const writtenAt = Number(await redis.client.hget(`${prefix}checkpoint`, "updated_ms"));
-      const alive = [...Array(10).keys()].map((k) => base / 1000 + k).filter((s) => (s + WINDOW_S + RETAIN_S) * 1000 > writtenAt);
-      expect((await redis.client.zrange(`${prefix}epochs`, 0, -1)).map(Number)).toEqual(alive);
-      expect(alive).not.toContain(base / 1000);
+      const listed = (await redis.client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
+      // The windows of the span (the quiet minute between included) that had not expired at the
+      // last write: a run of them up to the newest. The write trims by the time it is sent, a
+      // moment after the checkpoint's updated_ms, so the cut is checked against that moment.
+      const span = [...Array((later + 5000 - base) / 1000).keys()].map((k) => base / 1000 + k);
+      const first = listed[0] ?? 0;
+      expect(listed).toEqual(span.slice(span.indexOf(first)));
+      const expiresMs = (start: number) => (start + WINDOW_S + RETAIN_S) * 1000;
+      expect(expiresMs(first)).toBeGreaterThan(writtenAt);
+      if (first > base / 1000) expect(expiresMs(first - 1)).toBeLessThanOrEqual(writtenAt + 10_000);
+      expect(listed).not.toContain(base / 1000);
+      expect(listed).toContain(later / 1000);
       expect(await redis.client.smembers(`${prefix}incomplete`)).toEqual([]);
     } finally {
       await server.stop();
+      // Keys left to expire would change the database under the next tests, which compare it
+      // before and after a run: they go now, not whenever their time comes.
+      const left = await redis.client.keys(`${prefix}*`);
+      if (left.length > 0) await redis.client.del(...left);
     }
   });
 

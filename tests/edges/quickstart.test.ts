@@ -5,7 +5,8 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { planTestTools } from "../../scripts/prepare-tests.ts";
-import { createReplayScenario } from "../support/corpus.ts";
+import { createReplayScenario, loadCapture2021 } from "../support/corpus.ts";
+import { runWikistream } from "../support/process.ts";
 import { shareFixtureServer, shareRedis } from "../support/shared.ts";
 
 setDefaultTimeout(120_000);
@@ -42,6 +43,40 @@ describe("the README's quick start", () => {
       expect(stderr).toContain("connected to");
       expect(Number(await redis.client.get("wikistream:epoch_index"))).toBeGreaterThan(0);
     });
+  });
+});
+
+describe("the quick start's read command (issue 17, item 10)", () => {
+  /** The code block after "Then read the newest window", comments dropped. */
+  const readCommand = (/Then read\s+the newest window[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "").replace(/\s+#.*$/gm, "").trim();
+  // Events in one window, none in the next, then a few past --until that close both: the newest
+  // window written is a quiet one, as it is after a quiet spell (or with a narrow --server).
+  const T0 = 1_633_731_840;
+  const timed = (line: string, at: number) => {
+    const event = JSON.parse(line) as { meta: Record<string, unknown> };
+    return JSON.stringify({ ...event, meta: { ...event.meta, dt: new Date(at * 1000).toISOString() }, timestamp: at });
+  };
+  const capture = loadCapture2021();
+  const events = [...capture.slice(0, 60).map((line, i) => timed(line, T0 + 1 + (i % 25))), ...capture.slice(60, 80).map((line) => timed(line, T0 + 95))];
+  const server = shareFixtureServer({ events, atEnd: "hold" });
+  const redis = shareRedis();
+
+  test("says what the newest window holds, a quiet one too", async () => {
+    const fill = await runWikistream(["--url", server.url, "--redis-url", redis.url, "--since", String(T0), "--until", String(T0 + 60), "--lateness", "30s"]);
+    expect(fill.code).toBe(0);
+    expect(await redis.client.get("wikistream:epoch_index")).toBe(String(T0 + 30));
+    expect(await redis.client.exists(`wikistream:${T0 + 30}`)).toBe(0);
+    // Only the address changes (never the Redis on 6379 that a person may be using).
+    expect(readCommand).toContain("redis://127.0.0.1:6379");
+    const command = readCommand.replaceAll("redis://127.0.0.1:6379", redis.url);
+    const proc = Bun.spawn(["sh", "-c", command], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1" } });
+    const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    expect({ code: await proc.exited, stderr }).toMatchObject({ code: 0 });
+    // `bun run` echoes the script it runs; nothing else is said.
+    expect(stderr.split("\n").filter((line) => line !== "" && !line.startsWith("$ bun install"))).toEqual([]);
+    expect(stdout).toContain("newest window 2021-10-08 22:24:30–22:25:00 UTC: no changes");
+    // The window before it, with its changes, is in the sparklines.
+    expect(stdout).toMatch(/all wikis +0 +\S/);
   });
 });
 

@@ -22,6 +22,8 @@ const eventTimesMs = stream.events.map((line) => (JSON.parse(line) as { timestam
 const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENESS_MS / 1000}s`, "--since", String(sinceMs), "--until", String(untilMs)];
 
 const redis = shareRedis();
+/** How long a stop may take here at most: the 2 s grace, and room for a busy machine. */
+const STOP_BOUND_MS = 15_000;
 
 /** Serves the stream at full speed: used to finish runs quickly once the fault has been applied. */
 let fast: FixtureServer;
@@ -110,7 +112,7 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
   }, 120_000);
 
   test.each(["SIGTERM", "SIGINT"] as const)(
-    "%s mid-run exits 0 within 2 s, saves the checkpoint on the way out, and a restart finishes with exact content",
+    "%s mid-run exits 0 on the signal (its final write given 2 s), saves the checkpoint on the way out, and a restart finishes with exact content",
     async (signal) => {
       const prefix = `${signal.toLowerCase()}:`;
       await withPacedServer(1500, async (paced) => {
@@ -123,7 +125,10 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
         const result = await run.done;
         if (process.env.WIKISTREAM_TEST_DEBUG) console.error({ signal, elapsedMs });
         expect(code).toBe(0);
-        expect(elapsedMs).toBeLessThan(2000);
+        // The run gives its final write 2 s (STOP_GRACE_MS; run.test.ts holds it to that with a
+        // clock of its own). Here, on a machine that may be busy, only that it stops on the
+        // signal, not once the stream ends: the stream still has most of its events to send.
+        expect(elapsedMs).toBeLessThan(STOP_BOUND_MS);
         expect(linesOf(result.stderr)).toContain(`${signal}: stopping (writing what is ready)…`);
         expect(result.stderr).not.toContain("unwritten");
         // The checkpoint saved on the way out covers every event the run read: its final_ms is

@@ -144,7 +144,7 @@ describe("Redis faults on a replay of the 2021 capture, cycled twice", () => {
     const run = spawnRun(replayArgs(fast.url, `redis://127.0.0.1:${port}`, "never:"));
     await waitForStderr(run, "waiting for Redis");
     run.proc.kill("SIGTERM");
-    const timer = setTimeout(() => run.proc.kill("SIGKILL"), 5000);
+    const timer = setTimeout(() => run.proc.kill("SIGKILL"), 15_000);
     const result = await run.done;
     clearTimeout(timer);
     expect(run.proc.signalCode).toBeNull();
@@ -192,7 +192,7 @@ describe("Redis faults on a replay of the 2021 capture, cycled twice", () => {
     const secret = "right-Pa55word-0";
     const redis = await startOwnRedis(["--requirepass", secret]);
     const connectionsBefore = await readInfoNumber(redis, "total_connections_received", "stats");
-    const result = await runWikistream(replayArgs(fast.url, urlOf(redis.port), "auth:"), { timeoutMs: 10_000 });
+    const result = await runWikistream(replayArgs(fast.url, urlOf(redis.port), "auth:"), { timeoutMs: 30_000 });
     const connections = (await readInfoNumber(redis, "total_connections_received", "stats")) - connectionsBefore;
     expect(result.code).toBe(1);
     const lines = linesOf(result.stderr);
@@ -208,7 +208,7 @@ describe("Redis faults on a replay of the 2021 capture, cycled twice", () => {
   test("a read-only replica: one clear line pointing at the primary, exit 1, nothing written", async () => {
     const primary = await startOwnRedis();
     const replica = await startOwnRedis(["--replicaof", "127.0.0.1", String(primary.port)]);
-    const result = await runWikistream(replayArgs(fast.url, replica.url, "ro:"), { timeoutMs: 10_000 });
+    const result = await runWikistream(replayArgs(fast.url, replica.url, "ro:"), { timeoutMs: 30_000 });
     expect(result.code).toBe(1);
     const lines = linesOf(result.stderr);
     expect(lines).toHaveLength(1);

@@ -151,7 +151,7 @@ describe(`rediss:// with --redis-ca${tlsSkip ? ` (skipped: ${tlsSkip})` : ""}`, 
     ["no CA (the system's)", "tls-none:", () => []],
   ] as const)("with %s it fails closed: exit 1, one TLS line, nothing written", async (_, prefix, caArgs) => {
     if (typeof tls === "string") return;
-    const result = await runWikistream(["--url", server.url, "--redis-url", tls.redis.url, ...caArgs(tls.files), "--prefix", prefix, ...rangeArgs], { timeoutMs: 10_000 });
+    const result = await runWikistream(["--url", server.url, "--redis-url", tls.redis.url, ...caArgs(tls.files), "--prefix", prefix, ...rangeArgs], { timeoutMs: 30_000 });
     expect(result.code).toBe(1);
     const lines = linesOf(result.stderr);
     expect(lines).toHaveLength(1);
@@ -265,7 +265,7 @@ describe("the working directory", () => {
 
   test("the binary ignores .env and bunfig.toml in its working directory: windows go to stdout and no preload runs", async () => {
     expect(resolveBinary()).not.toStartWith(dir);
-    const result = await runWikistream(["--url", server.url, ...rangeArgs], { cwd: dir, timeoutMs: 10_000 });
+    const result = await runWikistream(["--url", server.url, ...rangeArgs], { cwd: dir, timeoutMs: 30_000 });
     expect(result.code).toBe(0);
     expect(result.stderr).not.toContain("Redis");
     expect(existsSync(marker())).toBe(false);

@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FLAGS } from "../../src/cli/flags.ts";
-import { resolveBinary } from "../support/process.ts";
+import { startFixtureServer } from "../support/fixture-server.ts";
+import { resolveBinary, runWikistream, spawnWikistream, waitFor } from "../support/process.ts";
 
 setDefaultTimeout(30_000);
 
@@ -46,10 +47,8 @@ describe("deploy/wikistream.service", () => {
     }
   });
 
-  test("restarts always (not on a bad setting), runs as a dynamic user, reads its settings from an env file, stays hardened", () => {
+  test("runs as a dynamic user, reads its settings from an env file, stays hardened", () => {
     const service = readSection(unit, "Service");
-    expect(service.get("Restart")).toEqual(["always"]);
-    expect(service.get("RestartPreventExitStatus")).toEqual(["2"]);
     expect(service.get("DynamicUser")).toEqual(["yes"]);
     expect(service.get("EnvironmentFile")).toEqual(["/etc/wikistream.env"]);
     for (const key of ["NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "RestrictNamespaces", "LockPersonality"]) {
@@ -81,5 +80,93 @@ describe("Dockerfile", () => {
     expect(dockerfile).toContain("COPY --chmod=0755 dist/docker/linux-${TARGETARCH}/wikistream /usr/local/bin/wikistream");
     for (const arch of ["amd64", "arm64"]) expect(release).toContain(`dist/docker/linux-${arch}/wikistream`);
     expect(release).toContain("--platform linux/amd64,linux/arm64 --push");
+  });
+});
+
+/** How a process ended: an exit code, or the signal that killed it. */
+type Ending = { code: number } | { signal: string };
+
+/**
+ * Whether systemd restarts a service that ended so, per systemd.service(5) (Restart=, table 2,
+ * and its exceptions): clean is exit 0, SIGHUP, SIGINT, SIGTERM, SIGPIPE (plus
+ * SuccessExitStatus=); RestartPreventExitStatus= never restarts, RestartForceExitStatus= always.
+ */
+function systemdRestarts(service: Map<string, string[]>, ending: Ending): boolean {
+  const list = (key: string) => (service.get(key) ?? []).flatMap((value) => value.split(/\s+/)).filter(Boolean);
+  const status = "code" in ending ? String(ending.code) : ending.signal;
+  if (list("RestartPreventExitStatus").includes(status)) return false;
+  if (list("RestartForceExitStatus").includes(status)) return true;
+  const clean = "code" in ending ? ending.code === 0 : ["SIGHUP", "SIGINT", "SIGTERM", "SIGPIPE"].includes(ending.signal);
+  const cause = clean || list("SuccessExitStatus").includes(status) ? "clean" : "code" in ending ? "unclean-code" : "unclean-signal";
+  const restart = service.get("Restart")?.[0] ?? "no";
+  const table: Record<string, string[]> = {
+    no: [],
+    always: ["clean", "unclean-code", "unclean-signal"],
+    "on-success": ["clean"],
+    "on-failure": ["unclean-code", "unclean-signal"],
+    "on-abnormal": ["unclean-signal"],
+    "on-abort": ["unclean-signal"],
+    "on-watchdog": [],
+  };
+  return (table[restart] ?? []).includes(cause);
+}
+
+/** How the binary ends when `stop` is sent once it has connected to a stream that holds. */
+async function endingOn(stop: "SIGTERM" | "SIGHUP" | "SIGKILL" | "SIGSEGV"): Promise<Ending> {
+  const server = startFixtureServer({ events: [], atEnd: "hold" });
+  try {
+    const run = spawnWikistream(["--url", server.url, "--format", "jsonl"]);
+    await waitFor(() => run.stderr().includes("connected to"), 30_000, "the run to connect");
+    run.proc.kill(stop);
+    const { code } = await run.done;
+    return run.proc.signalCode ? { signal: String(run.proc.signalCode) } : { code };
+  } finally {
+    await server.stop();
+  }
+}
+
+describe("restarts (issue 17, item 2): never a retry storm, always back after a crash", () => {
+  const service = readSection(unit, "Service");
+
+  test("an HTTP 403 (exit 1) and a bad setting (exit 2) are not restarted", async () => {
+    const server = startFixtureServer({ events: [], respond: () => new Response("forbidden\n", { status: 403 }) });
+    try {
+      const forbidden = await runWikistream(["--url", server.url, "--format", "jsonl"]);
+      expect(forbidden.code).toBe(1);
+      expect(systemdRestarts(service, { code: forbidden.code })).toBe(false);
+      // One request: nothing of wikistream's own retried it either.
+      expect(server.connections).toHaveLength(1);
+    } finally {
+      await server.stop();
+    }
+    const bad = await runWikistream(["--window", "7x"]);
+    expect(bad.code).toBe(2);
+    expect(systemdRestarts(service, { code: bad.code })).toBe(false);
+  });
+
+  test.each(["SIGTERM", "SIGHUP"] as const)("stopped by %s (exit 0, as systemctl stop or a closed session): not restarted", async (signal) => {
+    const ending = await endingOn(signal);
+    expect(ending).toEqual({ code: 0 });
+    expect(systemdRestarts(service, ending)).toBe(false);
+  });
+
+  test.each(["SIGKILL", "SIGSEGV"] as const)("killed by %s (the OOM killer, a crash): restarted", async (signal) => {
+    const ending = await endingOn(signal);
+    expect(ending).toEqual({ signal });
+    expect(systemdRestarts(service, ending)).toBe(true);
+  });
+
+  test("a crash loop is bounded by the start limit, and the README and the Dockerfile say the same policy", () => {
+    const unitSection = readSection(unit, "Unit");
+    expect(Number(unitSection.get("StartLimitBurst")?.[0])).toBeGreaterThan(0);
+    expect(service.get("RestartSec")?.[0] ?? "").not.toBe("");
+    const section = /## Running as a service\n([\s\S]*?)\n## /.exec(read("README.md"))?.[1] ?? "";
+    expect(section).toContain(`\`Restart=${service.get("Restart")?.[0]}\``);
+    expect(section).toMatch(/never after an exit: not on 0 .*, 1\s/s);
+    // Docker has no way to leave exit codes out: a capped on-failure, never always/unless-stopped.
+    const dockerRun = /^#\s+(docker run .*)$/m.exec(read("Dockerfile"))?.[1] ?? "";
+    const policy = /--restart (\S+)/.exec(dockerRun)?.[1] ?? "";
+    expect(policy).toMatch(/^on-failure:\d+$/);
+    expect(section).toContain(`docker run --restart ${policy}`);
   });
 });

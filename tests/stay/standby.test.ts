@@ -15,6 +15,11 @@ setDefaultTimeout(60_000);
 const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, untilIntoLastCycleMs: 95_000 });
 /** A short lock, so takeovers take seconds, not the default 15. */
 const LOCK_TTL_MS = 2000;
+/**
+ * What a busy machine may add to a takeover (the standby's look at the lock, its start-up of the
+ * run): the lock's TTL is the property, this only keeps a loaded 2-core laptop green.
+ */
+const BUSY_SLACK_MS = 5000;
 
 afterEach(killStrayRuns);
 
@@ -70,7 +75,9 @@ describe("--standby", () => {
       const killedAt = Date.now();
       leader.proc.kill("SIGKILL");
       await waitForLine(standby, "took over prefix 'kill:'");
-      expect(Date.now() - killedAt).toBeLessThan(LOCK_TTL_MS + 1000);
+      // At once: it saw the holder gone, rather than waiting for the lock to expire.
+      expect(standby.stderr()).toMatch(/took over prefix 'kill:' from .*, which is no longer running/);
+      expect(Date.now() - killedAt).toBeLessThan(LOCK_TTL_MS + BUSY_SLACK_MS);
       const result = await standby.done;
       expect(result.code).toBe(0);
       expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
@@ -88,11 +95,11 @@ describe("--standby", () => {
       const stoppedAt = Date.now();
       await waitForLine(standby, "took over prefix 'stop:'");
       const tookMs = Date.now() - stoppedAt;
-      expect(tookMs).toBeLessThan(LOCK_TTL_MS + 1000);
+      expect(tookMs).toBeLessThan(LOCK_TTL_MS + BUSY_SLACK_MS);
       // The standby says how long after the holder's last refresh it took over: about one TTL.
       const said = Number(/took over prefix 'stop:' ([\d.]+)s after the last refresh/.exec(standby.stderr())?.[1]);
       expect(said).toBeGreaterThanOrEqual((LOCK_TTL_MS - 300) / 1000);
-      expect(said).toBeLessThanOrEqual((LOCK_TTL_MS + 1000) / 1000);
+      expect(said).toBeLessThanOrEqual((LOCK_TTL_MS + BUSY_SLACK_MS) / 1000);
       // Let the standby write a few times, then wake the old leader up.
       const seq = Number(await redis.client.hget(`${prefix}checkpoint`, "seq"));
       await waitFor(async () => Number(await redis.client.hget(`${prefix}checkpoint`, "seq")) > seq + 2, 15_000, "writes by the standby");

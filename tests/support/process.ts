@@ -116,10 +116,13 @@ export function killStrayRuns(): void {
   for (const run of tracked.splice(0)) if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
 }
 
-/** Stops a run with SIGTERM and returns its result; SIGKILL after 5 s, so that a hang fails the test instead of stalling it. */
+/**
+ * Stops a run with SIGTERM and returns its result; SIGKILL after 15 s (a stop takes 2 s at most,
+ * plus what a busy machine adds), so that a hang fails the test instead of stalling it.
+ */
 export async function terminate(run: WikistreamProcess) {
   run.proc.kill("SIGTERM");
-  const timer = setTimeout(() => run.proc.kill("SIGKILL"), 5000);
+  const timer = setTimeout(() => run.proc.kill("SIGKILL"), 15_000);
   const result = await run.done;
   clearTimeout(timer);
   return result;

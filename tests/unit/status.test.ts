@@ -53,13 +53,34 @@ describe("StatusLine", () => {
     const { telemetry } = createTelemetry();
     const out: string[] = [];
     const line = new StatusLine(telemetry, (text) => out.push(text), () => 30, false);
-    line.clear();
-    expect(out).toEqual([]);
+    line.hold();
+    line.release();
+    expect(out).toEqual(["\r\x1b[K0 events/s · no event yet · …"]);
+    out.length = 0;
     line.draw();
     expect(out[0]).toBe("\r\x1b[K0 events/s · no event yet · …");
     expect(out[0]?.length).toBe(4 + 29);
-    line.clear();
-    line.clear();
+    line.hold();
+    line.hold();
     expect(out.slice(1)).toEqual(["\r\x1b[K"]);
+  });
+
+  test("stays off while anything is printed (ticks too), comes back when the last print is done, and never after stop", () => {
+    const { telemetry } = createTelemetry();
+    const out: string[] = [];
+    const line = new StatusLine(telemetry, (text) => out.push(text), () => 80, false);
+    line.draw();
+    line.hold(); // a window on stdout
+    line.hold(); // a log line meanwhile
+    line.draw(); // the one-second tick
+    line.release();
+    expect(out).toEqual([expect.stringContaining("events/s"), "\r\x1b[K"]);
+    line.release();
+    expect(out).toHaveLength(3);
+    expect(out[2]).toContain("events/s");
+    line.stop();
+    line.draw();
+    line.release();
+    expect(out.slice(3)).toEqual(["\r\x1b[K"]);
   });
 });

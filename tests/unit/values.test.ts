@@ -135,8 +135,13 @@ describe("parseTypes", () => {
 
 describe("parseUserAgent", () => {
   test.each(["mytool/1.0 (me@example.org)", "x", "a ~!@#$%^&*()"])("accepts '%s'", (value) => expect(parseUserAgent(value, "--user-agent")).toBe(value));
-  test.each(["", "tool\r\nX-Injected: 1", "outil/1.0 (é)", "tab\there"])("refuses %j", (value) => {
-    expect(refusal(() => parseUserAgent(value, "--user-agent"))).toBe("--user-agent must be printable ASCII");
+  test.each(["tool\r\nX-Injected: 1", "outil/1.0 (é)", "tab\there"])("refuses %j", (value) => {
+    expect(refusal(() => parseUserAgent(value, "--user-agent"))).toBe("--user-agent must be printable ASCII (letters, digits, spaces and punctuation; no accents or control characters)");
+  });
+  test.each(["", "   "])("refuses %j as empty, saying why one is needed", (value) => {
+    expect(refusal(() => parseUserAgent(value, "--user-agent"))).toBe(
+      "--user-agent is empty: Wikimedia refuses requests without a descriptive User-Agent (HTTP 403); name your tool and a contact (e.g. 'mytool/1.0 (me@example.org)'), or leave --user-agent out for wikistream's own",
+    );
   });
 });
 

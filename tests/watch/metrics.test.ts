@@ -107,8 +107,8 @@ describe("/readyz follows Redis", () => {
       await own.kill();
       await waitFor(async () => (await status("readyz")) === 503, 20_000, "/readyz 503 with Redis down");
       expect(await status("healthz")).toBe(200);
-      const body = (await (await fetch(`${base}readyz`)).json()) as { status: string; reason: string };
-      expect(body).toEqual({ status: "not ready", reason: "waiting for Redis" });
+      const body = (await (await fetch(`${base}readyz`)).json()) as { service: string; status: string; reason: string };
+      expect(body).toEqual({ service: "wikistream", status: "not ready", reason: "waiting for Redis" });
       expect(valueOf(await scrape(base), "wikistream_ready")).toBe(0);
 
       await own.start();
@@ -128,7 +128,7 @@ describe("the listener", () => {
   test("a port in use exits 2 with one line", async () => {
     const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
-      const result = await runWikistream(["--url", "http://127.0.0.1:1/", "--listen", `127.0.0.1:${holder.port}`], { timeoutMs: 10_000 });
+      const result = await runWikistream(["--url", "http://127.0.0.1:1/", "--listen", `127.0.0.1:${holder.port}`], { timeoutMs: 30_000 });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
       expect(result.stderr.trim().split("\n")).toEqual([`error: --listen 127.0.0.1:${holder.port}: the port is in use: pick another port (or stop what holds it)`]);

@@ -174,7 +174,7 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
   client.connect().catch(() => undefined);
   try {
     await Promise.race([ready, options.abandoned]);
-    await proveDatabase(client, target);
+    await proveDatabase(client, target, "writer");
     await checkEviction(" (nothing was written)");
   } catch (error) {
     client.disconnect();
@@ -187,9 +187,10 @@ export async function connectRedis(options: ConnectOptions): Promise<{ client: R
 
 /**
  * Selects the URL's database on this connection and fails with one line when the server has
- * no such database. (Every write script selects it again: this is for the message.)
+ * no such database. (Every write script selects it again: this is for the message.) A writer's
+ * line adds that nothing was written; a reader never writes, so it does not.
  */
-export async function proveDatabase(client: RedisClient, target: RedisTarget): Promise<void> {
+export async function proveDatabase(client: RedisClient, target: RedisTarget, role: "writer" | "reader"): Promise<void> {
   // A Cluster has only database 0, and SELECT is refused there. Every connection starts on
   // database 0: no SELECT for it, so that a user an ACL denies SELECT works there.
   if (target.kind === "cluster" || "nodes" in client || target.db === 0) return;
@@ -205,6 +206,6 @@ export async function proveDatabase(client: RedisClient, target: RedisTarget): P
       // CONFIG may be renamed or denied by an ACL: say less.
     }
     const has = count !== undefined && Number.isFinite(count) ? `the server has databases 0–${count - 1}` : `the server has no database ${target.db}`;
-    throw new WikistreamError("redis", `${target.display}: ${has}; pick one of those in --redis-url (nothing was written)`);
+    throw new WikistreamError("redis", `${target.display}: ${has}; pick one of those in --redis-url${role === "writer" ? " (nothing was written)" : ""}`);
   }
 }

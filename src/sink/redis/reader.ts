@@ -53,6 +53,11 @@ export interface WindowReader {
   /** The first and newest windows listed; null when the prefix lists none. */
   span(): Promise<WindowSpan | null>;
   /**
+   * True when a run has claimed the prefix (its layout, checkpoint or lock is there) but has
+   * written no window yet: the first comes once the stream passes its end.
+   */
+  awaitsFirstWindow(): Promise<boolean>;
+  /**
    * A text that changes with every write under the prefix (the newest window and the
    * checkpoint's write time): a rewrite of a window still open to late events moves no
    * `epoch_index`, but it does move this.
@@ -146,7 +151,7 @@ async function connect(options: Pick<WindowReaderOptions, "url" | "ca" | "log" |
   });
   try {
     await client.connect();
-    await proveDatabase(client, target);
+    await proveDatabase(client, target, "reader");
   } catch (error) {
     client.disconnect();
     release();
@@ -235,6 +240,14 @@ class RedisWindowReader implements WindowReader {
     const firstS = Number((first as string[])[0]);
     const lastS = Number((last as string[])[0]);
     return Number.isFinite(firstS) && Number.isFinite(lastS) ? { firstS, lastS, count: Number(count) } : null;
+  }
+
+  async awaitsFirstWindow(): Promise<boolean> {
+    const { layout, checkpoint, lock, epochIndex, epochs } = this.keys;
+    // epoch_index never expires: with it gone too, no window was ever written (not one that expired).
+    const replies = await this.exec((b) => b.exists(layout, checkpoint, lock).exists(epochIndex).zcard(epochs), [layout, epochIndex, epochs]);
+    const [claimed, indexed, listed] = replies.map(Number);
+    return (claimed ?? 0) > 0 && indexed === 0 && listed === 0;
   }
 
   async writeMark(): Promise<string> {
