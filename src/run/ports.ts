@@ -24,8 +24,8 @@ export interface SourceHandler {
   onChunk(): Promise<void> | undefined;
   /** A connection was accepted (HTTP 200 with an event stream). */
   onConnect(): void;
-  /** A connection ended, or an attempt failed; the next attempt follows after `delayMs`. */
-  onDisconnect?(cause: ReconnectCause, delayMs: number): void;
+  /** A connection ended, or an attempt failed (`error` says why, in words); the next attempt follows after `delayMs`. */
+  onDisconnect?(cause: ReconnectCause, delayMs: number, error?: string): void;
   /** Where to resume: the last event id, else a start time, else live. */
   position(): { id: string | null; sinceMs: number | null };
   /** The server refused our Last-Event-ID (HTTP 400). Returns the time to resume from with `?since=`. */

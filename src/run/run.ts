@@ -271,7 +271,7 @@ function createHandler(parts: HandlerParts): SourceHandler {
       telemetry.onConnected();
       counter.onConnect();
     },
-    onDisconnect: (cause, delayMs) => telemetry.onDisconnected(cause, delayMs),
+    onDisconnect: (cause, delayMs, error) => telemetry.onDisconnected(cause, delayMs, error),
     position: () => windower.position(),
     onResumeRejected: () => windower.restartAfterGap(),
   };

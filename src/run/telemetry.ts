@@ -83,6 +83,11 @@ export class Telemetry {
   backoffUntil: number | null = null;
   /** Why every event is being dropped (all dated past --max-ahead), or null; set by the run. */
   droppingAll: () => string | null = () => null;
+  /**
+   * Why the last attempt to read the stream failed (`cannot reach … (ENOTFOUND …)`, `answered
+   * HTTP 503`, a wrong content type), for /readyz and the page; null after a clean drop.
+   */
+  lastStreamError: string | null = null;
   private probe: RunProbe | undefined;
   private readonly listeners = new Set<TelemetryListener>();
   private readonly recent: WindowView[] = [];
@@ -159,7 +164,7 @@ export class Telemetry {
    */
   readiness(): Readiness {
     if (this.standingBy) return { ready: false, reason: "standing by for another instance's lock" };
-    if (!this.streamConnected) return { ready: false, reason: this.backoffUntil === null ? "the stream is not connected yet" : "the stream is disconnected; reconnecting" };
+    if (!this.streamConnected) return { ready: false, reason: this.describeStreamDown() };
     if (this.sinkWaiting) return { ready: false, reason: "waiting for Redis" };
     if (this.slowWriteSince !== null) return { ready: false, reason: `a write to Redis has had no answer for ${Math.round((this.now() - this.slowWriteSince) / 1000)}s` };
     const dropping = this.droppingAll();
@@ -167,6 +172,13 @@ export class Telemetry {
     const since = this.lastWriteAt ?? this.startedAt;
     if (this.backlog() > 0 && this.now() - since > READY_WRITE_LAG_MS) return { ready: false, reason: `${this.backlog()} windows wait for their write` };
     return { ready: true, reason: "the stream is connected and writes are current" };
+  }
+
+  /** Why the stream is not connected: not yet, never yet (retrying), or no more (reconnecting), with the last error. */
+  private describeStreamDown(): string {
+    if (this.backoffUntil === null) return "the stream is not connected yet";
+    const [state, next] = this.stats.connections === 0 ? ["the stream has not connected yet", "retrying"] : ["the stream is disconnected", "reconnecting"];
+    return this.lastStreamError === null ? `${state}; ${next}` : `${state}: ${this.lastStreamError}; ${next}`;
   }
 
   /** Windows handed to the sink, with the starts known to miss events. */
@@ -202,8 +214,10 @@ export class Telemetry {
     this.backoffUntil = null;
   }
 
-  onDisconnected(cause: ReconnectCause, delayMs: number): void {
+  /** @param error why the attempt failed, in words; absent for a clean end of the stream */
+  onDisconnected(cause: ReconnectCause, delayMs: number, error?: string): void {
     this.streamConnected = false;
+    this.lastStreamError = error ?? null;
     this.reconnects[cause]++;
     this.backoffUntil = this.now() + delayMs;
   }

@@ -96,7 +96,7 @@ class StreamReader {
       } catch (error) {
         if (signal.aborted) return undefined;
         const why = watchdog.fired ? `no response within ${options.idleTimeoutMs}ms` : describeNetworkError(error);
-        return this.retryLater(`cannot reach ${options.url} (${why})`, watchdog.fired ? "idle" : "network");
+        return this.retryLater(`cannot reach ${options.url} (${why})`, `cannot reach the server (${why})`, watchdog.fired ? "idle" : "network");
       }
       watchdog.touch();
       const contentType = response.headers.get("content-type") ?? "";
@@ -119,13 +119,13 @@ class StreamReader {
         case "resume-rejected": {
           const sinceMs = handler.onResumeRejected();
           options.log.warn(`the stream refused the saved position (${action.why}); resuming from ${new Date(sinceMs).toISOString()} instead`);
-          handler.onDisconnect?.("400", 0);
+          handler.onDisconnect?.("400", 0, `the server refused the saved position (${action.why})`);
           return 0;
         }
         case "retry":
-          return this.retryLater(`${options.url} ${action.why}`, action.cause, action.retryAfterMs);
+          return this.retryLater(`${options.url} ${action.why}`, `the server ${action.why}`, action.cause, action.retryAfterMs);
         case "read":
-          if (response.body === null) return this.reconnectAfter(this.backoff(), "other");
+          if (response.body === null) return this.reconnectAfter(this.backoff(), "other", "the server answered without a body");
           this.announce(position);
           return await this.read(response.body, watchdog);
       }
@@ -135,16 +135,17 @@ class StreamReader {
     }
   }
 
-  private retryLater(what: string, cause: ReconnectCause, retryAfterMs?: number): number {
+  /** Logs `what` (naming the URL) and retries after the backoff; `error` is the same without the URL, for /readyz and the page. */
+  private retryLater(what: string, error: string, cause: ReconnectCause, retryAfterMs?: number): number {
     const delayMs = retryAfterMs ?? this.backoff();
     if (retryAfterMs !== undefined) this.attempt++;
     this.options.log.warn(`${what}; retrying in ${(delayMs / 1000).toFixed(1)}s`);
-    return this.reconnectAfter(delayMs, cause);
+    return this.reconnectAfter(delayMs, cause, error);
   }
 
-  /** Tells the handler why and when the next attempt comes; returns the delay. */
-  private reconnectAfter(delayMs: number, cause: ReconnectCause): number {
-    this.handler.onDisconnect?.(cause, delayMs);
+  /** Tells the handler why (`error`, absent for a clean end) and when the next attempt comes; returns the delay. */
+  private reconnectAfter(delayMs: number, cause: ReconnectCause, error?: string): number {
+    this.handler.onDisconnect?.(cause, delayMs, error);
     return delayMs;
   }
 
@@ -162,6 +163,7 @@ class StreamReader {
     const counter = { delivered: 0 };
     const framer = this.createFramer(counter);
     const reader = body.getReader();
+    let broke: string | undefined;
     try {
       for (;;) {
         const asked = performance.now();
@@ -176,7 +178,8 @@ class StreamReader {
     } catch (error) {
       if (signal.aborted) return undefined;
       if (error instanceof WikistreamError) throw error;
-      options.log.debug(watchdog.fired ? `no data for ${options.idleTimeoutMs}ms; reconnecting` : `stream broke (${describeNetworkError(error)}); reconnecting`);
+      broke = watchdog.fired ? `no data for ${options.idleTimeoutMs}ms` : `the connection broke (${describeNetworkError(error)})`;
+      options.log.debug(`${broke}; reconnecting`);
     } finally {
       reader.cancel().catch(() => undefined);
     }
@@ -186,7 +189,8 @@ class StreamReader {
     if (counter.delivered > 0) this.attempt = 0;
     const delayMs = counter.delivered > 0 ? 0 : this.backoff();
     options.log.debug(`stream ended after ${counter.delivered} events; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
-    return this.reconnectAfter(delayMs, watchdog.fired ? "idle" : counter.delivered > 0 ? "drop" : "other");
+    const error = broke ?? (watchdog.fired ? `no data for ${options.idleTimeoutMs}ms` : counter.delivered > 0 ? undefined : "the server ended the stream before its first event");
+    return this.reconnectAfter(delayMs, watchdog.fired ? "idle" : counter.delivered > 0 ? "drop" : "other", error);
   }
 
   /**

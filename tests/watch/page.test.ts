@@ -5,67 +5,30 @@
  * its own origin. The event stream's messages are also read in-process (snapshot, deltas, the
  * back-fill from history).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { Telemetry, type WindowView } from "../../src/run/telemetry.ts";
 import { createLiveRoutes } from "../../src/serve/live.ts";
 import type { LiveMessage } from "../../src/serve/page/messages.ts";
 import type { PlotData } from "../../src/serve/page/series.ts";
+import { openPage, startListening, useBrowser } from "../support/browser.ts";
 import { createReplayScenario } from "../support/corpus.ts";
 import { startFixtureServer } from "../support/fixture-server.ts";
-import { killStrayRuns, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
+import { waitFor } from "../support/process.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
 
 setDefaultTimeout(30_000);
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const ARTIFACTS = join(ROOT, "tests", "artifacts");
-/** Debian's chromium, or the browser WIKISTREAM_BROWSER names (Google Chrome on GitHub's runners). */
-const CHROMIUM = process.env.WIKISTREAM_BROWSER || "/usr/bin/chromium";
 const PREFIX = "page:";
 // --since 10 s into a window: that first window is known to miss events (marked incomplete).
 const { stream, sinceMs } = createReplayScenario({ cycles: 3, untilIntoLastCycleMs: 95_000 });
 const SINCE = String(sinceMs + 10_000);
 
-let browser: BrowserContext;
-let profile: string;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (bun scripts/prepare-tests.ts does it)`);
-  profile = mkdtempSync(join(tmpdir(), "wikistream-chromium-"));
-  const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-  // A fresh profile (playwright passes it as --user-data-dir): nothing cached from an earlier run.
-  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args, headless: true, viewport: { width: 1200, height: 900 } });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  rmSync(profile, { recursive: true, force: true });
-});
-
-afterEach(killStrayRuns);
-
-/** Starts the binary with --listen on a free port and returns it with the page's address. */
-async function startListening(args: string[]): Promise<{ run: WikistreamProcess; url: string }> {
-  const run = spawnTracked([...args, "--listen", "127.0.0.1:0"]);
-  const pattern = /serving the live page, metrics and health at (http:\/\/127\.0\.0\.1:\d+\/)/;
-  await waitFor(() => pattern.test(run.stderr()) || run.proc.exitCode !== null, 10_000, "the watch server's address on stderr");
-  const url = pattern.exec(run.stderr())?.[1];
-  if (url === undefined) throw new Error(`no address on stderr:\n${run.stderr()}`);
-  return { run, url };
-}
-
-/** Opens the page, recording every request it makes. */
-async function openPage(url: string): Promise<{ page: Page; requests: string[] }> {
-  const page = await browser.newPage();
-  const requests: string[] = [];
-  page.on("request", (request) => requests.push(request.url()));
-  await page.goto(url);
-  return { page, requests };
-}
+const browser = useBrowser();
 
 /** The page's probe, read in the page as plain data. */
 async function readProbe(page: Page): Promise<{ received: number; plot: PlotData | undefined; selected: number | null }> {
@@ -169,7 +132,7 @@ describe("the live page, in chromium, against the binary and Redis", () => {
     const redis = await startRedis();
     try {
       const { url } = await startListening(["--url", paced.url, "--since", SINCE, "--redis-url", redis.url, "--prefix", PREFIX]);
-      const { page, requests } = await openPage(url);
+      const { page, requests } = await openPage(browser, url);
       // Two final windows at least (one followed, one to click), and open ones after them.
       await page.waitForFunction(
         () => {
@@ -202,7 +165,7 @@ describe("the live page, in chromium, against the binary and Redis", () => {
     const paced = startFixtureServer({ events: stream.events, ratePerSec: 1000, chunkEvents: 10, atEnd: "hold" });
     try {
       const { url } = await startListening(["--url", paced.url, "--since", SINCE, "--format", "jsonl"]);
-      const { page, requests } = await openPage(url);
+      const { page, requests } = await openPage(browser, url);
       await page.waitForFunction(() => window.__wikistream?.plot?.kinds.includes("final") === true, undefined, { timeout: 15_000 });
       expect(await page.locator("#s-sink").innerText()).toContain("stdout");
       expect(await page.locator("#table tbody tr").count()).toBeGreaterThan(0);

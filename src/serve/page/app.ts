@@ -2,14 +2,16 @@
 /**
  * The live page's script: listens to GET /events (no polling: the server sends at most one
  * message a second), keeps the windows in a Store, and redraws the chart, the table of the
- * selected window and the status after each message. Bundled with uPlot into the binary.
+ * selected window and the status after each message; with no window yet, it says what it waits
+ * for instead of drawing an empty chart. Bundled with uPlot into the binary.
  */
-import { Chart } from "./chart.ts";
+import { Chart, type DrawnChart } from "./chart.ts";
 import type { LiveMessage } from "./messages.ts";
 import { buildPlot, type Mode, type PlotData } from "./series.ts";
 import { renderStatus, type Connection } from "./status-bar.ts";
 import { Store } from "./store.ts";
 import { renderTable } from "./table.ts";
+import { describeWaiting } from "./waiting.ts";
 
 /** What the page shows, readable from outside (the browser tests read it; so can a curious user). */
 export interface PageProbe {
@@ -21,6 +23,8 @@ export interface PageProbe {
   selected: number | null;
   /** Viewport coordinates of a wiki's point (default: the busiest) in the window at `start`, to click it. */
   pointAt(start: number, name?: string): { x: number; y: number } | null;
+  /** What the chart drew last (its lines and the open windows' marks); null while there is no chart. */
+  drawn(): DrawnChart | null;
 }
 
 declare global {
@@ -47,6 +51,7 @@ const chart = new Chart(byId("chart"), (start) => {
   render();
 });
 const table = { title: byId("table-title"), note: byId("table-note"), body: byId<HTMLTableElement>("table").tBodies[0] ?? byId<HTMLTableElement>("table").createTBody() };
+const waiting = { box: byId("empty"), title: byId("empty-title"), why: byId("empty-why"), chart: byId("chart"), hint: byId("hint") };
 const followButton = byId("follow");
 const modeButtons: Record<Mode, HTMLElement> = { counts: byId("mode-counts"), share: byId("mode-share") };
 
@@ -59,8 +64,20 @@ function newestStart(): number | null {
 function render(): void {
   if (!follow && (selected === null || store.find(selected) === undefined)) follow = true;
   if (follow) selected = newestStart();
-  plot = buildPlot(store.windows(), mode);
-  chart.update(plot, selected);
+  const windows = store.windows();
+  plot = buildPlot(windows, mode);
+  // Nothing to plot: say what the page waits for rather than draw a 0–1 axis with no line.
+  // Shown before the chart is drawn, so that it takes the page's width.
+  waiting.box.hidden = windows.length > 0;
+  waiting.chart.hidden = waiting.hint.hidden = windows.length === 0;
+  if (windows.length === 0) {
+    const { title, detail } = describeWaiting(store.status, connection);
+    waiting.title.textContent = title;
+    waiting.why.textContent = detail;
+    chart.clear();
+  } else {
+    chart.update(plot, selected);
+  }
   renderTable(table, selected === null ? undefined : store.find(selected));
   renderStatus(store.status, connection);
   followButton.setAttribute("aria-pressed", String(follow));
@@ -85,7 +102,7 @@ source.addEventListener("open", () => {
 source.addEventListener("error", () => {
   // EventSource reconnects by itself (after the retry the server set) and then gets a new snapshot.
   connection = "lost";
-  renderStatus(store.status, connection);
+  render();
 });
 source.addEventListener("message", (event: MessageEvent<string>) => {
   connection = "open";
@@ -104,5 +121,6 @@ window.__wikistream = {
     return selected;
   },
   pointAt: (start, name) => chart.pointAt(start, name),
+  drawn: () => chart.drawn(),
 };
 render();

@@ -1,18 +1,34 @@
 /// <reference lib="dom" />
 /**
- * The chart: one uPlot line per busy wiki, open windows shaded blue, windows known to miss
- * events shaded orange, the selected window drawn as a vertical line. A click picks the
- * window under the pointer.
+ * The chart: one uPlot line per busy wiki through the final windows, open windows shaded blue
+ * with each wiki's count so far as a hollow mark (never joined to the line: a partial count is
+ * not a fall), windows known to miss events shaded orange, the selected window drawn as a
+ * vertical line. A click picks the window under the pointer.
  */
 import uPlot from "uplot";
-import { formatClock } from "./format.ts";
-import type { PlotData } from "./series.ts";
+import { formatClock, formatWindowLength } from "./format.ts";
+import { findOpenMax, listOpenRuns, type PlotData } from "./series.ts";
 
 /** Ten colours told apart on light and dark backgrounds. */
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#8c8c94"];
 const HEIGHT = 340;
 /** Time axis ticks (s): whole windows and minutes, never the 10 s steps uPlot would pick for a short span. */
 const TIME_STEPS = [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 86_400];
+/** Radius of an open window's mark (CSS px). */
+const MARK_RADIUS = 4;
+
+/** A wiki's count so far in an open window, as drawn. */
+interface OpenMark {
+  start: number;
+  name: string;
+  value: number;
+}
+
+/** What the chart drew last, for the page's probe: the lines (by wiki, one value per window) and the open windows' marks. */
+export interface DrawnChart {
+  lines: Record<string, (number | null)[]>;
+  openMarks: OpenMark[];
+}
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -31,6 +47,7 @@ export class Chart {
   private order: string[] = [];
   private mode = "";
   private readonly colors = new Map<string, string>();
+  private openMarks: OpenMark[] = [];
 
   constructor(
     private readonly el: HTMLElement,
@@ -56,9 +73,36 @@ export class Chart {
     this.plot.setData(this.columns(data));
   }
 
-  /** The data in the chart's own series order. */
+  /** Removes the chart (the page has nothing to plot). */
+  clear(): void {
+    this.plot?.destroy();
+    this.plot = undefined;
+    this.data = undefined;
+    this.order = [];
+    this.openMarks = [];
+  }
+
+  /** What the chart drew last; null when there is no chart. */
+  drawn(): DrawnChart | null {
+    const plot = this.plot;
+    if (plot === undefined) return null;
+    const lines = Object.fromEntries(this.order.map((name, i) => [name, Array.from(plot.data[i + 1] ?? [], (v) => v ?? null)]));
+    return { lines, openMarks: [...this.openMarks] };
+  }
+
+  /** The lines in the chart's own series order: final windows only (an open window's partial count is a mark, see drawOpen). */
   private columns(data: PlotData): uPlot.AlignedData {
-    return [data.x, ...this.order.map((name) => data.values[data.names.indexOf(name)] ?? [])];
+    const finalOnly = (values: (number | null)[]) => values.map((v, i) => (data.kinds[i] === "open" ? null : v));
+    return [data.x, ...this.order.map((name) => finalOnly(data.values[data.names.indexOf(name)] ?? []))];
+  }
+
+  /** A wiki's value in window `index` as the legend shows it, "(open)" while it still counts. */
+  private formatValue(name: string, index: number | null): string {
+    const data = this.data;
+    const v = index === null || data === undefined ? null : (data.values[data.names.indexOf(name)]?.[index] ?? null);
+    if (v === null || index === null) return "–";
+    const text = data?.mode === "share" ? `${v.toFixed(1)}%` : String(v);
+    return data?.kinds[index] === "open" ? `${text} (open)` : text;
   }
 
   /** Keeps the colour of each wiki still shown; a new one takes a colour no wiki shown has. */
@@ -106,10 +150,27 @@ export class Chart {
       // Room on the right for the last time label.
       padding: [12, 28, 0, 0],
       legend: { live: true },
-      scales: { x: { time: true, range: (_u, min, max) => [min, max + data.step] }, y: { range: (_u, _min, max) => [0, share ? Math.min(100, Math.max(1, max * 1.1)) : Math.max(1, max * 1.1)] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min, max + data.step] },
+        y: {
+          range: (_u, _min, max) => {
+            const top = Math.max(1, Math.max(max ?? 0, this.data ? findOpenMax(this.data) : 0) * 1.1);
+            return [0, share ? Math.min(100, top) : top];
+          },
+        },
+      },
       axes: [
         { stroke: fg, grid, ticks: grid, space: 64, incrs: TIME_STEPS, values: (_u, splits) => splits.map(formatClock) },
-        { stroke: fg, grid, ticks: grid, size: 56, values: (_u, splits) => splits.map((v) => (share ? `${v}%` : String(v))) },
+        {
+          stroke: fg,
+          grid,
+          ticks: grid,
+          size: 56,
+          label: `${share ? "% of the changes" : "changes"} per ${formatWindowLength(data.step)} window`,
+          labelSize: 22,
+          labelFont: "12px system-ui, sans-serif",
+          values: (_u, splits) => splits.map((v) => (share ? `${v}%` : String(v))),
+        },
       ],
       series: [
         { label: "window (UTC)", value: (_u, v) => (v === null ? "–" : formatClock(v)) },
@@ -117,11 +178,13 @@ export class Chart {
           label: name,
           stroke: this.colors.get(name),
           width: 1.5,
+          // Filled dots on the lines, so that the open windows' hollow marks stand apart.
+          points: { fill: this.colors.get(name) },
           spanGaps: false,
-          value: (_u: uPlot, v: number | null) => (v === null ? "–" : share ? `${v.toFixed(1)}%` : String(v)),
+          value: (_u: uPlot, _v: number | null, _series: number, index: number | null) => this.formatValue(name, index),
         })),
       ],
-      hooks: { drawClear: [(u) => this.drawBands(u)], draw: [(u) => this.drawSelected(u)] },
+      hooks: { drawClear: [(u) => this.drawBands(u)], draw: [(u) => this.drawOpen(u), (u) => this.drawSelected(u)] },
     };
   }
 
@@ -142,6 +205,45 @@ export class Chart {
       ctx.fillStyle = fill;
       ctx.fillRect(left, bbox.top, u.valToPos(start + data.step, "x", true) - left, bbox.height);
     });
+    ctx.restore();
+  }
+
+  /**
+   * Draws the open windows: each wiki's count so far as a hollow mark in its colour, unjoined,
+   * and "open" over each run of open windows.
+   */
+  private drawOpen(u: uPlot): void {
+    const data = this.data;
+    this.openMarks = [];
+    if (data === undefined) return;
+    const { ctx, bbox } = u;
+    const ratio = devicePixelRatio;
+    ctx.save();
+    ctx.lineWidth = 1.5 * ratio;
+    ctx.fillStyle = cssVar("--bg") || "#fff";
+    data.x.forEach((start, i) => {
+      if (data.kinds[i] !== "open") return;
+      const x = u.valToPos(start, "x", true);
+      for (const name of this.order) {
+        const value = data.values[data.names.indexOf(name)]?.[i];
+        if (value === null || value === undefined) continue;
+        ctx.strokeStyle = this.colors.get(name) ?? "#888";
+        ctx.beginPath();
+        ctx.arc(x, u.valToPos(value, "y", true), MARK_RADIUS * ratio, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+        this.openMarks.push({ start, name, value });
+      }
+    });
+    ctx.fillStyle = cssVar("--muted") || "#6b6b70";
+    ctx.font = `${12 * ratio}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    for (const [from, to] of listOpenRuns(data)) {
+      const left = u.valToPos(from, "x", true);
+      const right = u.valToPos(to + data.step, "x", true);
+      ctx.fillText("open", (left + right) / 2, bbox.top + 4 * ratio);
+    }
     ctx.restore();
   }
 

@@ -17,6 +17,13 @@ export function formatDuration(seconds: number): string {
   return `${(seconds / 31_557_600).toFixed(1)} years`;
 }
 
+/** A window length in seconds as a person says it: `30 s`, `2 min`, `1 h`, `90 s`. */
+export function formatWindowLength(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
 /** A share of a total in percent with one decimal: `12.3%` (0.0% for an empty window). */
 export function formatShare(count: number, total: number): string {
   return `${total === 0 ? "0.0" : ((count / total) * 100).toFixed(1)}%`;

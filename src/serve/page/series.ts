@@ -95,3 +95,24 @@ export function buildPlot(windows: readonly PageWindow[], mode: Mode, top = TOP_
     mode,
   };
 }
+
+/** The runs of consecutive open windows, as [first start, last start]. */
+export function listOpenRuns(data: PlotData): [number, number][] {
+  const runs: [number, number][] = [];
+  data.x.forEach((start, i) => {
+    if (data.kinds[i] !== "open") return;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && data.kinds[i - 1] === "open") last[1] = start;
+    else runs.push([start, start]);
+  });
+  return runs;
+}
+
+/** The largest value in an open window (the lines leave them out, the y axis must still reach them). */
+export function findOpenMax(data: PlotData): number {
+  let max = 0;
+  data.kinds.forEach((kind, i) => {
+    if (kind === "open") for (const values of data.values) max = Math.max(max, values[i] ?? 0);
+  });
+  return max;
+}

@@ -30,6 +30,8 @@ function describe(w: PageWindow): string {
 
 /** Draws `w` (or says there is no window yet). */
 export function renderTable(el: TableElements, w: PageWindow | undefined): void {
+  // No bare header without rows: the chart's place says what the page waits for.
+  el.body.parentElement?.toggleAttribute("hidden", w === undefined);
   if (w === undefined) {
     el.title.textContent = "No window yet";
     el.note.textContent = "";
