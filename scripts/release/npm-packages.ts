@@ -12,7 +12,7 @@ import { copyFile, link, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 /** The npm scope of the platform packages. */
-export const NPM_SCOPE = "@wikistream";
+const NPM_SCOPE = "@wikistream";
 
 /** What build.ts's targets need here. */
 export interface NpmTarget {

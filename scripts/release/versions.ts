@@ -18,7 +18,7 @@ export function findNewestRelease(changelog: string): ChangelogRelease | undefin
 }
 
 /** Every `VERSION=…` assignment of the README's shell examples. */
-export function findReadmeVersions(readme: string): string[] {
+function findReadmeVersions(readme: string): string[] {
   return [...readme.matchAll(/^VERSION=([^\s#]+)/gm)].map((m) => m[1] ?? "");
 }
 

@@ -33,7 +33,7 @@ export function listRunSteps(yaml: string): RunStep[] {
 }
 
 /** Splits a shell line into words, dropping quotes (enough for workflow scripts: no nesting of `$(…)` with quotes). */
-export function splitWords(line: string): string[] {
+function splitWords(line: string): string[] {
   const words: string[] = [];
   let word = "";
   let quote: string | undefined;

@@ -9,8 +9,8 @@ import type { FlagSpec } from "./flags.ts";
 import { formatBash, formatFish, formatZsh, type CompletionCommand, type CompletionFlag, type FlagValue } from "./completion-scripts.ts";
 
 /** The shells a script is written for. */
-export const SHELLS = ["bash", "zsh", "fish"] as const;
-export type Shell = (typeof SHELLS)[number];
+const SHELLS = ["bash", "zsh", "fish"] as const;
+type Shell = (typeof SHELLS)[number];
 
 /** A command of the main --help: its name, summary and flag table. */
 export interface CommandEntry {
@@ -20,7 +20,7 @@ export interface CommandEntry {
 }
 
 /** Turns a flag table into what the scripts complete. */
-export function describeFlags(table: Readonly<Record<string, FlagSpec<unknown>>>): CompletionFlag[] {
+function describeFlags(table: Readonly<Record<string, FlagSpec<unknown>>>): CompletionFlag[] {
   return Object.entries(table).map(([name, spec]) => {
     const value: FlagValue =
       spec.kind === "boolean"
@@ -35,12 +35,12 @@ export function describeFlags(table: Readonly<Record<string, FlagSpec<unknown>>>
 }
 
 /** The counting run first, then each command; `completion` takes a shell's name. */
-export function describeCommands(main: CommandEntry, commands: readonly CommandEntry[]): CompletionCommand[] {
+function describeCommands(main: CommandEntry, commands: readonly CommandEntry[]): CompletionCommand[] {
   return [main, ...commands].map((c) => ({ name: c.name, summary: c.summary, flags: describeFlags(c.flags), words: c.name === "completion" ? SHELLS : [] }));
 }
 
 /** The script for `shell`. */
-export function formatCompletion(shell: Shell, commands: readonly CompletionCommand[]): string {
+function formatCompletion(shell: Shell, commands: readonly CompletionCommand[]): string {
   if (shell === "bash") return formatBash(commands);
   if (shell === "zsh") return formatZsh(commands);
   return formatFish(commands);
@@ -54,7 +54,7 @@ export const COMPLETION_HELP = {
 };
 
 /** Runs `wikistream completion SHELL`: the script on stdout, exit 0; a missing or unknown shell: one line, exit 2. */
-export function runCompletion(args: readonly string[], commands: readonly CompletionCommand[]): number {
+function runCompletion(args: readonly string[], commands: readonly CompletionCommand[]): number {
   const words = args.filter((a) => !a.startsWith("-"));
   const shell = words[0];
   const known = (word: string | undefined): word is Shell => SHELLS.some((s) => s === word);
