@@ -161,11 +161,15 @@ describe("bun run release:check --fast", () => {
     expect(windowsOf(result.stdout).length).toBeGreaterThan(0);
   });
 
-  test("a binary killed by a signal kills the launcher with the same signal", async () => {
+  test("the binary runs in a process group of its own, and a binary killed by a signal kills the launcher with the same signal", async () => {
     if (!installed) throw new Error("not installed");
     const run = await startLive(installed.command);
     const children = Bun.spawnSync(["pgrep", "-P", String(run.proc.pid)], { stdout: "pipe" }).stdout.toString().trim().split("\n").filter(Boolean);
     expect(children).toHaveLength(1);
+    // The binary has a process group of its own: a terminal's Ctrl-C (sent to the launcher's
+    // group) reaches it only as the launcher forwards it, once.
+    const group = (pid: number | string) => Bun.spawnSync(["ps", "-o", "pgid=", "-p", String(pid)], { stdout: "pipe" }).stdout.toString().trim();
+    expect(group(children[0] ?? "")).not.toBe(group(run.proc.pid));
     process.kill(Number(children[0]), "SIGKILL");
     const result = await run.done;
     expect(result.signal).toBe("SIGKILL");
