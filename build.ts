@@ -4,6 +4,8 @@
  *   bun run build                      dist/wikistream for this machine
  *   bun run build --all                every release target + dist/SHA256SUMS
  *   bun run build --target linux-arm64 one release target (repeatable; no SHA256SUMS)
+ *   bun run build --npm                every target + dist/npm/*.tgz: `wikistream` and `@wikistream/<target>`
+ *                                      (with --target: the main package and those targets' packages)
  *
  * Cross-compiling needs the Bun runtime of each target. Bun downloads it itself from
  * the npm registry (`@oven/bun-<os>-<arch>@<bun version>`) and caches it in
@@ -17,10 +19,11 @@
  * are exported for tests; the build itself only runs when this file is the entry point.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { dirname, extname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "./package.json" with { type: "json" };
+import { packNpmPackages } from "./scripts/release/npm-packages.ts";
 
 /** An operating system wikistream ships for. */
 export type TargetOs = "linux" | "darwin" | "windows";
@@ -43,10 +46,14 @@ export interface BuildTarget {
 }
 
 /**
- * Every release target. Bun's x64 runtime targets SSE4.2 and picks AVX2 code paths at run
- * time, so `-baseline` gets the same runtime as plain x64 (the downloaded runtimes are
- * byte-identical); it stays in the table so the file name people with older CPUs look
- * for keeps existing.
+ * Every release target. For Bun 1.4.5 the runtime `-baseline` downloads
+ * (`@oven/bun-linux-x64-baseline`) is byte-identical to `@oven/bun-linux-x64` (compare them with
+ * `cmp`), so the `-baseline` binary is the linux-x64 binary: every target is compiled under the
+ * same file name (see compileExecutable) and `bun run release:check` verifies that the two hash
+ * alike. Built separately under their own names, the two used to differ in ~300 KB (same size):
+ * Bun embeds the output's file name in the executable (`/$bunfs/root/<name>`) and the bytecode
+ * depends on it. It stays in the table so the file name people with older CPUs look for keeps
+ * existing; if a Bun release makes the runtimes differ, release:check says so.
  */
 export const TARGETS: readonly BuildTarget[] = [
   { name: "linux-x64", bunTarget: "bun-linux-x64", os: "linux", arch: "x64", runtimePackage: "@oven/bun-linux-x64", bytecode: true },
@@ -132,6 +139,11 @@ export function formatMegabytes(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
+/** Formats a file size: megabytes from 1 MB up (`54.5 MB`), else kilobytes (`18.8 kB`). */
+export function formatSize(bytes: number): string {
+  return bytes >= 1_000_000 ? formatMegabytes(bytes) : `${(bytes / 1000).toFixed(1)} kB`;
+}
+
 /** Combines `git rev-parse --short HEAD` and whether tracked files changed into the embedded commit label. */
 export function composeCommitLabel(shortSha: string | undefined, dirty: boolean): string {
   const sha = shortSha?.trim();
@@ -145,8 +157,10 @@ export interface BuildRequest {
   readonly mode: "host" | "release";
   /** The release targets to build, in table order (empty in `host` mode). */
   readonly targets: readonly BuildTarget[];
-  /** Whether to write dist/SHA256SUMS (only with `--all`). */
+  /** Whether to write dist/SHA256SUMS (with `--all`, and `--npm` without `--target`). */
   readonly writeChecksums: boolean;
+  /** Whether to write the npm tarballs to dist/npm/ (`--npm`). */
+  readonly npm: boolean;
   /** The entry point, relative to the project root (or absolute). */
   readonly entry: string;
   /** A folder laid out like node_modules holding `@oven/bun-*` packages, used instead of downloading runtimes. */
@@ -155,12 +169,14 @@ export interface BuildRequest {
 }
 
 /** The `--help` text. */
-export const USAGE = `Usage: bun build.ts [--all | --target NAME...] [--entry FILE] [--runtime-dir DIR]
+export const USAGE = `Usage: bun build.ts [--all | --target NAME...] [--npm] [--entry FILE] [--runtime-dir DIR]
 
   (no flag)          build dist/${PROGRAM_NAME} for this machine
   --all              build every target into dist/${PROGRAM_NAME}-<version>-<target>[.exe] and write dist/${CHECKSUMS_FILE}
   --target NAME      build one target (repeatable); NAME is one of:
                      ${TARGETS.map((t) => t.name).join(", ")}
+  --npm              also write dist/npm/: the package ${PROGRAM_NAME} (a Node launcher) and one
+                     @wikistream/<target> package per target; alone, it builds every target
   --entry FILE       entry point (default src/cli/index.ts)
   --runtime-dir DIR  take each target's Bun runtime from DIR/@oven/bun-<os>-<arch>/bin/bun[.exe]
                      instead of letting Bun download it (DIR is a node_modules folder)
@@ -172,6 +188,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildRequest {
     args: [...argv],
     options: {
       all: { type: "boolean", default: false },
+      npm: { type: "boolean", default: false },
       target: { type: "string", multiple: true },
       entry: { type: "string", default: "src/cli/index.ts" },
       "runtime-dir": { type: "string" },
@@ -188,11 +205,13 @@ export function parseBuildArgs(argv: readonly string[]): BuildRequest {
     if (!target) throw new Error(`unknown target '${name}'; known: ${TARGETS.map((t) => t.name).join(", ")}`);
     return target;
   });
-  const targets = values.all ? TARGETS : TARGETS.filter((t) => wanted.includes(t));
+  const every = values.all || (values.npm && names.length === 0);
+  const targets = every ? TARGETS : TARGETS.filter((t) => wanted.includes(t));
   return {
     mode: targets.length > 0 ? "release" : "host",
     targets,
-    writeChecksums: values.all,
+    writeChecksums: every,
+    npm: values.npm,
     entry: values.entry,
     runtimeDir: values["runtime-dir"],
     help: values.help,
@@ -251,16 +270,24 @@ export interface CompileJob {
   readonly tuning?: { readonly execArgv?: readonly string[]; readonly define?: Readonly<Record<string, string>> };
 }
 
-/** Compiles one executable; throws an Error naming the target when Bun fails. Returns the output's size in bytes. */
+/**
+ * Compiles one executable; throws an Error naming the target when Bun fails. Returns the output's size in bytes.
+ * Bun embeds the output's file name in the executable, and the bytecode depends on it: every job
+ * is compiled as `wikistream[.exe]` in a scratch folder, then moved to its versioned name, so the
+ * same code on the same runtime gives the same bytes (and a half-written file is never in dist/).
+ */
 export async function compileExecutable(job: CompileJob): Promise<number> {
   const started = performance.now();
+  const stage = join(dirname(job.outfile), `.stage-${job.label}`);
+  const staged = join(stage, `${PROGRAM_NAME}${job.target ? pickExtension(job.target.os) : extname(job.outfile)}`);
+  await rm(stage, { recursive: true, force: true });
   try {
     const result = await Bun.build({
       entrypoints: [resolve(ROOT, job.entry)],
       compile: {
         ...(job.target ? { target: job.target.bunTarget } : {}),
         ...(job.executablePath ? { executablePath: job.executablePath } : {}),
-        outfile: job.outfile,
+        outfile: staged,
         ...(job.tuning?.execArgv ? { execArgv: [...job.tuning.execArgv] } : {}),
         // Compile-time switches: the binary must not pick up a .env or bunfig.toml from
         // whatever directory a user happens to run it in.
@@ -273,16 +300,17 @@ export async function compileExecutable(job: CompileJob): Promise<number> {
       minify: true,
       bytecode: job.target?.bytecode ?? true,
       // "linked" embeds the source map in the executable (stack traces name src/ files and
-      // lines) and also writes <outfile>.map, which is removed below: it is not shipped.
+      // lines) and also writes <outfile>.map, removed with the scratch folder: it is not shipped.
       sourcemap: "linked",
       define: { WIKISTREAM_COMMIT: JSON.stringify(job.commit), ...job.tuning?.define },
     });
     if (!result.success) throw new AggregateError(result.logs, "build failed");
-    for (const output of result.outputs) {
-      if (output.kind === "sourcemap") await rm(output.path, { force: true });
-    }
+    await rename(staged, job.outfile);
   } catch (error) {
     throw new Error(`${job.label}: build failed\n${describeBuildError(error)}`, { cause: error });
+  } finally {
+    // Also takes the <outfile>.map Bun writes beside the executable.
+    await rm(stage, { recursive: true, force: true });
   }
   const size = Bun.file(job.outfile).size;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -324,6 +352,7 @@ export async function runBuild(request: BuildRequest): Promise<void> {
   // A single-target build changes a file the old checksums name: they no longer hold.
   else await rm(join(DIST, CHECKSUMS_FILE), { force: true });
   const checksums: Checksum[] = [];
+  const built = new Map<BuildTarget, string>();
   let total = 0;
   // Check every runtime before compiling anything, so a missing one fails fast.
   const runtimeDir = request.runtimeDir;
@@ -333,6 +362,7 @@ export async function runBuild(request: BuildRequest): Promise<void> {
     const outfile = join(DIST, file);
     const executablePath = runtimes[i];
     total += await compileExecutable({ label: target.name, entry: request.entry, outfile, commit, target, executablePath });
+    built.set(target, outfile);
     if (request.writeChecksums) checksums.push({ file, sha256: await hashFile(outfile) });
   }
   if (request.writeChecksums) {
@@ -340,6 +370,17 @@ export async function runBuild(request: BuildRequest): Promise<void> {
     console.log(`  ${relative(ROOT, join(DIST, CHECKSUMS_FILE)).padEnd(48)} ${checksums.length} files`);
   }
   console.log(`${request.targets.length} target(s), ${formatMegabytes(total)} in total`);
+  if (request.npm) {
+    const tarballs = await packNpmPackages({
+      project: pkg,
+      targets: TARGETS,
+      built,
+      outDir: join(DIST, "npm"),
+      launcher: join(ROOT, "scripts", "release", "npm-launcher.cjs"),
+      readme: join(ROOT, "README.md"),
+    });
+    for (const tarball of tarballs) console.log(`  ${relative(ROOT, tarball.file).padEnd(48)} ${formatSize(tarball.bytes).padStart(9)}`);
+  }
 }
 
 if (import.meta.main) {

@@ -1,6 +1,6 @@
-// Fast checks of build.ts's pure parts: the target table, file names, SHA256SUMS and
-// argument parsing. Nothing here compiles; `bun run build --all` is exercised by CI's
-// release workflow.
+// Fast checks of build.ts's pure parts: the target table, file names, SHA256SUMS, argument
+// parsing and the npm manifests. Nothing here compiles; tests/release.test.ts runs
+// `bun run release:check --fast`, and CI and the release workflow run all of it.
 import { describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,11 +13,13 @@ import {
   findTarget,
   formatChecksums,
   formatMegabytes,
+  formatSize,
   hashFile,
   nameArtifact,
   nameHostBinary,
   parseBuildArgs,
 } from "../build.ts";
+import { binaryPathIn, createMainManifest, createPlatformManifest, nameTarball, selectNpmTargets } from "../scripts/release/npm-packages.ts";
 
 function requireTarget(name: string) {
   const target = findTarget(name);
@@ -126,6 +128,14 @@ describe("parseBuildArgs", () => {
     expect(request.writeChecksums).toBe(true);
   });
 
+  test("--npm alone builds every target with SHA256SUMS; with --target, only those", () => {
+    expect(parseBuildArgs([]).npm).toBe(false);
+    const all = parseBuildArgs(["--npm"]);
+    expect([all.mode, all.targets, all.writeChecksums, all.npm]).toEqual(["release", TARGETS, true, true]);
+    const one = parseBuildArgs(["--npm", "--target", "linux-x64"]);
+    expect([one.targets.map((t) => t.name), one.writeChecksums, one.npm]).toEqual([["linux-x64"], false, true]);
+  });
+
   test("--target picks targets in table order, without SHA256SUMS", () => {
     const request = parseBuildArgs(["--target", "windows-x64", "--target=bun-linux-arm64", "--runtime-dir", "/rt"]);
     expect(request.targets.map((t) => t.name)).toEqual(["linux-arm64", "windows-x64"]);
@@ -152,11 +162,54 @@ describe("labels", () => {
   test("prints sizes in MB", () => {
     expect(formatMegabytes(109_213_872)).toBe("109.2 MB");
     expect(formatMegabytes(0)).toBe("0.0 MB");
+    expect(formatSize(54_474_940)).toBe("54.5 MB");
+    expect(formatSize(18_812)).toBe("18.8 kB");
   });
 
   test("flattens Bun.build's AggregateError into its messages", () => {
     expect(describeBuildError(new AggregateError([new Error("one"), "two"], "build failed"))).toBe("Error: one\ntwo");
     expect(describeBuildError(new Error("plain"))).toBe("plain");
     expect(describeBuildError("text")).toBe("text");
+  });
+});
+
+describe("npm packages", () => {
+  const project = { name: "wikistream", version: "0.2.0", description: "d", license: "MIT", repository: "https://github.com/wikistream/wikistream" };
+
+  test("one platform package per target but -baseline (the same binary as linux-x64)", () => {
+    expect(selectNpmTargets(TARGETS).map((t) => t.name)).toEqual(["linux-x64", "linux-arm64", "linux-x64-musl", "darwin-x64", "darwin-arm64", "windows-x64"]);
+  });
+
+  test("the main package: the launcher as bin, every platform package as an optional dependency of the same version", () => {
+    const main = createMainManifest(project, TARGETS);
+    expect(main.name).toBe("wikistream");
+    expect(main.bin).toEqual({ wikistream: "bin/wikistream.js" });
+    expect(main.optionalDependencies).toEqual({
+      "@wikistream/linux-x64": "0.2.0",
+      "@wikistream/linux-arm64": "0.2.0",
+      "@wikistream/linux-x64-musl": "0.2.0",
+      "@wikistream/darwin-x64": "0.2.0",
+      "@wikistream/darwin-arm64": "0.2.0",
+      "@wikistream/windows-x64": "0.2.0",
+    });
+    expect(main.dependencies).toBeUndefined();
+  });
+
+  test("platform packages say os, cpu and (on Linux) libc as npm spells them, and hold the binary", () => {
+    const fields = (name: string) => {
+      const m = createPlatformManifest(project, requireTarget(name));
+      return [m.name, m.os, m.cpu, m.libc, m.files];
+    };
+    expect(fields("linux-x64")).toEqual(["@wikistream/linux-x64", ["linux"], ["x64"], ["glibc"], ["bin/wikistream"]]);
+    expect(fields("linux-x64-musl")).toEqual(["@wikistream/linux-x64-musl", ["linux"], ["x64"], ["musl"], ["bin/wikistream"]]);
+    expect(fields("linux-arm64")).toEqual(["@wikistream/linux-arm64", ["linux"], ["arm64"], ["glibc"], ["bin/wikistream"]]);
+    expect(fields("darwin-arm64")).toEqual(["@wikistream/darwin-arm64", ["darwin"], ["arm64"], undefined, ["bin/wikistream"]]);
+    expect(fields("windows-x64")).toEqual(["@wikistream/windows-x64", ["win32"], ["x64"], undefined, ["bin/wikistream.exe"]]);
+    expect(binaryPathIn(requireTarget("windows-x64"))).toBe("bin/wikistream.exe");
+  });
+
+  test("names tarballs as npm pack does", () => {
+    expect(nameTarball("wikistream", "0.2.0")).toBe("wikistream-0.2.0.tgz");
+    expect(nameTarball("@wikistream/linux-x64", "0.2.0")).toBe("wikistream-linux-x64-0.2.0.tgz");
   });
 });

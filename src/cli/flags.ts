@@ -5,6 +5,7 @@
  * from here.
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
+import { ROLLUP_LEVELS } from "../sink/redis/keys.ts";
 import { CHANGE_TYPES, parseBytes, parseChoice, parseListenAddress, parseRollups, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
 
 /** The public EventStreams endpoint for recent changes. */
@@ -34,6 +35,8 @@ export interface FlagSpec<T> {
   help: string;
   /** A one-letter alias. */
   short?: string;
+  /** Every value it takes, when they are few: what shell completion offers (a LIST takes several, comma-separated). */
+  values?: readonly string[];
   /** Turns one value into its setting; throws a `usage` WikistreamError naming `label`. */
   parse(text: string, label: string): T;
 }
@@ -42,6 +45,8 @@ const text = (value: string) => value;
 /** Declares a flag, keeping its exact type (which fields it has, what it parses to). */
 export const flag = <const S extends FlagSpec<unknown>>(spec: S): S => spec;
 const toggle = (help: string, env?: string) => flag({ kind: "boolean", help, env, parse: () => true });
+/** The fields of a flag that takes one of `values`. */
+const oneOf = <const C extends string>(values: readonly C[]) => ({ values, parse: (t: string, l: string) => parseChoice(t, l, values) });
 
 /** Every flag of `wikistream` (the counting run). Order is the order of --help. */
 export const FLAGS = {
@@ -67,7 +72,7 @@ export const FLAGS = {
     parse: (t, l) => parseDurationFlag(t, l, { minMs: 1000 }),
   }),
   "no-resume": toggle("ignore the position saved in Redis"),
-  type: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_TYPE", defaultHelp: "all", help: `count only these change types: ${CHANGE_TYPES.join(",")}`, parse: parseTypes }),
+  type: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_TYPE", defaultHelp: "all", help: `count only these change types: ${CHANGE_TYPES.join(",")}`, values: CHANGE_TYPES, parse: parseTypes }),
   server: flag({ kind: "list", hint: "GLOB", env: "WIKISTREAM_SERVER", defaultHelp: "all", help: "count only server_names matching GLOB; repeatable", parse: (t) => ({ glob: t, pattern: parseGlob(t) }) }),
   "exclude-bots": toggle("do not count changes flagged bot", "WIKISTREAM_EXCLUDE_BOTS"),
   format: flag({
@@ -76,7 +81,7 @@ export const FLAGS = {
     env: "WIKISTREAM_FORMAT",
     defaultHelp: "text on a terminal, else jsonl",
     help: "stdout format: text or jsonl",
-    parse: (t, l) => parseChoice(t, l, ["text", "jsonl"] as const),
+    ...oneOf(["text", "jsonl"]),
   }),
   url: flag({ kind: "string", hint: "URL", env: "WIKISTREAM_URL", default: DEFAULT_URL, defaultHelp: "Wikimedia's", help: "the SSE endpoint to read", parse: parseHttpUrl }),
   "user-agent": flag({ kind: "string", hint: "STR", env: "WIKISTREAM_USER_AGENT", default: DEFAULT_USER_AGENT, defaultHelp: "wikistream/<version> (+<repo>)", help: "User-Agent header sent to the stream", parse: parseUserAgent }),
@@ -99,7 +104,15 @@ export const FLAGS = {
     help: "window keys expire this long after their end; 0 keeps them",
     parse: (t, l) => parseDurationFlag(t, l, { minMs: 0 }),
   }),
-  rollup: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_ROLLUP", defaultHelp: "none", help: "also keep hourly and daily sums: 1h, 1d or 1h,1d", parse: parseRollups }),
+  rollup: flag({
+    kind: "string",
+    hint: "LIST",
+    env: "WIKISTREAM_ROLLUP",
+    defaultHelp: "none",
+    help: "also keep hourly and daily sums: 1h, 1d or 1h,1d",
+    values: ROLLUP_LEVELS.map((l) => l.name),
+    parse: parseRollups,
+  }),
   "retain-rollup": flag({
     kind: "string",
     hint: "DUR",
@@ -133,7 +146,7 @@ export const FLAGS = {
     env: "WIKISTREAM_LOG_FORMAT",
     default: "text",
     help: "stderr lines: text, or json (one object a line)",
-    parse: (t, l) => parseChoice(t, l, ["text", "json"] as const),
+    ...oneOf(["text", "json"]),
   }),
   verbose: toggle("log every reconnect and write; stacks on errors"),
   quiet: toggle("log errors only"),

@@ -1,30 +1,66 @@
 #!/usr/bin/env bun
 /**
  * The command line: `wikistream [flags]` counts; `wikistream top` and `wikistream read` read
- * the windows back from Redis, `wikistream tail` follows the feed of final windows; `wikistream healthcheck` asks a running instance's /healthz.
+ * the windows back from Redis; `wikistream tail` follows the feed of final windows;
+ * `wikistream healthcheck` asks a running instance's /healthz;
+ * `wikistream completion bash|zsh|fish` prints a completion script made from the flag tables.
  * `--version` and `--help` answer at once; everything else loads what it needs lazily
  * (ioredis and the pipeline are not needed to print a version).
  */
 import { defineCommand, runCommand } from "citty";
 import { COMMIT, VERSION } from "../lib/version.ts";
+import type { CommandEntry } from "./completion.ts";
 
 const DESCRIPTION = "Count Wikimedia edits per wiki in tumbling windows, exactly once, into Redis (or stdout).";
 
-/** The commands besides counting: what the main --help says of each, and how to load it. */
+/** The commands besides counting: what the main --help says of each, how to load it, and its flags (for completion). */
 const COMMANDS = {
-  top: { usage: "top [flags]", summary: "the newest window, with sparklines", load: () => import("./top.ts").then((m) => m.topCommand) },
-  read: { usage: "read --from TIME [flags]", summary: "stored windows as text, CSV or JSON", load: () => import("./read.ts").then((m) => m.readCommand) },
-  tail: { usage: "tail [flags]", summary: "each final window from the --feed", load: () => import("./tail.ts").then((m) => m.tailCommand) },
-  healthcheck: { usage: "healthcheck [--ready]", summary: "ask a running instance's /healthz", load: () => import("./healthcheck.ts").then((m) => m.healthcheckCommand) },
+  top: {
+    usage: "top [flags]",
+    summary: "the newest window, with sparklines",
+    load: () => import("./top.ts").then((m) => m.topCommand),
+    flags: () => import("./query-flags.ts").then((m) => m.TOP_FLAGS),
+  },
+  read: {
+    usage: "read --from TIME [flags]",
+    summary: "stored windows as text, CSV or JSON",
+    load: () => import("./read.ts").then((m) => m.readCommand),
+    flags: () => import("./query-flags.ts").then((m) => m.READ_FLAGS),
+  },
+  tail: {
+    usage: "tail [flags]",
+    summary: "each final window from the --feed",
+    load: () => import("./tail.ts").then((m) => m.tailCommand),
+    flags: () => import("./query-flags.ts").then((m) => m.TAIL_FLAGS),
+  },
+  healthcheck: {
+    usage: "healthcheck [--ready]",
+    summary: "ask a running instance's /healthz",
+    load: () => import("./healthcheck.ts").then((m) => m.healthcheckCommand),
+    flags: () => import("./healthcheck.ts").then((m) => m.HEALTHCHECK_FLAGS),
+  },
+  completion: {
+    usage: "completion bash|zsh|fish",
+    summary: "print a shell completion script",
+    load: () => import("./completion.ts").then((m) => m.createCompletionCommand(listCommandEntries)),
+    flags: () => import("./flags.ts").then((m) => ({ help: m.FLAGS.help })),
+  },
 } as const;
 type CommandName = keyof typeof COMMANDS;
 const isCommand = (word: string): word is CommandName => Object.hasOwn(COMMANDS, word);
 
-/** `wikistream top`, `read`, `tail` and `healthcheck`, each loaded only when named. */
+/** `wikistream top`, `read`, `tail`, `healthcheck` and `completion`, each loaded only when named. */
 const withCommands = defineCommand({
   meta: { name: "wikistream", version: VERSION, description: DESCRIPTION },
-  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load, tail: COMMANDS.tail.load, healthcheck: COMMANDS.healthcheck.load },
+  subCommands: { top: COMMANDS.top.load, read: COMMANDS.read.load, tail: COMMANDS.tail.load, healthcheck: COMMANDS.healthcheck.load, completion: COMMANDS.completion.load },
 });
+
+/** The counting run and every command with its flag table, for the completion scripts. */
+async function listCommandEntries(): Promise<{ main: CommandEntry; commands: CommandEntry[] }> {
+  const { FLAGS } = await import("./flags.ts");
+  const commands: CommandEntry[] = await Promise.all(Object.entries(COMMANDS).map(async ([name, c]) => ({ name, summary: c.summary, flags: await c.flags() })));
+  return { main: { name: "", summary: DESCRIPTION, flags: FLAGS }, commands };
+}
 
 /** The counting run. Its flags are parsed by cli/parse.ts from the one flag table, not by citty. */
 const counting = defineCommand({
@@ -52,6 +88,7 @@ async function printHelp(command: CommandName | undefined): Promise<void> {
   else if (command === "read") process.stdout.write(formatHelp(query.READ_HELP, query.READ_FLAGS));
   else if (command === "tail") process.stdout.write(formatHelp(query.TAIL_HELP, query.TAIL_FLAGS));
   else if (command === "healthcheck") process.stdout.write(formatHelp(health.HEALTHCHECK_HELP, health.HEALTHCHECK_FLAGS));
+  else if (command === "completion") process.stdout.write(formatHelp((await import("./completion.ts")).COMPLETION_HELP, await COMMANDS.completion.flags()));
   else process.stdout.write(formatHelp({ description: DESCRIPTION, usage: mainUsage() }, FLAGS));
 }
 

@@ -40,6 +40,7 @@ const SHARED = {
     hint: "SPAN",
     default: "window",
     help: "window, or 1h or 1d: the hourly or daily sums the counting run keeps with --rollup",
+    values: ["window", ...ROLLUP_LEVELS.map((l) => l.name)],
     parse: parseResolution,
   }),
 } as const;
