@@ -6,7 +6,8 @@
 import { WikistreamError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
-import { createWindowReader, describeReadError, type WindowReader, type WindowReaderOptions } from "../sink/redis/reader.ts";
+import { describeReadError } from "../sink/redis/reader-connection.ts";
+import { createWindowReader, type WindowReader, type WindowReaderOptions } from "../sink/redis/reader.ts";
 import { DEFAULT_PREFIX, type FlagSpec, type ValuesOf } from "./flags.ts";
 import { resolveClusterPrefix } from "./config.ts";
 import { resolveFlagSources } from "./parse.ts";

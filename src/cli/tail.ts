@@ -15,7 +15,7 @@ import type { WindowView } from "../run/telemetry.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { createFeedReader, type FeedEntry, type FeedReader } from "../sink/redis/feed-reader.ts";
 import { formatFeedIdBefore } from "../sink/redis/feed.ts";
-import { describeReadError, isPassingReadError } from "../sink/redis/reader.ts";
+import { describeReadError, isPassingReadError } from "../sink/redis/reader-connection.ts";
 import { toWindowJson } from "./query-format.ts";
 import { TAIL_FLAGS, TAIL_HELP, type TailValues } from "./query-flags.ts";
 import { commandUsage, parseQueryFlags, runReaderCommand, type QueryRun } from "./query.ts";

@@ -13,7 +13,7 @@
 import { defineCommand } from "citty";
 import { sleep } from "../lib/abort.ts";
 import type { WindowView } from "../run/telemetry.ts";
-import { describeReadError, isPassingReadError } from "../sink/redis/reader.ts";
+import { describeReadError, isPassingReadError } from "../sink/redis/reader-connection.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { resolveColor } from "../lib/log.ts";
 import { formatWindowsJson } from "./query-format.ts";

@@ -28,7 +28,8 @@ function createHistoryLoader(config: Config, log: Logger, ca: string | undefined
   const url = config.redisUrl;
   if (url === undefined) return undefined;
   return async () => {
-    const { createWindowReader, describeReadError } = await import("../sink/redis/reader.ts");
+    const { createWindowReader } = await import("../sink/redis/reader.ts");
+    const { describeReadError } = await import("../sink/redis/reader-connection.ts");
     let reader: Awaited<ReturnType<typeof createWindowReader>> | undefined;
     try {
       reader = await createWindowReader({ url, prefix: config.prefix, ca, log });

@@ -8,7 +8,7 @@ import type { WindowView } from "../../run/telemetry.ts";
 import type { RedisClient } from "./client.ts";
 import { parseFeedEntry } from "./feed.ts";
 import { createKeys } from "./keys.ts";
-import { connectReader, type WindowReaderOptions } from "./reader.ts";
+import { connectReader, type ReaderTarget } from "./reader-connection.ts";
 
 /** One entry read: its ID, and the window, or a text saying why it is not one. */
 export interface FeedEntry {
@@ -53,7 +53,7 @@ function toEntries(reply: StreamReply): FeedEntry[] {
 }
 
 /** Connects and selects the URL's database, or throws one line; `signal` disconnects (a blocked read ends). */
-export async function createFeedReader(options: Pick<WindowReaderOptions, "url" | "ca" | "log" | "prefix">, signal: AbortSignal): Promise<FeedReader> {
+export async function createFeedReader(options: ReaderTarget, signal: AbortSignal): Promise<FeedReader> {
   const { client, release, where } = await connectReader(options);
   const reader = new RedisFeedReader(client, release, where, options.prefix);
   signal.addEventListener("abort", () => client.disconnect(), { once: true });
