@@ -96,7 +96,7 @@ class StreamReader {
       } catch (error) {
         if (signal.aborted) return undefined;
         const why = watchdog.fired ? `no response within ${options.idleTimeoutMs}ms` : describeNetworkError(error);
-        return this.retryLater(`cannot reach ${options.url} (${why})`, `cannot reach the server (${why})`, watchdog.fired ? "idle" : "network");
+        return this.retryLater(`cannot reach ${options.url} (${why})`, `cannot reach ${url.host} (${why})`, watchdog.fired ? "idle" : "network");
       }
       watchdog.touch();
       const contentType = response.headers.get("content-type") ?? "";
