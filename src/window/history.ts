@@ -21,6 +21,8 @@ export interface GapContext {
   untilMs: number;
   /** Windows ending at or before this are final and written (complete); -Infinity when none. */
   finalMs: number;
+  /** The run's first window (see Windower's origin): earlier windows are not its to mark; null while unknown. */
+  originMs: number | null;
 }
 
 /** The windows a gap in history leaves missing events, [fromMs, beforeMs), and the gap to report. */
@@ -41,7 +43,7 @@ export function resolveGapMarks(askedMs: number, boundMs: number, timeMs: number
   if (timeMs <= askedMs + boundMs) return null;
   const { windowMs } = context;
   const firstStart = resolveWindowStart(timeMs, windowMs);
-  const fromMs = Math.max(resolveWindowStart(askedMs, windowMs), firstStart - (MAX_QUIET_WINDOWS / 2) * windowMs, context.finalMs);
+  const fromMs = Math.max(resolveWindowStart(askedMs, windowMs), firstStart - (MAX_QUIET_WINDOWS / 2) * windowMs, context.finalMs, context.originMs ?? Number.NEGATIVE_INFINITY);
   const beforeMs = Math.min(firstStart + windowMs + context.latenessMs, resolveWindowCeil(context.untilMs, windowMs));
   return { fromMs, beforeMs, gap: { fromMs: askedMs, toMs: timeMs } };
 }

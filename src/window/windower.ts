@@ -153,7 +153,7 @@ class TumblingWindows implements Windower {
   private markGap(timeMs: number): void {
     const asked = this.gapFrom ?? { ms: timeMs, boundMs: 0 };
     this.gapFrom = null;
-    const marks = resolveGapMarks(asked.ms, asked.boundMs, timeMs, { windowMs: this.windowMs, latenessMs: this.latenessMs, untilMs: this.untilMs, finalMs: this.finalMs });
+    const marks = resolveGapMarks(asked.ms, asked.boundMs, timeMs, { windowMs: this.windowMs, latenessMs: this.latenessMs, untilMs: this.untilMs, finalMs: this.finalMs, originMs: this.originMs });
     if (marks === null) return;
     for (let s = marks.fromMs; s < marks.beforeMs; s += this.windowMs) this.markIncomplete(s);
     // Handed out, quiet when nothing else comes, so that a reader sees them as known to miss events.
