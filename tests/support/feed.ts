@@ -20,8 +20,12 @@ export async function readFeed(client: Redis, key: string): Promise<Entry[]> {
 /**
  * What the feed must hold for a prefix: an entry per window that `epochs` lists, oldest first,
  * each equal to its sorted set (quiet windows with total 0 and `{}`), read from Redis itself.
+ * A window in `lateMarked` (the reference's windows a late event marks incomplete) may say
+ * `incomplete` 0 in the feed: its entry is written when it goes final, and the late event may
+ * come in that write or after it (then only `{prefix}incomplete` has the mark; see the README).
  */
-export async function listExpectedFeed(client: Redis, prefix: string, windowMs: number): Promise<Entry[]> {
+export async function listExpectedFeed(client: Redis, prefix: string, windowMs: number, lateMarked: ReadonlySet<number> = new Set(), feed: readonly Entry[] = []): Promise<Entry[]> {
+  const held = new Map(feed.map((e) => [e.id, e.fields.incomplete]));
   const starts = (await client.zrange(`${prefix}epochs`, 0, -1)).map(Number);
   const entries: Entry[] = [];
   for (const start of starts) {
@@ -31,10 +35,12 @@ export async function listExpectedFeed(client: Redis, prefix: string, windowMs: 
     // Busiest first, then by name: the order wikistream prints counts in everywhere.
     pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const total = pairs.reduce((sum, [, n]) => sum + n, 0);
-    const incomplete = await client.sismember(`${prefix}incomplete`, start);
+    const id = `${start * 1000}-0`;
+    const marked = String(await client.sismember(`${prefix}incomplete`, start));
+    const incomplete = marked === "1" && lateMarked.has(start) && held.get(id) === "0" ? "0" : marked;
     entries.push({
-      id: `${start * 1000}-0`,
-      fields: { start: String(start), end: String(start + windowMs / 1000), total: String(total), incomplete: String(incomplete), counts: JSON.stringify(Object.fromEntries(pairs)) },
+      id,
+      fields: { start: String(start), end: String(start + windowMs / 1000), total: String(total), incomplete, counts: JSON.stringify(Object.fromEntries(pairs)) },
     });
   }
   return entries;
