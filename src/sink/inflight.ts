@@ -9,7 +9,7 @@ import type { SinkObserver } from "../run/ports.ts";
 import type { WriteUnit } from "./queue.ts";
 
 /** How long a write may wait for its answer before it is said (a hung or sleeping store). */
-export const SLOW_WRITE_MS = 10_000;
+const SLOW_WRITE_MS = 10_000;
 
 interface Sent {
   starts: readonly number[];

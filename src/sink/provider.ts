@@ -36,7 +36,7 @@ export interface SinkProvider {
 }
 
 /** Where {@link SinkProvider.readRecent} reads from. */
-export interface RecentRequest {
+interface RecentRequest {
   url: string;
   prefix: string;
   /** PEM text of extra CAs for a TLS URL. */

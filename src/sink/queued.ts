@@ -68,7 +68,7 @@ export interface Store {
 }
 
 /** What the engine reports to. */
-export interface QueuedSinkOptions {
+interface QueuedSinkOptions {
   log: Logger;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;
