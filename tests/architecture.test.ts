@@ -53,7 +53,46 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 /** The file a newcomer opens first in each room. */
-const MAIN_FILES = ["cli/index.ts", "cli/flags.ts", "source/sse.ts", "event/fields.ts", "window/windower.ts", "run/run.ts", "run/telemetry.ts", "sink/stdout.ts", "sink/redis/sink.ts", "serve/server.ts"];
+const MAIN_FILES = ["cli/index.ts", "cli/flags.ts", "source/sse.ts", "event/fields.ts", "window/windower.ts", "run/run.ts", "run/telemetry.ts", "sink/registry.ts", "sink/queued.ts", "sink/stdout.ts", "sink/redis/sink.ts", "serve/server.ts"];
+
+/**
+ * The circles of files that import each other (as `a.ts b.ts`, sorted): Tarjan's strongly
+ * connected components of the import graph, type-only imports included.
+ */
+function findCircles(imports: readonly Import[]): string[] {
+  const next = new Map<string, string[]>();
+  for (const i of imports) next.set(i.from, [...(next.get(i.from) ?? []), i.to]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const circles: string[] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.size - 1);
+    stack.push(file);
+    for (const to of next.get(file) ?? []) {
+      if (!index.has(to)) {
+        visit(to);
+        low.set(file, Math.min(low.get(file) ?? 0, low.get(to) ?? 0));
+      } else if (stack.includes(to)) {
+        low.set(file, Math.min(low.get(file) ?? 0, index.get(to) ?? 0));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const circle: string[] = [];
+    for (let top = stack.pop(); top !== undefined; top = top === file ? undefined : stack.pop()) circle.push(relative(SRC, top));
+    if (circle.length > 1 || (next.get(file) ?? []).includes(file)) circles.push(circle.sort().join(" "));
+  };
+  for (const file of next.keys()) if (!index.has(file)) visit(file);
+  return circles.sort();
+}
+
+/**
+ * Circles that were there before the check, each to go (issue 19): `serve/` imports RouteSet
+ * from server.ts, which imports the route sets; the page's store and series share a constant.
+ * The branch that moves RouteSet into its own module empties this list.
+ */
+const KNOWN_CIRCLES = ["serve/live.ts serve/metrics.ts serve/server.ts", "serve/page/series.ts serve/page/store.ts"];
 
 describe("the import graph of src/", () => {
   const imports = readImports().filter((i) => i.to.startsWith(SRC));
@@ -70,6 +109,20 @@ describe("the import graph of src/", () => {
       .filter((i) => roomOf(i.from) !== roomOf(i.to) && !(ALLOWED[roomOf(i.from)] ?? []).includes(roomOf(i.to)))
       .map((i) => `${relative(SRC, i.from)}:${i.line} -> ${relative(SRC, i.to)}`);
     expect(violations).toEqual([]);
+  });
+
+  test("cli/config.ts imports nothing from sink/: the run's settings do not depend on where windows go (the registry picks the sink by URL)", () => {
+    const config = join(SRC, "cli/config.ts");
+    const fromConfig = imports.filter((i) => i.from === config);
+    expect(fromConfig.length).toBeGreaterThan(0);
+    expect(fromConfig.filter((i) => roomOf(i.to) === "sink").map((i) => `cli/config.ts:${i.line} -> ${relative(SRC, i.to)}`)).toEqual([]);
+  });
+
+  test("no import circles: no file imports one that imports it back, however far round (but the known ones, each to go)", () => {
+    const circles = findCircles(imports);
+    expect(findCircles([...imports, { from: join(SRC, "lib/a.ts"), to: join(SRC, "lib/b.ts"), line: 1 }, { from: join(SRC, "lib/b.ts"), to: join(SRC, "lib/a.ts"), line: 1 }])).toContain("lib/a.ts lib/b.ts");
+    // A known circle that is gone: delete it from KNOWN_CIRCLES.
+    expect(circles).toEqual(KNOWN_CIRCLES);
   });
 
   test("only the source touches fetch (and the health check, a client of the watch server), and only the Redis sink touches ioredis", () => {

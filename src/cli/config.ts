@@ -3,11 +3,15 @@
  * come in as arguments), so every rule is a row of a table test.
  */
 import { formatDuration } from "../lib/duration.ts";
-import type { RollupLevel } from "../sink/redis/keys.ts";
-import type { OutputFormat } from "../sink/stdout.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
 import { resolveFlagSources } from "./parse.ts";
 import { usage, type ListenAddress } from "./values.ts";
+
+/**
+ * Rollup levels, smallest first, as the --rollup flag reads them: named through the flag table,
+ * so that the config imports nothing from sink/ (the sink is chosen by URL in sink/registry.ts).
+ */
+type RollupLevels = NonNullable<FlagValues["rollup"]>;
 
 /** Everything a run needs, validated; times and durations in milliseconds. */
 export interface Config {
@@ -27,13 +31,14 @@ export interface Config {
   excludeBots: boolean;
   servers: readonly RegExp[];
   userAgent: string;
-  format: OutputFormat;
+  /** How windows are printed without a sink URL. */
+  format: NonNullable<FlagValues["format"]>;
   maxEventBytes: number;
   giveUpAfterMs: number | undefined;
   /** How long window keys live after their end, in event time (0: for ever). */
   retainMs: number;
   /** Rollup levels to keep, smallest first (none: empty). */
-  rollups: readonly RollupLevel[];
+  rollups: RollupLevels;
   rollupRetainMs: number;
   /** Append each final window to the Redis Stream {prefix}feed. */
   feed: boolean;
@@ -61,7 +66,7 @@ function describeFilters(f: FlagValues, serverGlobs: readonly string[]): string 
 }
 
 /** The prefix in a Redis Cluster when none is given: a hash tag puts every key of it in one slot. */
-export const DEFAULT_CLUSTER_PREFIX = "{wikistream}:";
+const DEFAULT_CLUSTER_PREFIX = "{wikistream}:";
 
 /**
  * In a Redis Cluster every key of a prefix must hash to one slot, so that each write stays one
@@ -84,7 +89,7 @@ export function resolveClusterPrefix(prefix: string, redisUrl: string | undefine
  * hour, and retentions that outlast each period plus the lateness and one span of the level
  * below.
  */
-function checkRollups(rollups: readonly RollupLevel[], windowMs: number, latenessMs: number, retainMs: number, rollupRetainMs: number): void {
+function checkRollups(rollups: RollupLevels, windowMs: number, latenessMs: number, retainMs: number, rollupRetainMs: number): void {
   const first = rollups[0];
   if (first === undefined) return;
   if ((first.seconds * 1000) % windowMs !== 0) {

@@ -8,9 +8,8 @@ import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import type { Sink } from "../run/ports.ts";
 import { runPipeline } from "../run/run.ts";
 import { Telemetry, countRecentWindows } from "../run/telemetry.ts";
-import { createRedisSink } from "../sink/redis/sink.ts";
-import { formatRedisUrl } from "../sink/redis/url.ts";
-import { createStdoutSink } from "../sink/stdout.ts";
+import type { SinkRequest } from "../sink/provider.ts";
+import { findSinkProvider } from "../sink/registry.ts";
 import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
 import { checkSinceAgainstRetention, checkSinceNotAhead, resolveConfig, type Config } from "./config.ts";
@@ -38,33 +37,26 @@ const RESTART_PAUSE_MS = 250;
 /** A live trickle is read in batches of this long (CPU 2.0 → 1.15–1.3 % of a core at 100 events/s). */
 const COALESCE_MS = 1000;
 
-function createSink(config: Config, watching: Watching, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): Sink {
+/**
+ * What the run hands the sink it asks for. stdout is taken only when a window is printed: a run
+ * into Redis leaves it alone.
+ */
+function describeSinkRequest(config: Config, watching: Watching, env: Record<string, string | undefined>, stop: AbortController, telemetry: Telemetry, ca: string | undefined): SinkRequest {
   const { log } = watching;
-  const observer = telemetry.sinkObserver;
-  if (config.redisUrl === undefined) {
-    const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
-    const print = createStdoutWriter(log, stop);
-    return createStdoutSink({ format: config.format, color, write: (text) => watching.printAround(() => print(text)), observer });
-  }
+  let stdout: ((text: string) => Promise<void>) | undefined;
+  const write = (text: string) => watching.printAround(() => (stdout ??= createStdoutWriter(log, stop))(text));
+  const color = config.format === "text" && resolveColor(process.stdout.isTTY === true, env);
   // The windows this run may write, for the check of foreign keys before the first write.
   const now = Date.now();
   const windowRange = { fromMs: config.sinceMs ?? now - config.latenessMs - config.windowMs, toMs: config.untilMs ?? now + config.windowMs };
-  return createRedisSink({
+  const { prefix, windowMs, standby, lockTtlMs, retainMs, rollups, rollupRetainMs, feed, allowEviction } = config;
+  return {
     url: config.redisUrl,
-    prefix: config.prefix,
-    windowMs: config.windowMs,
-    windowRange,
     log,
-    ca,
-    observer,
-    standby: config.standby,
-    lockTtlMs: config.lockTtlMs,
-    retainMs: config.retainMs,
-    rollups: config.rollups,
-    rollupRetainMs: config.rollupRetainMs,
-    feed: config.feed,
-    allowEviction: config.allowEviction,
-  });
+    observer: telemetry.sinkObserver,
+    print: { format: config.format, color, write },
+    store: { prefix, windowMs, windowRange, ca, standby, lockTtlMs, retainMs, rollups, rollupRetainMs, feed, allowEviction },
+  };
 }
 
 /**
@@ -115,11 +107,12 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
     // Names the process in top/ps -o comm. It does not rewrite /proc/<pid>/cmdline on Linux,
     // which is why the README says to pass a password in REDIS_URL, not on the command line.
     process.title = "wikistream";
-    if (config.redisUrl !== undefined) log.debug(`writing to ${formatRedisUrl(config.redisUrl)} with prefix '${config.prefix}'`);
+    const provider = findSinkProvider(config.redisUrl);
+    if (provider.keepsState) log.debug(`writing to ${provider.describe(config.redisUrl)} with prefix '${config.prefix}'`);
     // A failover can leave Redis without the last writes (see WRITE_SCRIPT): the run then starts
     // again, from the checkpoint that Redis holds, with a sink and a source of its own.
     for (;;) {
-      sink = createSink(config, watching, env, controller, telemetry, ca);
+      sink = await provider.create(describeSinkRequest(config, watching, env, controller, telemetry, ca));
       const source = createSseSource({
         url: config.url,
         userAgent: config.userAgent,
@@ -130,8 +123,8 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
         memory: MEMORY_POLICY,
       });
       try {
-        // Only Redis keys expire: printed windows have no retention to skip events for.
-        const pipeline = { ...config, retainMs: config.redisUrl === undefined ? 0 : config.retainMs };
+        // Only stored windows expire: printed ones have no retention to skip events for.
+        const pipeline = { ...config, retainMs: provider.keepsState ? config.retainMs : 0 };
         await runPipeline({ config: pipeline, source, sink, clock: { now: Date.now }, log, signal: controller.signal, telemetry });
         return 0;
       } catch (error) {

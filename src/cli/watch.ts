@@ -6,6 +6,7 @@ import { formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
 import { countRecentWindows, type Telemetry, type WindowView } from "../run/telemetry.ts";
 import { formatStats } from "../run/stats.ts";
+import { findSinkProvider } from "../sink/registry.ts";
 import type { Config } from "./config.ts";
 import { STATUS_INTERVAL_MS, StatusLine, formatStatus } from "./status.ts";
 
@@ -23,23 +24,19 @@ export interface Watching {
   stop(): Promise<void>;
 }
 
-/** The live page's past, read from Redis once at start: the last windows the prefix holds. */
+/** The live page's past, read once at start from where the run writes: the last windows it holds. */
 function createHistoryLoader(config: Config, log: Logger, ca: string | undefined): (() => Promise<WindowView[]>) | undefined {
+  const provider = findSinkProvider(config.redisUrl);
   const url = config.redisUrl;
-  if (url === undefined) return undefined;
+  if (provider.readRecent === undefined || url === undefined) return undefined;
+  const read = provider.readRecent.bind(provider);
   return async () => {
-    const { createWindowReader } = await import("../sink/redis/reader.ts");
-    const { describeReadError } = await import("../sink/redis/reader-connection.ts");
-    let reader: Awaited<ReturnType<typeof createWindowReader>> | undefined;
     try {
-      reader = await createWindowReader({ url, prefix: config.prefix, ca, log });
-      return await reader.latest(countRecentWindows(config.windowMs));
+      return await read({ url, prefix: config.prefix, ca, log }, countRecentWindows(config.windowMs));
     } catch (error) {
       // The page does without its past (it says so, and fills as windows close); the run goes on.
-      log.warn(`the live page could not read its past windows: ${formatError(reader ? describeReadError(error, reader.where) : error)}`);
+      log.warn(`the live page could not read its past windows: ${formatError(error)}`);
       throw error;
-    } finally {
-      await reader?.close();
     }
   };
 }
@@ -74,7 +71,7 @@ export async function startWatching(config: Config, telemetry: Telemetry, env: R
   try {
     if (config.listen) {
       const { startWatchServer } = await import("../serve/server.ts");
-      const live = { redis: config.redisUrl !== undefined, loadHistory: createHistoryLoader(config, log, ca) };
+      const live = { redis: findSinkProvider(config.redisUrl).keepsState, loadHistory: createHistoryLoader(config, log, ca) };
       server = await startWatchServer({ address: config.listen, telemetry, log, live });
     }
   } catch (error) {

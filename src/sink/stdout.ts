@@ -4,7 +4,7 @@ import type { WindowBatch, WindowSnapshot } from "../window/types.ts";
 import { formatWindowJson, formatWindowText } from "./format.ts";
 
 /** Output format of the stdout sink. */
-export type OutputFormat = "text" | "jsonl";
+type OutputFormat = "text" | "jsonl";
 
 /** Options of createStdoutSink. */
 export interface StdoutSinkOptions {

@@ -1,15 +1,16 @@
 /**
- * The Redis sink: the only module family that touches ioredis (loaded lazily, so --help and
- * --version never pay for it). Writes are queued and merged in memory while Redis is away, and
- * retried in order; nothing is dropped. See writer.ts for what one write holds.
+ * The Redis store: the only module family that touches ioredis (loaded lazily, so --help and
+ * --version never pay for it). The queued-sink engine (../queued.ts) holds, merges and retries
+ * the writes; this adapter connects, checks the prefix's layout, holds its lock, sends each unit
+ * as one script (see writer.ts for what one write holds) and judges what went wrong: a refusal
+ * of a stale checkpoint (verdict.ts), an out-of-memory Redis, an error no retry fixes.
  */
 import type { RedisClient } from "./client.ts";
-import { resolveBackoff } from "../../lib/backoff.ts";
 import { WikistreamError } from "../../lib/error.ts";
-import { formatCount } from "../../lib/plural.ts";
-import { formatInstant } from "../../lib/duration.ts";
 import type { Sink } from "../../run/ports.ts";
-import type { Checkpoint, WindowBatch } from "../../window/types.ts";
+import type { Checkpoint } from "../../window/types.ts";
+import { createQueuedSink, type Judgement, type Store, type StoreAnswer, type StoreHooks } from "../queued.ts";
+import type { WriteUnit } from "../queue.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
@@ -17,34 +18,34 @@ import { FeedNotes, checkFeedLeftOut } from "./feed-notes.ts";
 import { createKeys, type RedisKeys } from "./keys.ts";
 import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
-import { InFlightWrite } from "./inflight.ts";
 import type { RedisSinkOptions } from "./options.ts";
-import { WriteQueue } from "./queue.ts";
 import { parseRedisTarget, resolveScriptDatabase, type RedisTarget } from "./url.ts";
 import { SequenceTracker } from "./verdict.ts";
-import { sendWrite, type WriteOutcome, type WriteUnit, type WriterContext } from "./writer.ts";
+import { sendWrite, type WriteOutcome, type WriterContext } from "./writer.ts";
 
-/**
- * Windows held in memory while Redis is away before reading pauses: about 17 hours of 30 s
- * windows, or a minute of catching up at full speed; a few MB at most.
- */
-export const MAX_BACKLOG_WINDOWS = 2000;
 /** How long a lock lives without a refresh: how long a standby or a restart waits for a dead holder. */
 const LOCK_TTL_MS = 15_000;
-/** Retry spacing for writes and reconnects. */
-const RETRY_POLICY = { baseMs: 100, maxMs: 2000 };
 /** An out-of-memory Redis is reported at most this often (it is retried all along). */
 const OOM_LOG_INTERVAL_MS = 30_000;
 
-/** Creates the Redis sink. */
+/** Creates the Redis sink: the queued-sink engine writing into the Redis store. */
 export function createRedisSink(options: RedisSinkOptions): Sink {
-  return new RedisSink(options);
+  return createQueuedSink(new RedisStore(options), { log: options.log, observer: options.observer });
 }
 
-class RedisSink implements Sink {
-  readonly failed: Promise<never>;
-  private fail: (error: WikistreamError) => void = () => undefined;
-  private fatal: WikistreamError | undefined;
+/** A write refused because the checkpoint is not the one this writer left (WRITE_SCRIPT's 'stale'). */
+class StaleCheckpoint {
+  constructor(
+    readonly client: RedisClient,
+    readonly found: string,
+    readonly foundUpdatedMs: string,
+  ) {}
+}
+
+class RedisStore implements Store {
+  readonly name = "Redis";
+  readonly at: string;
+  private hooks: StoreHooks | undefined;
   private redis: RedisClient | undefined;
   private releaseConsole: (() => void) | undefined;
   private readonly keys: RedisKeys;
@@ -53,22 +54,13 @@ class RedisSink implements Sink {
   private readonly lock: PrefixLock;
   private readonly lockTtlMs: number;
   private readonly now: () => number;
-  private readonly queue = new WriteQueue();
   private readonly feedNotes: FeedNotes;
   /** What every write carries but the lock's value, the sequence number and the write's time. */
   private readonly context: Omit<WriterContext, "lockText" | "seq" | "now">;
-  private writing = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lockTimer: ReturnType<typeof setInterval> | undefined;
-  private failures = 0;
-  private writes = 0;
   /** The write sequence number in the checkpoint as this writer left it (see WRITE_SCRIPT). */
   private readonly sequence = new SequenceTracker();
-  private readonly inFlight: InFlightWrite;
-  private outageLogged = false;
   private lastOomLog = Number.NEGATIVE_INFINITY;
-  private waiters: (() => void)[] = [];
-  private idle: (() => void)[] = [];
 
   constructor(private readonly options: RedisSinkOptions) {
     this.keys = createKeys(options.prefix);
@@ -76,8 +68,8 @@ class RedisSink implements Sink {
     if (typeof target === "string") throw new WikistreamError("usage", `--redis-url ${target}`);
     this.target = target;
     this.where = target.display;
+    this.at = `Redis at ${this.where}`;
     this.lockTtlMs = options.lockTtlMs ?? LOCK_TTL_MS;
-    this.inFlight = new InFlightWrite({ log: options.log, where: this.where, observer: options.observer });
     this.now = options.now ?? Date.now;
     this.feedNotes = new FeedNotes(this.keys.feed, options.log);
     const { prefix, windowMs, retainMs = 0, rollups = [], rollupRetainMs = 0, feed = false } = options;
@@ -93,15 +85,6 @@ class RedisSink implements Sink {
       standby: options.standby,
       onStandby: (standing) => options.observer?.onStandby?.(standing),
     });
-    this.failed = new Promise<never>((_, reject) => {
-      this.fail = (error) => {
-        if (this.fatal) return;
-        this.fatal = error;
-        reject(error);
-        this.wake();
-      };
-    });
-    this.failed.catch(() => undefined);
   }
 
   /** The error that ends the run, or undefined to retry (READONLY from a demoted master too). */
@@ -110,19 +93,20 @@ class RedisSink implements Sink {
     return describeFatalRedisError(error, this.where, { readonlyPasses: this.target.kind !== "single", prefix: this.options.prefix });
   }
 
-  async open(): Promise<Checkpoint | null> {
+  async open(hooks: StoreHooks): Promise<Checkpoint | null> {
+    this.hooks = hooks;
     const { client, release } = await connectRedis({
       url: this.options.url,
       target: this.target,
       log: this.options.log,
       ca: this.options.ca,
-      fail: (error) => this.fail(error),
-      abandoned: this.failed,
+      fail: hooks.fail,
+      abandoned: hooks.failed,
       onWaiting: (waiting) => this.options.observer?.onWaiting(waiting),
       allowEviction: this.options.allowEviction,
       onReady: () => {
         this.sequence.reconnected();
-        if (!this.queue.isEmpty()) this.schedule(0);
+        hooks.ready();
       },
     });
     this.redis = client;
@@ -153,135 +137,53 @@ class RedisSink implements Sink {
     const client = this.redis;
     if (!client || client.status !== "ready") return;
     try {
-      if (!(await this.lock.refresh(client))) this.fail(lockLostError(this.options.prefix));
+      if (!(await this.lock.refresh(client))) this.hooks?.fail(lockLostError(this.options.prefix));
     } catch (error) {
       const bad = this.toFatal(error);
-      if (bad) this.fail(bad);
+      if (bad) this.hooks?.fail(bad);
     }
   }
 
-  write(batch: WindowBatch): void {
-    this.queue.add(batch);
-    this.schedule(0);
+  nextWrite(): string {
+    return this.sequence.next();
   }
 
-  backlog(): number {
-    return this.queue.size + this.inFlight.countOutside((start) => this.queue.has(start));
-  }
-
-  describeInFlight(): string | undefined {
-    return this.inFlight.describe();
-  }
-
-  written(): number {
-    return this.writes;
-  }
-
-  hold(): Promise<void> | undefined {
-    if (this.queue.size <= MAX_BACKLOG_WINDOWS || this.fatal) return undefined;
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-
-  flush(): Promise<boolean> {
-    if (this.fatal) return Promise.resolve(false);
-    if (!this.writing && this.queue.isEmpty()) return Promise.resolve(true);
-    this.schedule(0);
-    return new Promise<boolean>((resolve) => this.idle.push(() => resolve(!this.fatal)));
-  }
-
-  /** Wakes readers held for room, and flushes waiting for the queue to empty, as far as the state allows. */
-  private wake(): void {
-    if (this.fatal || (this.queue.size <= MAX_BACKLOG_WINDOWS && !this.writing)) {
-      const ready = this.waiters;
-      this.waiters = [];
-      for (const resolve of ready) resolve();
-    }
-    if (this.fatal || (!this.writing && this.queue.isEmpty())) {
-      const done = this.idle;
-      this.idle = [];
-      for (const resolve of done) resolve();
-    }
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.writing || this.fatal) return;
-    if (this.retryTimer !== undefined) {
-      if (delayMs > 0) return;
-      clearTimeout(this.retryTimer);
-    }
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.drain();
-    }, delayMs);
-  }
-
-  private async drain(): Promise<void> {
+  async write(unit: WriteUnit): Promise<StoreAnswer> {
     const client = this.redis;
-    if (this.writing || this.fatal || !client || this.queue.isEmpty()) return;
-    this.writing = true;
-    const unit = this.queue.take();
-    const started = performance.now();
+    if (client === undefined) throw new WikistreamError("redis", `a write to ${this.at} before it was opened`);
     // One time for the whole write: the checkpoint's updated_ms tells a lost reply (verdict.ts).
     const sentAt = this.now();
-    this.inFlight.begin(unit, this.sequence.next());
     let outcome: WriteOutcome;
     try {
       outcome = await sendWrite(client, unit, { ...this.context, lockText: this.lock.text, seq: this.sequence.seq, now: () => sentAt });
     } catch (error) {
-      this.inFlight.end("failed");
-      this.writing = false;
-      this.queue.putBack(unit);
       if (classifyRedisError(error) === "connection") this.sequence.unansweredWrite(sentAt);
-      return this.retry(error);
+      throw error;
     }
-    this.inFlight.end(outcome.kind === "ok" ? "landed" : "was refused");
-    this.writing = false;
-    if (outcome.kind === "stale") return this.onStale(client, unit, outcome.found, outcome.foundUpdatedMs);
+    if (outcome.kind === "stale") return { kind: "refused", reason: new StaleCheckpoint(client, outcome.found, outcome.foundUpdatedMs) };
     this.sequence.landed(client, outcome.seq);
     this.feedNotes.add(outcome);
-    this.writes++;
-    const final = unit.windows.filter((w) => w.final).length;
-    this.options.observer?.onWrite(performance.now() - started, final, unit.windows.length - final);
-    if (this.outageLogged) this.options.log.info(`Redis writes resumed (${formatCount(unit.windows.length, "window")} caught up)`);
-    this.outageLogged = false;
-    this.failures = 0;
-    for (const window of unit.windows) {
-      this.options.log.debug(`wrote window ${formatInstant(window.startMs)}: ${formatCount(window.total, "change")}${window.final ? ", final" : ""}`);
-    }
-    this.wake();
-    if (!this.queue.isEmpty()) this.schedule(0);
+    return { kind: "landed" };
+  }
+
+  judge(failure: unknown): Judgement | Promise<Judgement> {
+    if (failure instanceof StaleCheckpoint) return this.judgeStale(failure);
+    const kind = failure instanceof WikistreamError ? failure.type : classifyRedisError(failure);
+    const bad = this.toFatal(failure);
+    if (bad) return { action: "fatal", kind, error: bad };
+    const oom = classifyRedisError(failure) === "oom";
+    return { action: "retry", kind, cause: describeRedisCause(failure), away: kind === "connection", say: oom ? (waiting) => this.logOom(failure, waiting) : undefined };
   }
 
   /** The checkpoint is not the one this writer left: carry on after a lost reply, else say why and start again. */
-  private async onStale(client: RedisClient, unit: WriteUnit, found: string, foundUpdatedMs: string): Promise<void> {
-    this.queue.putBack(unit);
-    const { verdict, message } = await this.sequence.judge(client, found, foundUpdatedMs, { prefix: this.options.prefix, where: this.where });
-    this.options.observer?.onError(verdict);
-    if (verdict !== "reply_lost") return this.fail(new WikistreamError("stale", message));
-    this.options.log.info(message);
-    this.schedule(0);
-  }
-
-  private retry(error: unknown): void {
-    const kind = error instanceof WikistreamError ? error.type : classifyRedisError(error);
-    this.options.observer?.onError(kind);
-    const bad = this.toFatal(error);
-    if (bad) return this.fail(bad);
-    if (kind === "connection") this.options.observer?.onWaiting(true);
-    this.failures++;
-    const waiting = `${formatCount(this.queue.size, "window")} ${this.queue.size === 1 ? "waits" : "wait"} in memory`;
-    if (classifyRedisError(error) === "oom") {
-      this.logOom(error, waiting);
-    } else if (!this.outageLogged) {
-      this.outageLogged = true;
-      this.options.log.warn(`cannot write to Redis at ${this.where} (${describeRedisCause(error)}); ${waiting}, retrying`);
-    }
-    this.schedule(resolveBackoff(this.failures, RETRY_POLICY));
+  private async judgeStale(stale: StaleCheckpoint): Promise<Judgement> {
+    const { verdict, message } = await this.sequence.judge(stale.client, stale.found, stale.foundUpdatedMs, { prefix: this.options.prefix, where: this.where });
+    if (verdict === "reply_lost") return { action: "again", kind: verdict, note: message };
+    return { action: "fatal", kind: verdict, error: new WikistreamError("stale", message) };
   }
 
   async close(): Promise<void> {
     this.feedNotes.report();
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.lockTimer !== undefined) clearInterval(this.lockTimer);
     const client = this.redis;
     if (!client) return;
@@ -293,4 +195,3 @@ class RedisSink implements Sink {
     this.releaseConsole?.();
   }
 }
-

@@ -6,7 +6,7 @@
  */
 import type { RedisClient } from "./client.ts";
 import { WikistreamError } from "../../lib/error.ts";
-import type { Checkpoint, WindowSnapshot } from "../../window/types.ts";
+import type { WriteUnit } from "../queue.ts";
 import { formatCheckpointFields } from "./checkpoint.ts";
 import { encodeFeedEntries } from "./feed.ts";
 import { LAYOUT_VERSION, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
@@ -14,12 +14,7 @@ import { describeLayoutMismatch, describeWrongType } from "./layout.ts";
 import { lockLostError } from "./lock.ts";
 import { WRITE_SCRIPT, runScript } from "./scripts.ts";
 
-/** What one write carries. */
-export interface WriteUnit {
-  windows: WindowSnapshot[];
-  incomplete: number[];
-  checkpoint: Checkpoint | null;
-}
+export type { WriteUnit };
 
 /** Who writes and where. */
 export interface WriterContext {

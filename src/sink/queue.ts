@@ -1,9 +1,15 @@
 /**
  * Windows waiting to be written. A later snapshot of a window replaces an earlier one whole,
- * so batches merge while Redis is away and are written in one go, in order, when it is back.
+ * so batches merge while the store is away and are written in one go, in order, when it is back.
  */
-import type { Checkpoint, WindowBatch, WindowSnapshot } from "../../window/types.ts";
-import type { WriteUnit } from "./writer.ts";
+import type { Checkpoint, WindowBatch, WindowSnapshot } from "../window/types.ts";
+
+/** What one write carries: the windows whole, oldest first, the starts of windows known to miss events, and the checkpoint. */
+export interface WriteUnit {
+  windows: WindowSnapshot[];
+  incomplete: number[];
+  checkpoint: Checkpoint | null;
+}
 
 /** The merge queue; see the module comment. */
 export class WriteQueue {
@@ -26,6 +32,7 @@ export class WriteQueue {
     return this.windows.size === 0 && this.checkpoint === null;
   }
 
+  /** Takes a batch in: its windows replace waiting ones of the same start. */
   add(batch: WindowBatch): void {
     for (const window of batch.windows) this.windows.set(window.startMs, window);
     for (const start of batch.incomplete) this.incomplete.add(start);

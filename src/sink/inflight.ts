@@ -1,20 +1,20 @@
 /**
- * The write on its way to Redis. Its windows count as unwritten until it is answered (a stop
+ * The write on its way to the store. Its windows count as unwritten until it is answered (a stop
  * must not say "0 windows unwritten" while one may still land); an answer that takes longer
  * than {@link SLOW_WRITE_MS} is said once, and again when it comes.
  */
-import type { Logger } from "../../lib/log.ts";
-import { formatCount } from "../../lib/plural.ts";
-import type { SinkObserver } from "../../run/ports.ts";
-import type { WriteUnit } from "./writer.ts";
+import type { Logger } from "../lib/log.ts";
+import { formatCount } from "../lib/plural.ts";
+import type { SinkObserver } from "../run/ports.ts";
+import type { WriteUnit } from "./queue.ts";
 
-/** How long a write may wait for its answer before it is said (a hung or sleeping Redis). */
-export const SLOW_WRITE_MS = 10_000;
+/** How long a write may wait for its answer before it is said (a hung or sleeping store). */
+const SLOW_WRITE_MS = 10_000;
 
 interface Sent {
   starts: readonly number[];
-  /** The sequence number the write leaves when it lands. */
-  seq: string;
+  /** The write's name in the stop line (Redis: the sequence number it leaves when it lands). */
+  name: string;
   sentAt: number;
   slow: boolean;
   timer: ReturnType<typeof setTimeout>;
@@ -28,18 +28,19 @@ function formatSeconds(ms: number): string {
 export class InFlightWrite {
   private sent: Sent | undefined;
 
-  constructor(private readonly options: { log: Logger; where: string; observer?: SinkObserver }) {}
+  /** `store` names where writes go in messages ("Redis at redis://127.0.0.1:6379"). */
+  constructor(private readonly options: { log: Logger; store: string; observer?: SinkObserver }) {}
 
-  /** `unit` is sent; it leaves write number `seq` when it lands. */
-  begin(unit: WriteUnit, seq: string): void {
+  /** `unit` is sent as write `name`. */
+  begin(unit: WriteUnit, name: string): void {
     const sent: Sent = {
       starts: unit.windows.map((w) => w.startMs),
-      seq,
+      name,
       sentAt: performance.now(),
       slow: false,
       timer: setTimeout(() => {
         sent.slow = true;
-        this.options.log.warn(`a write to Redis at ${this.options.where} has had no answer for ${SLOW_WRITE_MS / 1000}s (${formatCount(sent.starts.length, "window")}); waiting for it`);
+        this.options.log.warn(`a write to ${this.options.store} has had no answer for ${SLOW_WRITE_MS / 1000}s (${formatCount(sent.starts.length, "window")}); waiting for it`);
         this.options.observer?.onSlowWrite?.(Date.now() - SLOW_WRITE_MS);
       }, SLOW_WRITE_MS),
     };
@@ -55,7 +56,7 @@ export class InFlightWrite {
     this.sent = undefined;
     clearTimeout(sent.timer);
     if (!sent.slow) return;
-    const line = `the write to Redis at ${this.options.where} ${outcome} after ${formatSeconds(performance.now() - sent.sentAt)}`;
+    const line = `the write to ${this.options.store} ${outcome} after ${formatSeconds(performance.now() - sent.sentAt)}`;
     if (outcome === "landed") this.options.log.info(line);
     else this.options.log.warn(line);
     this.options.observer?.onSlowWrite?.(null);
@@ -70,7 +71,7 @@ export class InFlightWrite {
   describe(): string | undefined {
     const sent = this.sent;
     if (sent === undefined) return undefined;
-    const which = sent.starts.length === 0 ? `none of them in write ${sent.seq} (the checkpoint only)` : `${sent.starts.length} of them in write ${sent.seq}`;
+    const which = sent.starts.length === 0 ? `none of them in write ${sent.name} (the checkpoint only)` : `${sent.starts.length} of them in write ${sent.name}`;
     return `${which}, sent ${formatSeconds(performance.now() - sent.sentAt)} ago and not answered yet`;
   }
 }
