@@ -2,12 +2,14 @@
  * Flags + environment → a validated Config: pure (argv, env and whether stdout is a terminal
  * come in as arguments), so every rule is a row of a table test.
  */
+import type { ViewSpec } from "../event/dimension.ts";
 import { formatDuration } from "../lib/duration.ts";
 import type { RollupLevel } from "../sink/redis/keys.ts";
 import type { OutputFormat } from "../sink/stdout.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
 import { resolveFlagSources } from "./parse.ts";
 import { usage, type ListenAddress } from "./values.ts";
+import { resolveViews } from "./views.ts";
 
 /** Everything a run needs, validated; times and durations in milliseconds. */
 export interface Config {
@@ -26,6 +28,8 @@ export interface Config {
   types: ReadonlySet<string> | undefined;
   excludeBots: boolean;
   servers: readonly RegExp[];
+  /** What is counted (--by): the main view first. */
+  views: readonly ViewSpec[];
   userAgent: string;
   format: OutputFormat;
   maxEventBytes: number;
@@ -177,6 +181,7 @@ export function resolveConfig(
     types: f.type,
     excludeBots: f["exclude-bots"],
     servers: f.server.map((s) => s.pattern),
+    views: resolveViews(f.by),
     userAgent: f["user-agent"],
     format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
     maxEventBytes: f["max-event-bytes"],

@@ -114,7 +114,7 @@ export function resolveFlagSources(rawArgs: readonly string[], env: Record<strin
     if (spec.kind === "boolean") {
       values[name] = typeof given === "boolean" ? given : parseEnvBoolean(name, spec.env ?? "", fromEnv);
     } else if (spec.kind === "list") {
-      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(",");
+      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(spec.envSeparator ?? ",");
       values[name] = texts.map((t) => t.trim()).filter(Boolean).map((t) => parseOne(spec, name, t, !Array.isArray(given)));
     } else if (Array.isArray(given)) {
       values[name] = parseOne(spec, name, given[given.length - 1] ?? "", false);
