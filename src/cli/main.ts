@@ -63,6 +63,7 @@ function createSink(config: Config, watching: Watching, env: Record<string, stri
     rollups: config.rollups,
     rollupRetainMs: config.rollupRetainMs,
     feed: config.feed,
+    views: config.views.map((view) => view.name),
     allowEviction: config.allowEviction,
   });
 }
