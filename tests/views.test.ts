@@ -114,10 +114,10 @@ describe("--by: views of the same stream", () => {
     const prefix = "viewsset:";
     expect((await runWikistream(replay(fast.url, prefix, ["--quiet", "--by", "server_name", "--by", "type"]))).code).toBe(0);
     const before = await dumpAllDatabases(redis);
-    for (const extra of [["--by", "type"], ["--by", "server_name"], [], ["--by", "server_name", "--by", "type", "--by", "bot"], ["--by", "server_name", "--by", "type", "--no-resume"]]) {
+    for (const extra of [["--by", "type"], ["--by", "server_name"], [], ["--by", "server_name", "--by", "type", "--by", "bot"], ["--by", "type", "--by", "server_name", "--no-resume"]]) {
       const result = await runWikistream(replay(fast.url, prefix, extra));
       expect(result.code).toBe(2);
-      const asked = extra.filter((arg, i) => extra[i - 1] === "--by");
+      const asked = extra.filter((_, i) => extra[i - 1] === "--by");
       const flags = (asked.length === 0 ? ["server_name"] : asked).map((view) => `--by ${view}`).join(" ");
       expect(lines(result.stderr)).toEqual([
         `error: prefix '${prefix}' holds the views --by server_name --by type, and this run counts ${flags}: a prefix keeps one set of views (nothing was written). Run with --by server_name --by type, or give these views their own --prefix`,
