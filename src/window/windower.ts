@@ -8,16 +8,13 @@
  * dropped from memory; an event whose window is already final is late, not counted, and its
  * window is marked incomplete (unless it is a replay of an event read before a restart).
  */
-import { countMember as count, snapshotWindow } from "./counts.ts";
+import { ViewCounts, type CountedWindow } from "./counts.ts";
 import { detachString, resolveWindowCeil, resolveWindowStart } from "./align.ts";
 import { HISTORY_GAP_MS, listQuietStarts, resolveGapMarks } from "./history.ts";
 import { RecentIds } from "./recent.ts";
 import { ReplayLedger } from "./replay.ts";
 import { StreamClock } from "./watermark.ts";
-import type { AddOutcome, Checkpoint, MemberCounts, ResumePoint, WindowBatch, Windower, WindowerOptions, WindowSnapshot } from "./types.ts";
-
-/** The view counted when none is declared. */
-const DEFAULT_VIEWS = ["server_name"];
+import type { AddOutcome, Checkpoint, ResumePoint, WindowBatch, Windower, WindowerOptions, WindowSnapshot } from "./types.ts";
 
 export type { Windower, WindowerOptions };
 
@@ -33,11 +30,7 @@ interface Mark {
   read: number;
 }
 
-interface OpenWindow extends Mark {
-  startMs: number;
-  /** Each view's counts, in the order of the views. */
-  counts: MemberCounts[];
-  total: number;
+interface OpenWindow extends Mark, CountedWindow {
   dirty: boolean;
   written: boolean;
 }
@@ -45,7 +38,7 @@ interface OpenWindow extends Mark {
 class TumblingWindows implements Windower {
   private readonly windowMs: number;
   private readonly latenessMs: number;
-  private readonly views: readonly string[];
+  private readonly views: ViewCounts;
   private readonly untilMs: number;
   private readonly clock: StreamClock;
   private finalMs: number;
@@ -77,7 +70,7 @@ class TumblingWindows implements Windower {
     const saved = options.checkpoint;
     this.windowMs = options.windowMs;
     this.latenessMs = options.latenessMs;
-    this.views = options.views ?? DEFAULT_VIEWS;
+    this.views = new ViewCounts(options.windowMs, options.views);
     this.untilMs = options.untilMs ?? Number.POSITIVE_INFINITY;
     this.recent = new RecentIds(options.recentSize ?? 64, saved?.resume.recent);
     this.clock = new StreamClock(saved ? { timeMs: saved.resume.maxSeenMs, recent: saved.resume.recentTimes ?? [] } : undefined);
@@ -143,8 +136,7 @@ class TumblingWindows implements Windower {
     }
     let window = this.open.get(startMs);
     if (window === undefined) window = this.openWindow(startMs, before ?? this.resumeBefore());
-    if (typeof members === "string") count(window.counts[0], members);
-    else for (let v = 0; v < window.counts.length; v++) count(window.counts[v], members[v] ?? "");
+    this.views.add(window.counts, members);
     window.total++;
     window.dirty = true;
     return "counted";
@@ -171,7 +163,7 @@ class TumblingWindows implements Windower {
   }
 
   private openWindow(startMs: number, resume: ResumePoint): OpenWindow {
-    const window: OpenWindow = { startMs, counts: this.views.map(() => new Map()), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.replays.read };
+    const window: OpenWindow = { startMs, counts: this.views.create(), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.replays.read };
     this.open.set(startMs, window);
     // The earliest window seen so far; windows before the saved final boundary never open.
     this.quietFrom = this.quietFrom === null ? startMs : Math.min(this.quietFrom, startMs);
@@ -227,7 +219,7 @@ class TumblingWindows implements Windower {
       const endMs = startMs + this.windowMs;
       const isFinal = endMs <= watermark;
       if (isFinal || (window.dirty && endMs <= streamMs && (rewrite || !window.written))) {
-        windows.push(this.snapshot(window, isFinal));
+        windows.push(this.views.snapshot(window, isFinal));
         window.dirty = false;
         window.written = true;
       }
@@ -243,7 +235,7 @@ class TumblingWindows implements Windower {
     this.quietFrom = this.finalMs;
     const handed = new Set(windows.map((w) => w.startMs));
     for (const startMs of listQuietStarts(from, this.finalMs, this.windowMs, (s) => handed.has(s) || this.open.has(s))) {
-      windows.push(this.snapshot({ startMs, total: 0, counts: [] }, true));
+      windows.push(this.views.snapshot({ startMs, total: 0, counts: [] }, true));
       if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
     }
     windows.sort((a, b) => a.startMs - b.startMs);
@@ -255,11 +247,7 @@ class TumblingWindows implements Windower {
 
   openWindows(): WindowSnapshot[] {
     const open = [...this.open.values()].filter((w) => w.total > 0).sort((a, b) => a.startMs - b.startMs);
-    return open.map((w) => this.snapshot(w, false));
-  }
-
-  private snapshot(window: Pick<OpenWindow, "startMs" | "total" | "counts">, final: boolean): WindowSnapshot {
-    return snapshotWindow(window, this.windowMs, this.views, final);
+    return open.map((w) => this.views.snapshot(w, false));
   }
 
   /** The saved position lies before the first event of every window still open (the earliest first arrival). */
@@ -308,4 +296,3 @@ class TumblingWindows implements Windower {
     return from;
   }
 }
-
