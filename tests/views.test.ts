@@ -110,6 +110,22 @@ describe("--by: views of the same stream", () => {
     ]);
   });
 
+  test("--feed: each further view adds a by:LIST field to the window's entry, equal to its sorted set", async () => {
+    const prefix = "viewsfeed:";
+    expect((await runWikistream(replay(fast.url, prefix, ["--quiet", "--feed", "--by", "server_name", "--by", "type"]))).code).toBe(0);
+    const entries = await redis.client.xrange(`${prefix}feed`, "-", "+");
+    expect(entries.length).toBeGreaterThan(20);
+    for (const [, flat] of entries) {
+      const fields = new Map<string, string>();
+      for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] ?? "", flat[i + 1] ?? "");
+      const stored = await redis.client.zrange(`${prefix}by:type:${fields.get("start")}`, 0, -1, "WITHSCORES");
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < stored.length; i += 2) counts[stored[i] ?? ""] = Number(stored[i + 1]);
+      expect(JSON.parse(fields.get("by:type") ?? "null")).toEqual(counts);
+      expect([...fields.keys()]).toEqual(["start", "end", "total", "incomplete", "counts", "by:type"]);
+    }
+  });
+
   test("another set of views on a prefix is refused, exit 2 naming the prefix, its views and another --prefix; nothing written anywhere", async () => {
     const prefix = "viewsset:";
     expect((await runWikistream(replay(fast.url, prefix, ["--quiet", "--by", "server_name", "--by", "type"]))).code).toBe(0);

@@ -46,26 +46,28 @@ end
 local function key_at(at) return KEYS[tonumber(ARGV[at])] end
 local function read_rollups(unit, at)
   local levels = {}
-  for l = 1, tonumber(ARGV[at]) do
-    local level = { span = tonumber(ARGV[at + 1]), step = tonumber(ARGV[at + 2]), epochs = key_at(at + 3), incomplete = key_at(at + 4),
-      base_epochs = key_at(at + 5), base_incomplete = key_at(at + 6), name = ARGV[at + 7], periods = {} }
-    local periods = tonumber(ARGV[at + 8])
-    at = at + 9
+  local count = tonumber(ARGV[at])
+  at = at + 1
+  for l = 1, count do
+    local level = { span = tonumber(ARGV[at]), step = tonumber(ARGV[at + 1]), epochs = key_at(at + 2), incomplete = key_at(at + 3),
+      base_epochs = key_at(at + 4), base_incomplete = key_at(at + 5), name = ARGV[at + 6], periods = {} }
+    local periods = tonumber(ARGV[at + 7])
+    at = at + 8
     for p = 1, periods do
       local period = { start = tonumber(ARGV[at]), sums = {} }
       at = at + 1
       for v = 1, unit.views do
         local sum = { dest = key_at(at), sources = {} }
-        local count = tonumber(ARGV[at + 1])
-        for i = 1, count do sum.sources[i] = key_at(at + 1 + i) end
+        local sources = tonumber(ARGV[at + 1])
+        for i = 1, sources do sum.sources[i] = key_at(at + 1 + i) end
         period.sums[v] = sum
-        at = at + 2 + count
+        at = at + 2 + sources
       end
       level.periods[p] = period
     end
     levels[l] = level
   end
-  return levels, at + 1
+  return levels, at
 end
 local function read_args()
   local unit = { windows = {}, starts = {}, views = 0 }
