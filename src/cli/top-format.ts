@@ -71,7 +71,7 @@ export function formatTop(read: readonly WindowView[], options: TopOptions = {})
     lines.push(line(name, String(n), bar, sparkline(series(name))));
   }
   if (rows.length > shown.length) lines.push(`  … ${formatCount(rows.length - shown.length, `more ${members.noun}`, `more ${members.plural}`)} (--all lists them)`);
-  lines.push(line(ALL_LABEL, String(newest.total), "", sparkline(series(undefined))));
+  lines.push(line(column === "wiki" ? ALL_LABEL : "all", String(newest.total), "", sparkline(series(undefined))));
   if (windows.some((w) => w.incomplete)) lines.push(line(MARK_LABEL, "", "", markRow(windows.map((w) => w.incomplete))));
   const oldest = windows[0] ?? newest;
   const from = formatClock(oldest.startMs);
