@@ -39,7 +39,9 @@ interface Client {
 
 /** A window as the page gets it; `counts` overrides the window's own (the changed ones only). */
 function toMessage(window: WindowSnapshot & { incomplete?: boolean }, counts: Iterable<[string, number]> = window.counts): WindowMessage {
-  return { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, incomplete: window.incomplete === true, counts: Object.fromEntries(counts) };
+  const message: WindowMessage = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, incomplete: window.incomplete === true, counts: Object.fromEntries(counts) };
+  if (window.views !== undefined && window.views.size > 1) message.views = Object.fromEntries([...window.views].map(([name, members]) => [name, Object.fromEntries(members)]));
+  return message;
 }
 
 /** The counts of `now` that differ from `before` (all of them when there is no before). */
