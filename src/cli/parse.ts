@@ -30,8 +30,8 @@ export function suggestFlag(name: string, names: readonly string[]): string | un
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const candidate of names) {
     const d = editDistance(name, candidate);
-    // A short flag (--by) is near every short typo: it must keep half its letters to be suggested.
-    if (d < bestDistance && d <= Math.floor(candidate.length / 2)) {
+    // A two-letter flag (--by) is near every short typo: it is suggested for one letter off only.
+    if (d < bestDistance && (candidate.length > 2 || d <= 1)) {
       best = candidate;
       bestDistance = d;
     }

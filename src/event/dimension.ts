@@ -61,7 +61,8 @@ export const FIELDS: readonly FieldSpec[] = [
     name: "namespace",
     read: (event) => {
       const value = event.object()?.["namespace"];
-      return typeof value === "number" && Number.isSafeInteger(value) ? String(value) : undefined;
+      // Decimal digits, never an exponent (String(1e21) is "1e+21").
+      return typeof value === "number" && Number.isInteger(value) ? BigInt(value).toString() : undefined;
     },
   },
   { name: "title", read: parsedString("title") },

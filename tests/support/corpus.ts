@@ -151,7 +151,7 @@ export function computeReference(events: string[], options: { windowMs: number; 
 export function readFieldText(event: Record<string, unknown>, field: string): string {
   const value = event[field];
   if (field === "bot") return typeof value === "boolean" ? String(value) : "(none)";
-  if (field === "namespace") return typeof value === "number" && Number.isInteger(value) ? value.toFixed(0) : "(none)";
+  if (field === "namespace") return typeof value === "number" && Number.isInteger(value) ? BigInt(value).toString() : "(none)";
   return typeof value === "string" && value.isWellFormed() && !value.includes("\ufffd") ? value : "(none)";
 }
 
