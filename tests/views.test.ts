@@ -160,7 +160,7 @@ describe("--by: views of the same stream", () => {
     const unknown = await runWikistream(["--url", fast.url, "--by", "server_name,lang"]);
     expect(unknown.code).toBe(2);
     expect(lines(unknown.stderr)).toEqual([
-      "error: --by 'lang' is not a field to count by: use server_name, wiki, type, bot, namespace, title, user (several joined by commas) (see wikistream --help)",
+      "error: --by 'lang' is not a field to count by: use server_name, wiki, type, bot, namespace, title, user, log_type (several joined by commas) (see wikistream --help)",
     ]);
     const env = await runWikistream(["--url", fast.url, "--since", String(sinceMs), "--until", String(untilMs), "--window", "10s", "--lateness", "20s", "--format", "jsonl"], {
       env: { WIKISTREAM_BY: "type;server_name,bot" },

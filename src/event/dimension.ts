@@ -67,6 +67,7 @@ export const FIELDS: readonly FieldSpec[] = [
   },
   { name: "title", read: parsedString("title") },
   { name: "user", read: parsedString("user") },
+  { name: "log_type", read: parsedString("log_type") },
 ];
 
 /** The names of every field, for messages and completion. */
