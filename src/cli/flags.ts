@@ -85,7 +85,7 @@ export const FLAGS = {
     env: "WIKISTREAM_BY",
     envSeparator: ";",
     defaultHelp: DEFAULT_VIEW,
-    help: `count by these fields (joined by commas); repeatable, the first is the main view: ${FIELD_NAMES.join(",")}`,
+    help: `count by these fields (joined by commas); repeatable, the first is the main view: ${FIELD_NAMES.join(", ")}`,
     values: FIELD_NAMES,
     parse: parseViewFlag,
   }),
