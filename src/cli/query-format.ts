@@ -3,7 +3,7 @@
  * wiki per window) and `read`'s text (a line per window). Pure: windows in, text out.
  */
 import { formatCount } from "../lib/plural.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import { formatClock, sortCounts, toSortedCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */

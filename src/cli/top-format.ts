@@ -3,7 +3,7 @@
  * per wiki over the windows read. Pure: windows in, text out.
  */
 import { formatCount } from "../lib/plural.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import { formatClock, nameMembers, sortCounts } from "../sink/format.ts";
 import { describeFlags, formatSpan } from "./query-format.ts";
 import { markRow, sparkline } from "./sparkline.ts";

@@ -12,7 +12,7 @@
  */
 import { defineCommand } from "citty";
 import { sleep } from "../lib/abort.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import { describeReadError, isPassingReadError } from "../sink/redis/reader-connection.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { resolveColor } from "../lib/log.ts";

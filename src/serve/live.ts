@@ -8,7 +8,8 @@
  * (see page/messages.ts); final windows are collected as the flusher hands them over, about
  * one per window length.
  */
-import type { Telemetry, WindowView } from "../run/telemetry.ts";
+import type { Telemetry } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import type { WindowSnapshot } from "../window/types.ts";
 import page from "./page/index.html";
 import type { DeltaMessage, LiveMessage, SnapshotMessage, StatusMessage, WindowMessage } from "./page/messages.ts";

@@ -47,6 +47,11 @@ export interface WindowSnapshot {
   final: boolean;
 }
 
+/** One window as the page, `top` and `read` show it: its counts, and whether it is known to miss events. */
+export interface WindowView extends WindowSnapshot {
+  incomplete: boolean;
+}
+
 /** What a drain hands to a sink: windows to (re)write whole, and the checkpoint that goes with them. */
 export interface WindowBatch {
   windows: WindowSnapshot[];

@@ -5,7 +5,7 @@
  * `start`, `end` (Unix seconds), `total`, `incomplete` (0/1), then one field per view, each a
  * JSON object: `counts` for the main view, then `by:LIST` for each further view (--by).
  */
-import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowView } from "../../window/types.ts";
 import type { WindowSnapshot } from "../../window/types.ts";
 import { toSortedCounts } from "../format.ts";
 
