@@ -9,6 +9,7 @@ import type { Sink, Source } from "../src/run/ports.ts";
 import { runPipeline, type PipelineConfig } from "../src/run/run.ts";
 import { createSseSource } from "../src/source/sse.ts";
 import type { WindowBatch, WindowSnapshot } from "../src/window/types.ts";
+import { parseView } from "../src/event/dimension.ts";
 import { waitFor } from "./support/process.ts";
 import { createRandom } from "./support/random.ts";
 
@@ -33,6 +34,7 @@ function createConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
     filterDescription: "",
     giveUpAfterMs: undefined,
     retainMs: 0,
+    views: [parseView("server_name")],
     ...overrides,
   };
 }

@@ -2,10 +2,12 @@
  * Flags + environment → a validated Config: pure (argv, env and whether stdout is a terminal
  * come in as arguments), so every rule is a row of a table test.
  */
+import type { ViewSpec } from "../event/dimension.ts";
 import { formatDuration } from "../lib/duration.ts";
 import { FLAGS, type FlagValues } from "./flags.ts";
 import { resolveFlagSources } from "./parse.ts";
 import { usage, type ListenAddress } from "./values.ts";
+import { resolveViews } from "./views.ts";
 
 /**
  * Rollup levels, smallest first, as the --rollup flag reads them: named through the flag table,
@@ -30,6 +32,8 @@ export interface Config {
   types: ReadonlySet<string> | undefined;
   excludeBots: boolean;
   servers: readonly RegExp[];
+  /** What is counted (--by): the main view first. */
+  views: readonly ViewSpec[];
   userAgent: string;
   /** How windows are printed without a sink URL. */
   format: NonNullable<FlagValues["format"]>;
@@ -182,6 +186,7 @@ export function resolveConfig(
     types: f.type,
     excludeBots: f["exclude-bots"],
     servers: f.server.map((s) => s.pattern),
+    views: resolveViews(f.by),
     userAgent: f["user-agent"],
     format: f.format ?? (stdoutIsTTY ? "text" : "jsonl"),
     maxEventBytes: f["max-event-bytes"],

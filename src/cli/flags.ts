@@ -6,6 +6,8 @@
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";
 import { ROLLUP_LEVELS } from "../sink/redis/keys.ts";
+import { DEFAULT_VIEW, FIELD_NAMES } from "../event/dimension.ts";
+import { parseViewFlag } from "./views.ts";
 import { CHANGE_TYPES, parseBytes, parseChoice, parseListenAddress, parseRollups, parseDurationFlag, parseGlob, parseHttpUrl, parsePrefix, parseRedisUrlFlag, parseTimeFlag, parseTypes, parseUserAgent } from "./values.ts";
 
 /** The public EventStreams endpoint for recent changes. */
@@ -25,8 +27,10 @@ export interface FlagSpec<T> {
   kind: FlagKind;
   /** Shown after the flag in --help: `--window DUR`. */
   hint?: string;
-  /** The environment variable read when the flag is absent (a list: comma-separated). */
+  /** The environment variable read when the flag is absent (a list: comma-separated, or see envSeparator). */
   env?: string;
+  /** What separates a list's values in its environment variable when a value holds commas (`;` for --by). */
+  envSeparator?: string;
   /** The text used when neither flag nor env gives one; parsed like a value the user typed. */
   default?: string;
   /** What --help says of the default when it is not the text itself ("stdout", "live"). */
@@ -75,6 +79,16 @@ export const FLAGS = {
   type: flag({ kind: "string", hint: "LIST", env: "WIKISTREAM_TYPE", defaultHelp: "all", help: `count only these change types: ${CHANGE_TYPES.join(",")}`, values: CHANGE_TYPES, parse: parseTypes }),
   server: flag({ kind: "list", hint: "GLOB", env: "WIKISTREAM_SERVER", defaultHelp: "all", help: "count only server_names matching GLOB; repeatable", parse: (t) => ({ glob: t, pattern: parseGlob(t) }) }),
   "exclude-bots": toggle("do not count changes flagged bot", "WIKISTREAM_EXCLUDE_BOTS"),
+  by: flag({
+    kind: "list",
+    hint: "LIST",
+    env: "WIKISTREAM_BY",
+    envSeparator: ";",
+    defaultHelp: DEFAULT_VIEW,
+    help: `count by these fields (joined by commas); repeatable, the first is the main view: ${FIELD_NAMES.join(", ")}`,
+    values: FIELD_NAMES,
+    parse: parseViewFlag,
+  }),
   format: flag({
     kind: "string",
     hint: "FMT",

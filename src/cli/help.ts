@@ -31,7 +31,7 @@ export function wrapWords(text: string, width: number): string[] {
 function describeFlag(name: string, spec: FlagSpec<unknown>): string[] {
   const head = `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.hint ? ` ${spec.hint}` : ""}`;
   const facts: string[] = [];
-  if (spec.env) facts.push(spec.kind === "boolean" ? `env ${spec.env}=1` : `env ${spec.env}${spec.kind === "list" ? " (comma-separated)" : ""}`);
+  if (spec.env) facts.push(spec.kind === "boolean" ? `env ${spec.env}=1` : `env ${spec.env}${spec.kind === "list" ? (spec.envSeparator === undefined ? " (comma-separated)" : ` (lists separated by '${spec.envSeparator}')`) : ""}`);
   const shown = spec.defaultHelp ?? spec.default;
   if (shown !== undefined) facts.push(`default: ${shown}`);
   const text = [...wrapWords(spec.help, HELP_COLUMNS - TEXT_COLUMN), ...(facts.length > 0 ? wrapWords(facts.join("; "), HELP_COLUMNS - TEXT_COLUMN) : [])];

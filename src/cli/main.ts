@@ -55,7 +55,7 @@ function describeSinkRequest(config: Config, watching: Watching, env: Record<str
     log,
     observer: telemetry.sinkObserver,
     print: { format: config.format, color, write },
-    store: { prefix, windowMs, windowRange, ca, standby, lockTtlMs, retainMs, rollups, rollupRetainMs, feed, allowEviction },
+    store: { prefix, windowMs, windowRange, ca, standby, lockTtlMs, retainMs, rollups, rollupRetainMs, feed, views: config.views.map((view) => view.name), allowEviction },
   };
 }
 

@@ -30,7 +30,8 @@ export function suggestFlag(name: string, names: readonly string[]): string | un
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const candidate of names) {
     const d = editDistance(name, candidate);
-    if (d < bestDistance) {
+    // A two-letter flag (--by) is near every short typo: it is suggested for one letter off only.
+    if (d < bestDistance && (candidate.length > 2 || d <= 1)) {
       best = candidate;
       bestDistance = d;
     }
@@ -114,7 +115,7 @@ export function resolveFlagSources(rawArgs: readonly string[], env: Record<strin
     if (spec.kind === "boolean") {
       values[name] = typeof given === "boolean" ? given : parseEnvBoolean(name, spec.env ?? "", fromEnv);
     } else if (spec.kind === "list") {
-      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(",");
+      const texts = Array.isArray(given) ? given : (fromEnv ?? "").split(spec.envSeparator ?? ",");
       values[name] = texts.map((t) => t.trim()).filter(Boolean).map((t) => parseOne(spec, name, t, !Array.isArray(given)));
     } else if (Array.isArray(given)) {
       values[name] = parseOne(spec, name, given[given.length - 1] ?? "", false);

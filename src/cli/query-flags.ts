@@ -8,6 +8,8 @@ import type { HelpHeader } from "./help.ts";
 import { FLAGS, flag, type ValuesOf } from "./flags.ts";
 import { ROLLUP_LEVELS, type RollupLevel } from "../sink/redis/keys.ts";
 import { parseGlob, parseTimeFlag, usage } from "./values.ts";
+import { FIELD_NAMES } from "../event/dimension.ts";
+import { parseViewFlag } from "./views.ts";
 
 /** Most windows one `top` reads: ten hours of 30 s windows (longer spans are `read`'s job). */
 export const MAX_TOP_WINDOWS = 1200;
@@ -35,6 +37,14 @@ const CONNECTION = {
 
 const SHARED = {
   ...CONNECTION,
+  by: flag({
+    kind: "string",
+    hint: "LIST",
+    defaultHelp: "the main view",
+    help: "the view to show: a --by LIST the counting run was given (its layout key lists them)",
+    values: FIELD_NAMES,
+    parse: (t, l) => parseViewFlag(t, l).name,
+  }),
   resolution: flag({
     kind: "string",
     hint: "SPAN",
@@ -70,7 +80,7 @@ export const READ_FLAGS = {
   // WIKISTREAM_SERVER, which must not narrow a reader behind its back).
   server: flag({ kind: "list", hint: "GLOB", defaultHelp: "all", help: "print only server_names matching GLOB (*, ?); repeatable", parse: (t) => ({ glob: t, pattern: parseGlob(t) }) }),
   json: flag({ kind: "boolean", help: 'print {"windows":[…]}, oldest first', parse: () => true }),
-  csv: flag({ kind: "boolean", help: "print CSV: start,end,server_name,count,incomplete,final", parse: () => true }),
+  csv: flag({ kind: "boolean", help: "print CSV: start,end,<the view's fields>,count,incomplete,final", parse: () => true }),
   ...LOGGING,
 } as const;
 

@@ -3,7 +3,7 @@
  * wiki per window) and `read`'s text (a line per window). Pure: windows in, text out.
  */
 import { formatCount } from "../lib/plural.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import { formatClock, sortCounts, toSortedCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */
@@ -27,8 +27,13 @@ export function formatWindowsJson(views: readonly WindowView[]): string {
   return printAll("json", views);
 }
 
-/** The header of `read --csv`. */
-export const CSV_HEADER = "start,end,server_name,count,incomplete,final";
+/** The header of `read --csv` for the main view of a prefix made before --by. */
+export const CSV_HEADER = formatCsvHeader("server_name");
+
+/** The header of `read --csv` for a view: a column per field of its LIST. */
+export function formatCsvHeader(view: string): string {
+  return `start,end,${view.split(",").map(csvField).join(",")},count,incomplete,final`;
+}
 
 /** A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break. */
 export function csvField(text: string): string {
@@ -44,15 +49,16 @@ export function formatWindowsCsv(views: readonly WindowView[]): string {
   return printAll("csv", views);
 }
 
-/** The rows of formatWindowsCsv without its header, a line each. */
-function formatCsvRows(views: readonly WindowView[]): string {
+/** The rows of formatWindowsCsv without its header, a line each; a composite member (`a|b`) spread over its fields' columns. */
+function formatCsvRows(views: readonly WindowView[], fields = 1): string {
   const lines: string[] = [];
+  const empty = ",".repeat(fields - 1);
   for (const view of views) {
     const head = `${view.startMs / 1000},${view.endMs / 1000}`;
     const tail = `${view.incomplete},${view.final}`;
     const rows = sortCounts(view.counts);
-    if (rows.length === 0) lines.push(`${head},,0,${tail}`);
-    for (const [name, n] of rows) lines.push(`${head},${csvField(name)},${n},${tail}`);
+    if (rows.length === 0) lines.push(`${head},${empty},0,${tail}`);
+    for (const [name, n] of rows) lines.push(`${head},${(fields === 1 ? [name] : name.split("|")).map(csvField).join(",")},${n},${tail}`);
   }
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -108,9 +114,10 @@ export interface WindowsPrinter {
   tail: string;
 }
 
-/** A WindowsPrinter for one format. */
-export function createWindowsPrinter(format: ReadFormat): WindowsPrinter {
-  if (format === "csv") return { head: `${CSV_HEADER}\n`, batch: formatCsvRows, tail: "" };
+/** A WindowsPrinter for one format, of one view (its LIST names the CSV columns). */
+export function createWindowsPrinter(format: ReadFormat, view = "server_name"): WindowsPrinter {
+  const fields = view.split(",").length;
+  if (format === "csv") return { head: `${formatCsvHeader(view)}\n`, batch: (views) => formatCsvRows(views, fields), tail: "" };
   if (format === "text") return { head: "", batch: formatReadText, tail: "" };
   let first = true;
   return {

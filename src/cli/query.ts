@@ -24,6 +24,8 @@ export interface QueryValues {
   "redis-ca": string | undefined;
   /** A rollup level to read instead of the windows (top, read). */
   resolution?: RollupLevel | undefined;
+  /** The view to read (--by LIST; top, read); undefined: the main view. */
+  by?: string | undefined;
   verbose: boolean;
   quiet: boolean;
 }
@@ -157,7 +159,7 @@ export async function runReaderCommand<V extends QueryValues, R extends QueryRea
     const values = parse();
     const url = checkCommon(command, values);
     log = createLogger({ color, verbose: values.verbose, quiet: values.quiet });
-    reader = await open({ url, prefix: values.prefix, ca: readCaFile(values["redis-ca"]), log, rollup: values.resolution }, controller.signal);
+    reader = await open({ url, prefix: values.prefix, ca: readCaFile(values["redis-ca"]), log, rollup: values.resolution, view: values.by }, controller.signal);
     log.debug(`reading ${values.resolution ? `the ${values.resolution.name} rollups of ` : ""}prefix '${values.prefix}' from ${reader.where}`);
     stops = stopsOnSignal(values);
     return await body({ values, reader, log, signal: controller.signal, write: createStdoutWriter(log, controller) });

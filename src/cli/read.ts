@@ -26,7 +26,7 @@ export function read(rawArgs: readonly string[], env: Record<string, string | un
     "read",
     () => parseReadFlags(rawArgs, env, Date.now()),
     async ({ values, reader, log, write, signal }) => {
-      const printer = createWindowsPrinter(values.csv ? "csv" : values.json ? "json" : "text");
+      const printer = createWindowsPrinter(values.csv ? "csv" : values.json ? "json" : "text", reader.view.name);
       const patterns = values.server.map((s) => s.pattern);
       // Nothing on stdout before the first window: a prefix without any is an error, not an empty list.
       let printed = 0;

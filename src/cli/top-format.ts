@@ -3,8 +3,8 @@
  * per wiki over the windows read. Pure: windows in, text out.
  */
 import { formatCount } from "../lib/plural.ts";
-import type { WindowView } from "../run/telemetry.ts";
-import { formatClock, sortCounts } from "../sink/format.ts";
+import type { WindowView } from "../window/types.ts";
+import { formatClock, nameMembers, sortCounts } from "../sink/format.ts";
 import { describeFlags, formatSpan } from "./query-format.ts";
 import { markRow, sparkline } from "./sparkline.ts";
 
@@ -27,6 +27,8 @@ export interface TopOptions {
   color?: boolean;
   /** What one of `windows` is called: "window" unless they are a rollup's hours or days. */
   unit?: string;
+  /** The view shown (its LIST): names the member column; server_name's members are wikis. */
+  view?: string;
 }
 
 /**
@@ -39,7 +41,9 @@ export function formatTop(read: readonly WindowView[], options: TopOptions = {})
   const paint = (code: string, end: string, text: string) => (options.color && text !== "" ? `\x1b[${code}m${text}\x1b[${end}m` : text);
   const rows = sortCounts(newest.counts);
   const shown = options.all ? rows : rows.slice(0, TOP_WIKIS);
-  const nameWidth = Math.max(ALL_LABEL.length, MARK_LABEL.length, ...shown.map(([name]) => name.length));
+  const members = nameMembers(options.view ?? "server_name");
+  const column = options.view === undefined || options.view === "server_name" ? "wiki" : options.view;
+  const nameWidth = Math.max(column.length, ALL_LABEL.length, MARK_LABEL.length, ...shown.map(([name]) => name.length));
   const countWidth = Math.max("changes".length, String(newest.total).length);
   const columns = options.columns ?? 80;
   // The sparklines get the room the narrowest bar leaves: on a narrow terminal (or with a large
@@ -54,20 +58,20 @@ export function formatTop(read: readonly WindowView[], options: TopOptions = {})
     `  ${name.padEnd(nameWidth)}  ${count.padStart(countWidth)}  ${bar === "" ? " ".repeat(barWidth) : paint("36", "39", bar) + " ".repeat(barWidth - bar.length)}  ${spark}`.trimEnd();
   const series = (name: string | undefined) => windows.map((w) => (name === undefined ? w.total : (w.counts.get(name) ?? 0)));
 
-  const what = newest.total === 0 ? "no changes" : `${formatCount(newest.total, "change")} on ${formatCount(rows.length, "wiki")}`;
+  const what = newest.total === 0 ? "no changes" : `${formatCount(newest.total, "change")} on ${formatCount(rows.length, members.noun, members.plural)}`;
   const unit = options.unit ?? "window";
   const head = `newest ${unit} ${formatSpan(newest.startMs, newest.endMs)}: ${what}`;
   const flags = describeFlags(newest);
   // The flags go on a line of their own rather than wrap (a wrapped line spoils --watch's redraw).
   const heading = head.length + flags.length <= columns ? [`${head}${flags}`] : [head, ` ${flags}`];
   const lines = [...heading.map((text) => paint("1", "22", text)), ""];
-  lines.push(line("wiki", "changes", "", `last ${formatCount(sparkWidth, unit)}`));
+  lines.push(line(column, "changes", "", `last ${formatCount(sparkWidth, unit)}`));
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / (max || 1)) * barWidth)));
     lines.push(line(name, String(n), bar, sparkline(series(name))));
   }
-  if (rows.length > shown.length) lines.push(`  … ${formatCount(rows.length - shown.length, "more wiki")} (--all lists them)`);
-  lines.push(line(ALL_LABEL, String(newest.total), "", sparkline(series(undefined))));
+  if (rows.length > shown.length) lines.push(`  … ${formatCount(rows.length - shown.length, `more ${members.noun}`, `more ${members.plural}`)} (--all lists them)`);
+  lines.push(line(column === "wiki" ? ALL_LABEL : "all", String(newest.total), "", sparkline(series(undefined))));
   if (windows.some((w) => w.incomplete)) lines.push(line(MARK_LABEL, "", "", markRow(windows.map((w) => w.incomplete))));
   const oldest = windows[0] ?? newest;
   const from = formatClock(oldest.startMs);

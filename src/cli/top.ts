@@ -12,7 +12,7 @@
  */
 import { defineCommand } from "citty";
 import { sleep } from "../lib/abort.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import { describeReadError, isPassingReadError } from "../sink/redis/reader-connection.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { resolveColor } from "../lib/log.ts";
@@ -30,10 +30,10 @@ const CLEAR_LINE = "\x1b[K";
 const CLEAR_BELOW = "\x1b[J";
 
 /** One frame of output for these windows: JSON or the table. */
-function render(windows: readonly WindowView[], values: TopValues, env: Record<string, string | undefined>): string {
+function render(windows: readonly WindowView[], values: TopValues, env: Record<string, string | undefined>, view: string): string {
   if (values.json) return formatWindowsJson(windows);
   const color = resolveColor(process.stdout.isTTY === true, env);
-  return formatTop(windows, { all: values.all, columns: process.stdout.columns || 80, color, unit: values.resolution?.noun ?? "window" });
+  return formatTop(windows, { all: values.all, columns: process.stdout.columns || 80, color, unit: values.resolution?.noun ?? "window", view });
 }
 
 /** A frame drawn over the previous one on a terminal; off a terminal, frames follow each other. */
@@ -55,7 +55,7 @@ async function watch(run: QueryRun<TopValues>, env: Record<string, string | unde
       if (next !== mark) {
         const windows = await reader.latest(values.windows);
         if (windows.length > 0) {
-          const frame = render(windows, values, env);
+          const frame = render(windows, values, env, reader.view.name);
           await run.write(onTerminal ? paintOver(frame, Date.now()) : values.json ? frame : `${frame}\n`);
         } else if (!saidEmpty) {
           log.info(`there are no ${values.resolution ? `${values.resolution.name} rollups` : "windows"} under prefix '${values.prefix}' in ${reader.where} yet: waiting for the first (Ctrl-C to stop)`);
@@ -90,7 +90,7 @@ export function top(rawArgs: readonly string[], env: Record<string, string | und
         if (run.values.json) await run.write(formatWindowsJson([]));
         return 0;
       }
-      await run.write(render(windows, run.values, env));
+      await run.write(render(windows, run.values, env, run.reader.view.name));
       return 0;
     },
     env,

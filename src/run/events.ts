@@ -1,20 +1,17 @@
 /**
  * The hot path: one event from the source → a counted event in a window, or a counted skip.
- * Runs synchronously for every event, so it allocates as little as it can.
+ * The policy (event/policy.ts) judges each event once; this keeps what needs the run's state:
+ * repeats after a reconnect, the windows, the statistics. Runs synchronously for every event.
  */
-import { createEventFields, decodeTextField, extractFieldsLatin1 } from "../event/fields.ts";
-import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "../event/classify.ts";
+import type { EventFilter } from "../event/classify.ts";
+import type { ViewSpec } from "../event/dimension.ts";
+import { CountingPolicy } from "../event/policy.ts";
 import { formatDuration } from "../lib/duration.ts";
 import { decodeLatin1 } from "../lib/latin1.ts";
 import type { Logger } from "../lib/log.ts";
-import { detachString } from "../window/align.ts";
 import type { Windower } from "../window/windower.ts";
 import type { RunStats } from "./stats.ts";
 
-/** Printable ASCII: a server_name read as Latin-1 that matches is exactly its UTF-8 text. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-/** Distinct server_names remembered (there are about a thousand wikis): a bound against junk names. */
-const MAX_NAMES = 100_000;
 /**
  * After a reconnect, the server may send again events we already have (ids can repeat at
  * millisecond granularity): the next events are checked against the recent meta.ids, for twice
@@ -27,6 +24,8 @@ export interface EventCounterOptions {
   windower: Windower;
   stats: RunStats;
   filter: EventFilter;
+  /** The views counted, the main one first. */
+  views: readonly ViewSpec[];
   maxEventBytes: number;
   log: Logger;
   /** Events dated after this (Unix ms: the clock plus --max-ahead) are skipped as `future`. */
@@ -39,19 +38,12 @@ export interface EventCounterOptions {
 
 /** Counts events into windows; see the module comment. */
 export class EventCounter {
-  private readonly fields = createEventFields();
-  private readonly exact = createEventFields();
-  /** server_name as read (Latin-1 view of its bytes) → the name to count, or null when invalid. */
-  private readonly names = new Map<string, string | null>();
-  private readonly filtering: boolean;
-  /** Why resolveServerName last answered null. */
-  private refusal: SkipReason = "bad-server-name";
+  private readonly policy: CountingPolicy;
   private dedup: Set<string> | null = null;
   private dedupLeft = 0;
 
   constructor(private readonly options: EventCounterOptions) {
-    const filter = options.filter;
-    this.filtering = filter.types !== undefined || filter.excludeBots || filter.servers.length > 0;
+    this.policy = new CountingPolicy({ views: options.views, filter: options.filter, horizonMs: options.horizonMs, expiredBeforeMs: options.expiredBeforeMs });
   }
 
   /** A new connection: the server may repeat the events just before our position. */
@@ -65,37 +57,32 @@ export class EventCounter {
   onMessage(id: string | undefined, data: string, oversized: boolean): void {
     const { stats, windower } = this.options;
     stats.events++;
-    if (oversized || data.length > this.options.maxEventBytes) return this.skip("oversized", id);
-    const fields = this.fields;
-    const status = extractFieldsLatin1(data, fields);
-    if (status !== "ok") return this.skip(status, id);
-    const metaId = fields.metaId;
-    if (this.dedupLeft > 0) {
+    if (oversized || data.length > this.options.maxEventBytes) {
+      stats.skipped.oversized++;
+      return windower.advance(id, undefined);
+    }
+    const verdict = this.policy.judge(data);
+    if (verdict.parsed && this.dedupLeft > 0) {
       this.dedupLeft--;
       // Neither count a repeated event nor move our position back to it.
-      if (metaId !== undefined && this.dedup !== null && this.dedup.has(metaId)) {
+      if (verdict.metaId !== undefined && this.dedup !== null && this.dedup.has(verdict.metaId)) {
         stats.skipped.duplicate++;
         return;
       }
     }
-    const timeMs = resolveEventTime(fields);
-    if (!(timeMs > 0)) return this.skip("bad-time", id);
-    if (timeMs > this.options.horizonMs()) return this.skip("future", id);
-    if (timeMs < this.options.expiredBeforeMs()) return this.skipExpired(id);
-    if (fields.domain === "canary") return this.skip("canary", id);
-    const rawName = fields.serverName;
-    if (rawName === undefined) return this.skip("no-server-name", id);
-    const serverName = this.resolveServerName(rawName, data);
-    if (serverName === null) return this.skip(this.refusal, id);
-    if (this.filtering && !isAccepted(fields, serverName, this.options.filter)) {
-      // Its time still moves the windows on, so they close on time.
-      windower.observe(timeMs);
-      stats.skipped.filtered++;
-      windower.advance(id, metaId);
-      return;
+    if (verdict.skip !== null) {
+      if (verdict.skip === "expired") this.warnExpired();
+      stats.skipped[verdict.skip]++;
+      return windower.advance(id, undefined);
     }
-    stats.outcomes[windower.add(timeMs, serverName)]++;
-    windower.advance(id, metaId);
+    if (verdict.filtered) {
+      // Its time still moves the windows on, so they close on time.
+      windower.observe(verdict.timeMs);
+      stats.skipped.filtered++;
+    } else {
+      stats.outcomes[windower.add(verdict.timeMs, verdict.members)]++;
+    }
+    windower.advance(id, verdict.metaId);
   }
 
   /** An event of another type: `error` is the server's report, the rest are skipped. */
@@ -110,35 +97,10 @@ export class EventCounter {
     }
   }
 
-  private skipExpired(id: string | undefined): void {
+  private warnExpired(): void {
     if (this.options.stats.skipped.expired === 0) {
       const keep = formatDuration(this.options.retainMs);
       this.options.log.warn(`events older than --retain ${keep} are skipped (counted as expired): their windows would expire as soon as written; run with --retain 0 to keep them`);
     }
-    this.skip("expired", id);
-  }
-
-  private skip(why: SkipReason, id: string | undefined): void {
-    this.options.stats.skipped[why]++;
-    this.options.windower.advance(id, undefined);
-  }
-
-  /**
-   * The name to count for a raw server_name, or null when it is not fit to be one (why in
-   * `refusal`). One detached copy per name, so count maps never pin network chunks in memory.
-   */
-  private resolveServerName(raw: string, data: string): string | null {
-    const known = this.names.get(raw);
-    if (known !== undefined) return known;
-    this.refusal = "bad-server-name";
-    if (!PRINTABLE_ASCII.test(raw)) {
-      // Non-ASCII (or escaped) names need the event decoded as UTF-8 to be exact; never cached.
-      const text = decodeTextField("serverName", raw, data, this.exact);
-      if (text === null) this.refusal = "bad-unicode";
-      return text !== null && isValidServerName(text) ? text : null;
-    }
-    const name = isValidServerName(raw) ? detachString(raw) : null;
-    if (this.names.size < MAX_NAMES) this.names.set(name ?? detachString(raw), name);
-    return name;
   }
 }

@@ -20,6 +20,7 @@ import { GiveUpWatch } from "./give-up.ts";
 import type { Clock, Sink, Source, SourceHandler } from "./ports.ts";
 import { formatStats, subtractStats, type RunStats, type Unwritten } from "./stats.ts";
 import { Telemetry } from "./telemetry.ts";
+import type { ViewSpec } from "../event/dimension.ts";
 
 /** Why a run ended normally. */
 export type StopReason = "until" | "signal";
@@ -42,6 +43,8 @@ export interface PipelineConfig extends EventFilter {
   giveUpAfterMs: number | undefined;
   /** How long the sink keeps windows after their end (0: for ever): older events are skipped as expired. */
   retainMs: number;
+  /** What is counted (--by): the main view first. */
+  views: readonly ViewSpec[];
 }
 
 /** Options of runPipeline. */
@@ -137,6 +140,7 @@ function createRunWindower(config: PipelineConfig, saved: Checkpoint | null, log
     untilMs: config.untilMs ?? null,
     checkpoint: start.checkpoint,
     origin: start.origin,
+    views: config.views.map((view) => view.name),
   });
 }
 
@@ -243,6 +247,7 @@ function createHandler(parts: HandlerParts): SourceHandler {
     windower,
     stats: telemetry.stats,
     filter: parts.config,
+    views: parts.config.views,
     maxEventBytes: parts.config.maxEventBytes,
     log: parts.log,
     horizonMs: () => horizonMs,

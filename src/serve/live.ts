@@ -8,7 +8,8 @@
  * (see page/messages.ts); final windows are collected as the flusher hands them over, about
  * one per window length.
  */
-import type { Telemetry, WindowView } from "../run/telemetry.ts";
+import type { Telemetry } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import type { WindowSnapshot } from "../window/types.ts";
 import page from "./page/index.html";
 import type { DeltaMessage, LiveMessage, SnapshotMessage, StatusMessage, WindowMessage } from "./page/messages.ts";
@@ -39,7 +40,9 @@ interface Client {
 
 /** A window as the page gets it; `counts` overrides the window's own (the changed ones only). */
 function toMessage(window: WindowSnapshot & { incomplete?: boolean }, counts: Iterable<[string, number]> = window.counts): WindowMessage {
-  return { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, incomplete: window.incomplete === true, counts: Object.fromEntries(counts) };
+  const message: WindowMessage = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, incomplete: window.incomplete === true, counts: Object.fromEntries(counts) };
+  if (window.views !== undefined && window.views.size > 1) message.views = Object.fromEntries([...window.views].map(([name, members]) => [name, Object.fromEntries(members)]));
+  return message;
 }
 
 /** The counts of `now` that differ from `before` (all of them when there is no before). */

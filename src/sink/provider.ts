@@ -1,7 +1,7 @@
 /** What a kind of sink is to the registry (registry.ts), and what a run hands the one it asks for. */
 import type { Logger } from "../lib/log.ts";
 import type { Sink, SinkObserver } from "../run/ports.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/types.ts";
 import type { RedisSinkOptions } from "./redis/options.ts";
 import type { StdoutSinkOptions } from "./stdout.ts";
 

@@ -27,15 +27,29 @@ export interface Checkpoint {
   readAfter?: number;
 }
 
-/** One window's counts as handed to a sink. */
+/** One view's counts: member (opaque text, from the event room's field table) → count, in no particular order. */
+export type MemberCounts = Map<string, number>;
+
+/**
+ * One window's counts as handed to a sink. The dimension is declared by the run (its views):
+ * `views` holds every view's counts keyed by its name, the main view first; `counts` is the
+ * main view's (the same map), what a one-view consumer reads.
+ */
 export interface WindowSnapshot {
   startMs: number;
   endMs: number;
   total: number;
-  /** server_name → count, in no particular order. */
-  counts: Map<string, number>;
+  /** The main view's member → count (the same map as the first of `views`). */
+  counts: MemberCounts;
+  /** Every view's counts by view name, the main view first; absent: one view, `counts`. */
+  views?: ReadonlyMap<string, MemberCounts>;
   /** True when no later event can change it. */
   final: boolean;
+}
+
+/** One window as the page, `top` and `read` show it: its counts, and whether it is known to miss events. */
+export interface WindowView extends WindowSnapshot {
+  incomplete: boolean;
 }
 
 /** What a drain hands to a sink: windows to (re)write whole, and the checkpoint that goes with them. */
@@ -66,12 +80,17 @@ export interface WindowerOptions {
   origin?: Origin;
   /** How many recent meta.ids to remember for de-duplication after a resume. */
   recentSize?: number;
+  /** The names of the views counted, the main one first (default: one view, `server_name`). */
+  views?: readonly string[];
 }
 
 /** The windowing state machine. See the module comment for the rules. */
 export interface Windower {
-  /** Offers one valid event: its time and server_name. Call `advance` after every event, valid or not. */
-  add(timeMs: number, serverName: string): AddOutcome;
+  /**
+   * Offers one valid event: its time and its member in each view (in the order of the views; a
+   * lone string for one view). Call `advance` after every event, valid or not.
+   */
+  add(timeMs: number, members: string | readonly string[]): AddOutcome;
   /** Notes the time of an event that is not counted (filtered out), so windows still close on time. */
   observe(timeMs: number): void;
   /** Records that the stream has moved past the event with this SSE id (and meta.id, when known). */

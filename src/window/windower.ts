@@ -8,6 +8,7 @@
  * dropped from memory; an event whose window is already final is late, not counted, and its
  * window is marked incomplete (unless it is a replay of an event read before a restart).
  */
+import { ViewCounts, type CountedWindow } from "./counts.ts";
 import { detachString, resolveWindowCeil, resolveWindowStart } from "./align.ts";
 import { HISTORY_GAP_MS, listQuietStarts, resolveGapMarks } from "./history.ts";
 import { RecentIds } from "./recent.ts";
@@ -29,10 +30,7 @@ interface Mark {
   read: number;
 }
 
-interface OpenWindow extends Mark {
-  startMs: number;
-  counts: Map<string, number>;
-  total: number;
+interface OpenWindow extends Mark, CountedWindow {
   dirty: boolean;
   written: boolean;
 }
@@ -40,6 +38,7 @@ interface OpenWindow extends Mark {
 class TumblingWindows implements Windower {
   private readonly windowMs: number;
   private readonly latenessMs: number;
+  private readonly views: ViewCounts;
   private readonly untilMs: number;
   private readonly clock: StreamClock;
   private finalMs: number;
@@ -71,6 +70,7 @@ class TumblingWindows implements Windower {
     const saved = options.checkpoint;
     this.windowMs = options.windowMs;
     this.latenessMs = options.latenessMs;
+    this.views = new ViewCounts(options.windowMs, options.views);
     this.untilMs = options.untilMs ?? Number.POSITIVE_INFINITY;
     this.recent = new RecentIds(options.recentSize ?? 64, saved?.resume.recent);
     this.clock = new StreamClock(saved ? { timeMs: saved.resume.maxSeenMs, recent: saved.resume.recentTimes ?? [] } : undefined);
@@ -109,7 +109,7 @@ class TumblingWindows implements Windower {
     this.changed = true;
   }
 
-  add(timeMs: number, serverName: string): AddOutcome {
+  add(timeMs: number, members: string | readonly string[]): AddOutcome {
     const windowMs = this.windowMs;
     const startMs = timeMs - (((timeMs % windowMs) + windowMs) % windowMs);
     const endMs = startMs + windowMs;
@@ -136,7 +136,7 @@ class TumblingWindows implements Windower {
     }
     let window = this.open.get(startMs);
     if (window === undefined) window = this.openWindow(startMs, before ?? this.resumeBefore());
-    window.counts.set(serverName, (window.counts.get(serverName) ?? 0) + 1);
+    this.views.add(window.counts, members);
     window.total++;
     window.dirty = true;
     return "counted";
@@ -163,7 +163,7 @@ class TumblingWindows implements Windower {
   }
 
   private openWindow(startMs: number, resume: ResumePoint): OpenWindow {
-    const window: OpenWindow = { startMs, counts: new Map(), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.replays.read };
+    const window: OpenWindow = { startMs, counts: this.views.create(), total: 0, dirty: false, written: false, resume, seq: this.seq++, read: this.replays.read };
     this.open.set(startMs, window);
     // The earliest window seen so far; windows before the saved final boundary never open.
     this.quietFrom = this.quietFrom === null ? startMs : Math.min(this.quietFrom, startMs);
@@ -219,7 +219,7 @@ class TumblingWindows implements Windower {
       const endMs = startMs + this.windowMs;
       const isFinal = endMs <= watermark;
       if (isFinal || (window.dirty && endMs <= streamMs && (rewrite || !window.written))) {
-        windows.push({ startMs, endMs, total: window.total, counts: new Map(window.counts), final: isFinal });
+        windows.push(this.views.snapshot(window, isFinal));
         window.dirty = false;
         window.written = true;
       }
@@ -235,7 +235,7 @@ class TumblingWindows implements Windower {
     this.quietFrom = this.finalMs;
     const handed = new Set(windows.map((w) => w.startMs));
     for (const startMs of listQuietStarts(from, this.finalMs, this.windowMs, (s) => handed.has(s) || this.open.has(s))) {
-      windows.push({ startMs, endMs: startMs + this.windowMs, total: 0, counts: new Map(), final: true });
+      windows.push(this.views.snapshot({ startMs, total: 0, counts: [] }, true));
       if (this.originMs !== null && startMs < this.originMs) this.markIncomplete(startMs);
     }
     windows.sort((a, b) => a.startMs - b.startMs);
@@ -247,7 +247,7 @@ class TumblingWindows implements Windower {
 
   openWindows(): WindowSnapshot[] {
     const open = [...this.open.values()].filter((w) => w.total > 0).sort((a, b) => a.startMs - b.startMs);
-    return open.map((w) => ({ startMs: w.startMs, endMs: w.startMs + this.windowMs, total: w.total, counts: new Map(w.counts), final: false }));
+    return open.map((w) => this.views.snapshot(w, false));
   }
 
   /** The saved position lies before the first event of every window still open (the earliest first arrival). */

@@ -15,7 +15,16 @@ import { runRedisCli, startClusterTopology, type ClusterTopology } from "../supp
 
 setDefaultTimeout(60_000);
 
-const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, untilIntoLastCycleMs: 95_000 });
+const { stream, sinceMs, untilMs, reference, referenceBy } = createReplayScenario({ cycles: 3, untilIntoLastCycleMs: 95_000 });
+/** Two views (--by), the second stored under `{prefix}by:type:`, inside the prefix's hash tag. */
+const TWO_VIEWS = ["--by", "server_name", "--by", "type"];
+
+/** What two views leave: the main view as ever, and the type view's windows. */
+function expectTwoViews(prefix: string): Record<string, unknown> {
+  const out = formatReferenceAsRedis(reference, prefix);
+  for (const [key, value] of Object.entries(formatReferenceAsRedis(referenceBy("type"), `${prefix}by:type:`))) if (/:\d+$/.test(key)) out[key] = value;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
 let cluster: ClusterTopology;
 let fast: FixtureServer;
 
@@ -79,10 +88,10 @@ async function migrateSlot(key: string): Promise<void> {
 }
 
 describe("redis+cluster://", () => {
-  test("without --prefix the keys share the hash tag {wikistream}, and the content is exact", async () => {
-    const result = await runWikistream(replayArgs(fast.url));
+  test("without --prefix the keys share the hash tag {wikistream}, and the content is exact, in both views", async () => {
+    const result = await runWikistream(replayArgs(fast.url, TWO_VIEWS));
     expect(result.code).toBe(0);
-    expect(await dumpPrefixWindows("{wikistream}:")).toEqual(formatReferenceAsRedis(reference, "{wikistream}:"));
+    expect(await dumpPrefixWindows("{wikistream}:")).toEqual(expectTwoViews("{wikistream}:"));
   });
 
   test.each([
@@ -101,15 +110,15 @@ describe("redis+cluster://", () => {
     expect(result.stderr).toContain("a Redis Cluster has only database 0");
   });
 
-  test("CLUSTER FAILOVER of the prefix's master mid-run: the run follows the promoted replica, and the content is exact", async () => {
+  test("CLUSTER FAILOVER of the prefix's master mid-run: the run follows the promoted replica, and the content is exact in both views", async () => {
     const prefix = "{fo}:";
     const before = cluster.ownersOf(`${prefix}x`);
     const result = await replayWith(prefix, async () => {
       expect(runRedisCli(before.replica, ["CLUSTER", "FAILOVER"]).out).toContain("OK");
       await waitFor(() => cluster.masterOf(`${prefix}x`) === before.replica, 20_000, "the replica promoted");
-    });
+    }, TWO_VIEWS);
     expect(result.code).toBe(0);
-    expect(await dumpPrefixWindows(prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
+    expect(await dumpPrefixWindows(prefix)).toEqual(expectTwoViews(prefix));
     await cluster.waitReady();
   });
 
@@ -139,13 +148,13 @@ describe("redis+cluster://", () => {
     expect(printed).toEqual(starts);
   });
 
-  test("the slot moved mid-run with --rollup 1h,1d: every key a write touches is declared, so the windows and each hour and day are exact", async () => {
+  test("the slot moved mid-run with --rollup 1h,1d and two views: every key a write touches is declared, so the windows and each hour and day are exact in both views", async () => {
     const prefix = "{mvr}:";
-    const result = await replayWith(prefix, () => migrateSlot(`${prefix}x`), ["--rollup", "1h,1d"]);
+    const result = await replayWith(prefix, () => migrateSlot(`${prefix}x`), ["--rollup", "1h,1d", ...TWO_VIEWS]);
     expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
     const dump = await dumpPrefixWindows(prefix);
     const windowsOnly = Object.fromEntries(Object.entries(dump).filter(([key]) => !/:(1h|1d):/.test(key)));
-    expect(windowsOnly).toEqual(formatReferenceAsRedis(reference, prefix));
+    expect(windowsOnly).toEqual(expectTwoViews(prefix));
     // Each rollup equals the sum of the level below over its period, read from the same dump.
     const sumKeys = (keys: string[]) => {
       const sums = new Map<string, number>();
@@ -156,10 +165,13 @@ describe("redis+cluster://", () => {
       return Object.fromEntries([...sums].sort());
     };
     const startsOf = (pattern: RegExp) => Object.keys(dump).flatMap((key) => (pattern.test(key) ? [[key, Number(key.split(":").pop())] as const] : []));
-    const levels = [
-      { level: /^\{mvr\}:1h:\d+$/, span: 3600, below: /^\{mvr\}:\d+$/ },
-      { level: /^\{mvr\}:1d:\d+$/, span: 86_400, below: /^\{mvr\}:1h:\d+$/ },
-    ];
+    const levels = ["{mvr}:", "{mvr}:by:type:"].flatMap((base) => {
+      const quoted = base.replace(/[{}]/g, "\\$&");
+      return [
+        { level: new RegExp(`^${quoted}1h:\\d+$`), span: 3600, below: new RegExp(`^${quoted}\\d+$`) },
+        { level: new RegExp(`^${quoted}1d:\\d+$`), span: 86_400, below: new RegExp(`^${quoted}1h:\\d+$`) },
+      ];
+    });
     for (const { level, span, below } of levels) {
       const periods = startsOf(level);
       expect(periods.length).toBeGreaterThan(0);

@@ -108,7 +108,8 @@ export function createStreamClock(): (timeMs: number) => number {
  * or its window had already closed (end ≤ the stream's time − lateness) when it arrived; such a
  * late event's window (from the first counted one on) is listed incomplete.
  */
-export function computeReference(events: string[], options: { windowMs: number; latenessMs: number; untilMs?: number; sinceMs?: number }): Reference {
+export function computeReference(events: string[], options: { windowMs: number; latenessMs: number; untilMs?: number; sinceMs?: number; by?: string }): Reference {
+  const by = options.by?.split(",");
   const reference = new Reference(options.windowMs, options.untilMs);
   const advance = createStreamClock();
   let streamTime = Number.NEGATIVE_INFINITY;
@@ -136,10 +137,22 @@ export function computeReference(events: string[], options: { windowMs: number; 
     }
     firstStart = Math.min(firstStart, start);
     const counts = reference.get(start / 1000) ?? new Map<string, number>();
-    counts.set(event.server_name, (counts.get(event.server_name) ?? 0) + 1);
+    const member = by === undefined ? event.server_name : by.map((field) => readFieldText(event as unknown as Record<string, unknown>, field)).join("|");
+    counts.set(member, (counts.get(member) ?? 0) + 1);
     reference.set(start / 1000, counts);
   }
   return reference;
+}
+
+/**
+ * A field of a parsed event as text, the README's way (--by): a string as it is (unless it is not
+ * storable Unicode), bot as true/false, namespace in decimal; anything else `(none)`.
+ */
+export function readFieldText(event: Record<string, unknown>, field: string): string {
+  const value = event[field];
+  if (field === "bot") return typeof value === "boolean" ? String(value) : "(none)";
+  if (field === "namespace") return typeof value === "number" && Number.isInteger(value) ? BigInt(value).toString() : "(none)";
+  return typeof value === "string" && value.isWellFormed() && !value.includes("\ufffd") ? value : "(none)";
 }
 
 /**
@@ -198,5 +211,7 @@ export function createReplayScenario(options: ScenarioOptions) {
   const sinceMs = Math.floor(stream.firstMs / windowMs) * windowMs;
   const untilMs = sinceMs + (options.cycles - 1) * stream.periodMs + options.untilIntoLastCycleMs;
   const reference = computeReference(stream.events, { windowMs, latenessMs, untilMs });
-  return { stream, sinceMs, untilMs, reference };
+  /** The reference of one view (--by LIST). */
+  const referenceBy = (by: string) => computeReference(stream.events, { windowMs, latenessMs, untilMs, by });
+  return { stream, sinceMs, untilMs, reference, referenceBy };
 }

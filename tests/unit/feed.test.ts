@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { FEED } from "../../src/sink/redis/feed-script.ts";
 import { encodeFeedEntries, formatFeedId, formatFeedIdBefore, listFeedViews, parseFeedEntry } from "../../src/sink/redis/feed.ts";
-import { WRITE_SCRIPT } from "../../src/sink/redis/scripts.ts";
+import { WRITE_SCRIPT } from "../../src/sink/redis/write-script.ts";
 import type { WindowSnapshot } from "../../src/window/types.ts";
 
 function window(startS: number, counts: [string, number][], final = true): WindowSnapshot {
@@ -52,7 +52,7 @@ describe("the feed's entries", () => {
   test("the write script holds the feed's part, checked before its first write and written after the checkpoint", () => {
     const lua = WRITE_SCRIPT.lua;
     expect(lua).toContain(FEED);
-    expect(lua.indexOf("local feed = plan_feed(unit)")).toBeLessThan(lua.indexOf("redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])"));
+    expect(lua.indexOf("local feed = plan_feed(unit)")).toBeLessThan(lua.indexOf("redis.call('SET', K.lock, A.lock, 'PX', A.lock_ttl_ms)"));
     expect(lua.lastIndexOf("write_feed(feed, window_s, retain)")).toBeGreaterThan(lua.indexOf("'seq', next_seq"));
     // A key named …feed is a stream to the type check.
     expect(lua).toContain("(string.sub(key, -4) == 'feed' and 'stream')");

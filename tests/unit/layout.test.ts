@@ -3,7 +3,7 @@ import { WikistreamError } from "../../src/lib/error.ts";
 import { checkPrefixLayout, describeWrongType, type PrefixState } from "../../src/sink/redis/layout.ts";
 
 const W = 30_000;
-const state = (layoutWindowMs: number | null, checkpointWindowMs: number | null, epochs: number): PrefixState => ({ layoutWindowMs, checkpointWindowMs, epochs });
+const state = (layoutWindowMs: number | null, checkpointWindowMs: number | null, epochs: number): PrefixState => ({ layoutWindowMs, checkpointWindowMs, epochs, layoutViews: "" });
 const mismatch = (held: string, asked: string) =>
   `prefix 'p:' holds ${held} windows, and --window is ${asked}: windows of two lengths cannot share a prefix. Run with --window ${held}, or give these windows their own --prefix`;
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { CSV_HEADER, createWindowsPrinter, csvField, filterServers, formatReadText, formatWindowsCsv, formatWindowsJson, type WindowJson } from "../../src/cli/query-format.ts";
 import { formatTop } from "../../src/cli/top-format.ts";
-import type { WindowView } from "../../src/run/telemetry.ts";
+import type { WindowView } from "../../src/window/types.ts";
 
 /** A window of 30 s starting at `startS`, with these counts. */
 function view(startS: number, counts: Record<string, number>, flags: { final?: boolean; incomplete?: boolean } = {}): WindowView {

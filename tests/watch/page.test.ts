@@ -9,7 +9,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { Telemetry, type WindowView } from "../../src/run/telemetry.ts";
+import { Telemetry } from "../../src/run/telemetry.ts";
+import type { WindowView } from "../../src/window/types.ts";
 import { createLiveRoutes } from "../../src/serve/live.ts";
 import type { LiveMessage } from "../../src/serve/page/messages.ts";
 import type { PlotData } from "../../src/serve/page/series.ts";
@@ -169,6 +170,34 @@ describe("the live page, in chromium, against the binary and Redis", () => {
       await page.waitForFunction(() => window.__wikistream?.plot?.kinds.includes("final") === true, undefined, { timeout: 15_000 });
       expect(await page.locator("#s-sink").innerText()).toContain("stdout");
       expect(await page.locator("#table tbody tr").count()).toBeGreaterThan(0);
+      expectSameOrigin(requests, url);
+      await page.close();
+    } finally {
+      await paced.stop();
+    }
+  });
+});
+
+describe("the live page with several --by views", () => {
+  test("a view picker lists the run's views; picking one plots and tables that view, composite members readable", async () => {
+    const paced = startFixtureServer({ events: stream.events, ratePerSec: 1000, chunkEvents: 10, atEnd: "hold" });
+    try {
+      const { url } = await startListening(["--url", paced.url, "--since", SINCE, "--format", "jsonl", "--by", "server_name", "--by", "type", "--by", "server_name,bot"]);
+      const { page, requests } = await openPage(browser, url);
+      await page.waitForFunction(() => window.__wikistream?.plot?.kinds.includes("final") === true, undefined, { timeout: 15_000 });
+      expect(await page.locator("#view-box").isVisible()).toBe(true);
+      expect(await page.locator("#view option").allInnerTexts()).toEqual(["server_name", "type", "server_name,bot"]);
+      await page.selectOption("#view", "type");
+      await page.waitForFunction(() => (window.__wikistream?.plot?.names ?? []).includes("edit"), undefined, { timeout: 5_000 });
+      const names = (await readProbe(page)).plot?.names ?? [];
+      expect(names.every((name) => ["edit", "new", "log", "categorize", "external", "(none)"].includes(name))).toBe(true);
+      expect(await page.locator("#table-member").innerText()).toBe("type");
+      expect(await page.locator("#chart-title").innerText()).toBe("Busiest by type, last hour");
+      await page.selectOption("#view", "server_name,bot");
+      await page.waitForFunction(() => (window.__wikistream?.plot?.names ?? []).some((name) => name.endsWith(" · true") || name.endsWith(" · false")), undefined, { timeout: 5_000 });
+      const rows = await page.locator("#table tbody tr td:nth-child(2)").allInnerTexts();
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((name) => / · (true|false)$/.test(name))).toBe(true);
       expectSameOrigin(requests, url);
       await page.close();
     } finally {

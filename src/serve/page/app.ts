@@ -9,7 +9,7 @@ import { Chart, type DrawnChart } from "./chart.ts";
 import type { LiveMessage } from "./messages.ts";
 import { buildPlot, type Mode, type PlotData } from "./series.ts";
 import { renderStatus, type Connection } from "./status-bar.ts";
-import { Store } from "./store.ts";
+import { Store, projectView } from "./store.ts";
 import { renderTable } from "./table.ts";
 import { describeWaiting } from "./waiting.ts";
 
@@ -41,6 +41,8 @@ function byId<T extends HTMLElement>(id: string): T {
 
 const store = new Store();
 let mode: Mode = "counts";
+/** The view shown (a --by LIST), when the run counts several; undefined: the main one. */
+let view: string | undefined;
 let follow = true;
 let selected: number | null = null;
 let connection: Connection = "connecting";
@@ -54,6 +56,22 @@ const table = { title: byId("table-title"), note: byId("table-note"), body: byId
 const waiting = { box: byId("empty"), title: byId("empty-title"), why: byId("empty-why"), chart: byId("chart"), hint: byId("hint") };
 const followButton = byId("follow");
 const modeButtons: Record<Mode, HTMLElement> = { counts: byId("mode-counts"), share: byId("mode-share") };
+const viewPicker = { box: byId("view-box"), select: byId<HTMLSelectElement>("view"), title: byId("chart-title"), column: byId("table-member") };
+
+/** The picker lists the run's views (hidden with one); titles name the view shown. */
+function renderViews(): void {
+  const views = store.views();
+  viewPicker.box.hidden = views.length < 2;
+  if (view !== undefined && !views.includes(view)) view = undefined;
+  if (viewPicker.select.options.length !== views.length || views.some((name, i) => viewPicker.select.options[i]?.value !== name)) {
+    viewPicker.select.replaceChildren(...views.map((name) => new Option(name, name)));
+  }
+  const shown = view ?? views[0];
+  if (shown !== undefined) viewPicker.select.value = shown;
+  const named = shown === undefined || shown === "server_name" ? "wiki" : shown.replace(/,/g, " · ");
+  viewPicker.title.textContent = named === "wiki" ? "Busiest wikis, last hour" : `Busiest by ${named}, last hour`;
+  viewPicker.column.textContent = named;
+}
 
 /** The window to show when following: the newest final one, else the newest open one. */
 function newestStart(): number | null {
@@ -64,7 +82,8 @@ function newestStart(): number | null {
 function render(): void {
   if (!follow && (selected === null || store.find(selected) === undefined)) follow = true;
   if (follow) selected = newestStart();
-  const windows = store.windows();
+  renderViews();
+  const windows = store.windows().map((w) => projectView(w, view));
   plot = buildPlot(windows, mode);
   // Nothing to plot: say what the page waits for rather than draw a 0–1 axis with no line.
   // Shown before the chart is drawn, so that it takes the page's width.
@@ -78,7 +97,8 @@ function render(): void {
   } else {
     chart.update(plot, selected);
   }
-  renderTable(table, selected === null ? undefined : store.find(selected));
+  const shown = selected === null ? undefined : store.find(selected);
+  renderTable(table, shown === undefined ? undefined : projectView(shown, view));
   renderStatus(store.status, connection);
   followButton.setAttribute("aria-pressed", String(follow));
   for (const [name, button] of Object.entries(modeButtons)) button.setAttribute("aria-pressed", String(name === mode));
@@ -90,6 +110,10 @@ for (const [name, button] of Object.entries(modeButtons) as [Mode, HTMLElement][
     render();
   });
 }
+viewPicker.select.addEventListener("change", () => {
+  view = viewPicker.select.value;
+  render();
+});
 followButton.addEventListener("click", () => {
   follow = true;
   render();

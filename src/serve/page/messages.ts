@@ -16,8 +16,10 @@ export interface WindowMessage {
   total: number;
   /** Known to miss events (the run's history begins after it starts, or a gap overlaps it). */
   incomplete: boolean;
-  /** server_name → count: every wiki in a snapshot and for a final window; only the changed ones for an open window in a delta. */
+  /** The main view's member → count: every member in a snapshot and for a final window; only the changed ones for an open window in a delta. */
   counts: Record<string, number>;
+  /** With several --by views: every view by its LIST (the main one first), each whole, in every message. */
+  views?: Record<string, Record<string, number>>;
 }
 
 /** How the run is doing, sent with every message. */

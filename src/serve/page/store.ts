@@ -13,6 +13,8 @@ export interface PageWindow {
   incomplete: boolean;
   final: boolean;
   counts: Map<string, number>;
+  /** With several --by views: each view's counts by its LIST (the main one first). */
+  views?: Map<string, Map<string, number>>;
 }
 
 /**
@@ -22,7 +24,25 @@ export interface PageWindow {
 const KEPT_SPAN_S = 2 * SHOWN_SPAN_S;
 
 function toWindow(message: WindowMessage, final: boolean): PageWindow {
-  return { start: message.start, end: message.end, total: message.total, incomplete: message.incomplete, final, counts: new Map(Object.entries(message.counts)) };
+  const w: PageWindow = { start: message.start, end: message.end, total: message.total, incomplete: message.incomplete, final, counts: new Map(Object.entries(message.counts)) };
+  if (message.views !== undefined) w.views = readViews(message.views);
+  return w;
+}
+
+function readViews(views: Record<string, Record<string, number>>): Map<string, Map<string, number>> {
+  return new Map(Object.entries(views).map(([name, counts]) => [name, new Map(Object.entries(counts))]));
+}
+
+/** A composite member (`en.wikipedia.org|Main Page`) as the page shows it. */
+export function formatMember(member: string): string {
+  return member.split("|").join(" · ");
+}
+
+/** `w` as one view shows it: that view's counts (members readable) in place of the main view's; `w` itself without views. */
+export function projectView(w: PageWindow, view: string | undefined): PageWindow {
+  const counts = view === undefined ? undefined : w.views?.get(view);
+  if (counts === undefined) return w;
+  return { ...w, counts: new Map([...counts].map(([member, n]) => [formatMember(member), n])) };
 }
 
 /** The windows and status the page shows. */
@@ -55,6 +75,7 @@ export class Store {
       }
       known.total = w.total;
       known.incomplete = w.incomplete;
+      if (w.views !== undefined) known.views = readViews(w.views);
       for (const [name, count] of Object.entries(w.counts)) known.counts.set(name, count);
     }
     for (const start of this.open.keys()) if (!stillOpen.has(start)) this.open.delete(start);
@@ -66,6 +87,12 @@ export class Store {
     const all = [...this.finals.values()];
     for (const w of this.open.values()) if (!this.finals.has(w.start)) all.push(w);
     return all.sort((a, b) => a.start - b.start);
+  }
+
+  /** The views the windows carry (their --by LISTs, the main one first); empty with one view. */
+  views(): string[] {
+    for (const w of [...this.windows()].reverse()) if (w.views !== undefined) return [...w.views.keys()];
+    return [];
   }
 
   /** The window that starts at `start`, if known. */

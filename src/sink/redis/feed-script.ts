@@ -7,9 +7,9 @@
 /**
  * The feed: every window final in this write is appended once to the Stream
  * {prefix}feed, the last of KEYS, with the ID <start in ms>-0. Its arguments follow the
- * checkpoint's: the number of entries (none at all without --feed), then per entry its start
- * (seconds), total, and a count of view fields with their field/value pairs (`counts`; a later
- * view adds its own). A Stream refuses an ID not above its newest (last-generated-id, kept
+ * rollup plan's: the number of entries (none at all without --feed), then per entry its start
+ * (seconds), total, and a count of view fields with their field/value pairs (`counts`, then a
+ * `by:LIST` field per further view). A Stream refuses an ID not above its newest (last-generated-id, kept
  * through trims), so plan_feed, before any write, keeps only the entries above it: a window
  * already there (a rewrite, --no-resume --since) is counted, and compared, never appended twice.
  */
@@ -22,7 +22,7 @@ export const FEED = `local function read_feed_top(key)
   return 0
 end
 local function plan_feed(unit)
-  local at = unit.fields_from + 2 * unit.fields
+  local at = unit.feed_from
   if ARGV[at] == nil then return nil end
   local feed = { key = KEYS[#KEYS], entries = {}, again = 0, differ = 0, behind = 0 }
   local top = read_feed_top(feed.key)
@@ -55,12 +55,12 @@ local function plan_feed(unit)
 end
 local function write_feed(feed, window_s, retain)
   for _, entry in ipairs(feed.entries) do
-    local incomplete = redis.call('SISMEMBER', KEYS[5], entry.start)
+    local incomplete = redis.call('SISMEMBER', K.incomplete, entry.start)
     redis.call('XADD', feed.key, entry.start .. '000-0', 'start', entry.start, 'end', tostring(tonumber(entry.start) + window_s),
       'total', entry.total, 'incomplete', incomplete, unpack(ARGV, entry.views, entry.views + 2 * entry.fields - 1))
   end
   -- Trimmed like epochs: entries of windows that ended before now minus the retention.
-  local below = tonumber(ARGV[6]) - retain - window_s * 1000 + 1
+  local below = tonumber(A.now_ms) - retain - window_s * 1000 + 1
   if retain > 0 and below > 0 and kind(feed.key) == 'stream' then redis.call('XTRIM', feed.key, 'MINID', string.format('%d', below)) end
 end
 `;

@@ -3,18 +3,25 @@
  * `<start in ms>-0`, appended by the write script (scripts.ts FEED) in the same script as the
  * window's final write. What an entry holds is declared here, for the writer and the readers:
  * `start`, `end` (Unix seconds), `total`, `incomplete` (0/1), then one field per view, each a
- * JSON object: `counts` for the main view (a later view adds its own `by:LIST` field).
+ * JSON object: `counts` for the main view, then `by:LIST` for each further view (--by).
  */
-import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowView } from "../../window/types.ts";
 import type { WindowSnapshot } from "../../window/types.ts";
 import { toSortedCounts } from "../format.ts";
 
 /** The field of the main view: server_name → count, busiest first, as stdout's JSON lines print it. */
 export const COUNTS_FIELD = "counts";
 
-/** The view fields of one window's entry, in the order they are written. */
+/** The field of a further view (--by LIST): `by:LIST`. */
+export function formatViewField(view: string): string {
+  return `by:${view}`;
+}
+
+/** The view fields of one window's entry, in the order they are written: the main view's `counts`, then each further view's. */
 export function listFeedViews(window: WindowSnapshot): [field: string, json: string][] {
-  return [[COUNTS_FIELD, JSON.stringify(toSortedCounts(window.counts))]];
+  const fields: [string, string][] = [[COUNTS_FIELD, JSON.stringify(toSortedCounts(window.counts))]];
+  if (window.views !== undefined) for (const [name, counts] of [...window.views].slice(1)) fields.push([formatViewField(name), JSON.stringify(toSortedCounts(counts))]);
+  return fields;
 }
 
 /**

@@ -39,12 +39,77 @@ export interface RollupKeys {
 }
 
 /**
- * `{prefix}1h:S`, `{prefix}1h:epochs`, `{prefix}1h:incomplete`: the names WRITE_SCRIPT builds
- * from ARGV (the prefix and the level's name) for the readers that look for them.
+ * `{prefix}1h:S`, `{prefix}1h:epochs`, `{prefix}1h:incomplete`: a level's periods and the sets
+ * that list them (shared by every view: a view's periods are `{view base}1h:S`).
  */
 export function createRollupKeys(prefix: string, level: RollupLevel): RollupKeys {
   const base = `${prefix}${level.name}:`;
   return { period: (startSeconds) => `${base}${startSeconds}`, epochs: `${base}epochs`, incomplete: `${base}incomplete` };
+}
+
+/** The view a prefix holds when its layout key names none (written before --by): edits per server_name. */
+export const PRESET_VIEWS: readonly string[] = ["server_name"];
+
+/**
+ * Where one view's keys begin: the main view (the first) is stored as ever, `{prefix}S`; each
+ * further one at `{prefix}by:{LIST}:S`, under the prefix (its Cluster hash tag included).
+ */
+export function resolveViewBase(prefix: string, views: readonly string[], view: string): string {
+  return view === views[0] ? prefix : `${prefix}by:${view}:`;
+}
+
+/** The keys of one view: its windows, and its periods of each rollup level. */
+export interface ViewKeys {
+  window(startSeconds: number): string;
+  period(level: RollupLevel, startSeconds: number): string;
+}
+
+/** The keys of `view`, one of `views` (the main one first). */
+export function createViewKeys(prefix: string, views: readonly string[], view: string): ViewKeys {
+  const base = resolveViewBase(prefix, views, view);
+  return { window: (s) => `${base}${s}`, period: (level, s) => `${base}${level.name}:${s}` };
+}
+
+/** One rollup level of one write: which periods it rebuilds, each view's sum from which keys. */
+export interface RollupPlan {
+  level: RollupLevel;
+  /** The span of what a period is rebuilt from (the window, or the level below), in seconds. */
+  step: number;
+  keys: RollupKeys;
+  /** The epochs and incomplete sets of the level below (the windows' for the first level). */
+  baseEpochs: string;
+  baseIncomplete: string;
+  periods: { start: number; sums: { dest: string; sources: string[] }[] }[];
+}
+
+/**
+ * Every rollup period a write of windows starting at `starts` (seconds) touches, level by level,
+ * with every key each view's sum is rebuilt from (an hour's windows, quiet and future ones too; a
+ * day's hours): the one place these names are made (the write script takes them as given).
+ */
+export function planRollups(starts: readonly number[], options: { prefix: string; windowMs: number; rollups: readonly RollupLevel[]; views: readonly string[] }): RollupPlan[] {
+  const keys = createKeys(options.prefix);
+  const views = options.views.map((view) => createViewKeys(options.prefix, options.views, view));
+  const plans: RollupPlan[] = [];
+  let periods = [...new Set(starts)];
+  let step = options.windowMs / 1000;
+  let below: { level: RollupLevel | undefined; epochs: string; incomplete: string } = { level: undefined, epochs: keys.epochs, incomplete: keys.incomplete };
+  for (const level of options.rollups) {
+    periods = [...new Set(periods.map((start) => Math.floor(start / level.seconds) * level.seconds))];
+    const plan: RollupPlan = { level, step, keys: createRollupKeys(options.prefix, level), baseEpochs: below.epochs, baseIncomplete: below.incomplete, periods: [] };
+    for (const start of periods) {
+      const sums = views.map((view) => {
+        const sources: string[] = [];
+        for (let s = start; s <= start + level.seconds - step; s += step) sources.push(below.level === undefined ? view.window(s) : view.period(below.level, s));
+        return { dest: view.period(level, start), sources };
+      });
+      plan.periods.push({ start, sums });
+    }
+    plans.push(plan);
+    below = { level, epochs: plan.keys.epochs, incomplete: plan.keys.incomplete };
+    step = level.seconds;
+  }
+  return plans;
 }
 
 /** The version of the key layout: 2 added `layout` and quiet windows listed in `epochs` without a key. */

@@ -3,7 +3,7 @@ import { formatDuration } from "../../lib/duration.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import { formatCount } from "../../lib/plural.ts";
 import type { RedisClient } from "./client.ts";
-import type { RedisKeys } from "./keys.ts";
+import { PRESET_VIEWS, createViewKeys, type RedisKeys } from "./keys.ts";
 import { INSPECT_SCRIPT, runScript } from "./scripts.ts";
 
 /** What Redis holds under a prefix, read before the first write. */
@@ -14,6 +14,8 @@ export interface PrefixState {
   checkpointWindowMs: number | null;
   /** How many windows `epochs` lists. */
   epochs: number;
+  /** The views the layout key records ("" when none: a prefix from before --by holds server_name's, if anything). */
+  layoutViews: string;
 }
 
 /** The names Redis gives its types, as a person would say them. */
@@ -35,13 +37,24 @@ export function describeLayoutMismatch(prefix: string, heldMs: number, windowMs:
   );
 }
 
+/** The prefix holds other views than this run counts (--by). */
+export function describeViewsMismatch(prefix: string, held: readonly string[], views: readonly string[]): WikistreamError {
+  const flags = (list: readonly string[]) => list.map((view) => `--by ${view}`).join(" ");
+  return new WikistreamError(
+    "usage",
+    `prefix '${prefix}' holds the views ${flags(held)}, and this run counts ${flags(views)}: a prefix keeps one set of views (nothing was written). Run with ${flags(held)}, or give these views their own --prefix`,
+  );
+}
+
 /**
  * Refuses a run whose --window does not fit what the prefix holds. The layout key decides; a
  * prefix from before it existed is judged by its checkpoint; one with windows but neither is
  * not ours to guess.
  */
-export function checkPrefixLayout(state: PrefixState, prefix: string, windowMs: number): void {
+export function checkPrefixLayout(state: PrefixState, prefix: string, windowMs: number, views: readonly string[] = PRESET_VIEWS): void {
   const held = state.layoutWindowMs ?? state.checkpointWindowMs;
+  const heldViews = state.layoutViews !== "" ? state.layoutViews.split(";") : held !== null || state.epochs > 0 ? PRESET_VIEWS : null;
+  if (heldViews !== null && heldViews.join(";") !== views.join(";")) throw describeViewsMismatch(prefix, heldViews, views);
   if (held !== null && held !== windowMs) throw describeLayoutMismatch(prefix, held, windowMs);
   if (held === null && state.epochs > 0) {
     throw new WikistreamError(
@@ -64,6 +77,8 @@ export interface InspectOptions {
   db: string;
   /** The run appends to the feed (--feed): its key is checked too. */
   feed?: boolean;
+  /** The views the run counts, the main one first. */
+  views?: readonly string[];
 }
 
 /**
@@ -73,12 +88,15 @@ export interface InspectOptions {
 export async function inspectPrefix(client: RedisClient, keys: RedisKeys, options: InspectOptions): Promise<void> {
   const windows: string[] = [];
   const { range, windowMs } = options;
+  const views = options.views ?? PRESET_VIEWS;
   if (range) {
     const first = Math.max(Math.floor(range.fromMs / windowMs), Math.ceil(range.toMs / windowMs) - MAX_INSPECTED_WINDOWS);
-    for (let n = first; n * windowMs < range.toMs; n++) windows.push(keys.window((n * windowMs) / 1000));
+    for (const view of views.map((name) => createViewKeys(options.prefix, views, name))) {
+      for (let n = first; n * windowMs < range.toMs; n++) windows.push(view.window((n * windowMs) / 1000));
+    }
   }
   const reply = (await runScript(client, INSPECT_SCRIPT, [...keys.fixed, ...windows, ...(options.feed ? [keys.feed] : [])], [options.db])) as string[];
   if (reply[0] === "type") throw describeWrongType(reply[1] ?? "?", reply[2] ?? "?");
   const number = (text: string | undefined) => (text === undefined || text === "" ? null : Number(text));
-  checkPrefixLayout({ layoutWindowMs: number(reply[1]), checkpointWindowMs: number(reply[3]), epochs: Number(reply[4] ?? 0) }, options.prefix, windowMs);
+  checkPrefixLayout({ layoutWindowMs: number(reply[1]), checkpointWindowMs: number(reply[3]), epochs: Number(reply[4] ?? 0), layoutViews: reply[5] ?? "" }, options.prefix, windowMs, views);
 }

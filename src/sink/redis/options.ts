@@ -25,6 +25,8 @@ export interface RedisSinkOptions extends Pick<ConnectOptions, "allowEviction"> 
   rollupRetainMs?: number;
   /** Append each final window to the Stream {prefix}feed (--feed). */
   feed?: boolean;
+  /** The views counted (--by), by LIST, the main one first; one, server_name, when absent. */
+  views?: readonly string[];
   now?: () => number;
   /** Told of every write, error and wait (status line, metrics). */
   observer?: SinkObserver;

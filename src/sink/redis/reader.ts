@@ -8,16 +8,18 @@
  */
 import type { ChainableCommander } from "ioredis";
 import { WikistreamError } from "../../lib/error.ts";
-import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowView } from "../../window/types.ts";
 import type { RedisClient } from "./client.ts";
 import { classifyRedisError, describeFatalRedisError, isExecAbortedForMemory } from "./errors.ts";
-import { createKeys, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
+import { PRESET_VIEWS, createKeys, createRollupKeys, createViewKeys, type RedisKeys, type RollupLevel, type ViewKeys } from "./keys.ts";
 import { connectReader, type ReaderTarget } from "./reader-connection.ts";
 
 /** Options of createWindowReader. */
 export interface WindowReaderOptions extends ReaderTarget {
   /** Read this rollup level's periods (`--rollup`) instead of the windows. */
-  rollup?: RollupLevel;
+  rollup?: RollupLevel | undefined;
+  /** Read this view (a --by LIST the prefix's layout records); the main view when absent. */
+  view?: string | undefined;
 }
 
 /** The first and the newest window a prefix lists (Unix seconds). */
@@ -31,6 +33,8 @@ export interface WindowSpan {
 export interface WindowReader {
   /** The URL without its password, for messages. */
   readonly where: string;
+  /** The view read (its LIST), and every view the prefix holds, the main one first. */
+  readonly view: { name: string; views: readonly string[] };
   /**
    * The window length the prefix was written with (its layout, else its checkpoint); undefined
    * for an empty prefix. A rollup level's span when reading one.
@@ -65,7 +69,27 @@ const BATCH_WINDOWS = 500;
 /** Connects and selects the URL's database, or throws one line. */
 export async function createWindowReader(options: WindowReaderOptions): Promise<WindowReader> {
   const { client, release, where } = await connectReader(options);
-  return new RedisWindowReader(client, release, createKeys(options.prefix), createShelf(options.prefix, options.rollup), options.prefix, where);
+  try {
+    const keys = createKeys(options.prefix);
+    const views = await readViews(client, keys);
+    const view = options.view ?? views[0] ?? PRESET_VIEWS[0] ?? "";
+    if (!views.includes(view)) {
+      const flags = views.map((name) => `--by ${name}`).join(" ");
+      throw new WikistreamError("usage", `prefix '${options.prefix}' has no view by ${view}: its views are ${flags} (give --by one of them)`);
+    }
+    const shelf = createShelf(options.prefix, options.rollup, createViewKeys(options.prefix, views, view));
+    return new RedisWindowReader(client, release, keys, shelf, options.prefix, where, { name: view, views });
+  } catch (error) {
+    client.disconnect();
+    release();
+    throw error;
+  }
+}
+
+/** The views the prefix's layout records; one made before --by holds server_name's. */
+async function readViews(client: RedisClient, keys: RedisKeys): Promise<string[]> {
+  const held = await client.hget(keys.layout, "views");
+  return held === null || held === "" ? [...PRESET_VIEWS] : held.split(";");
 }
 
 /**
@@ -82,13 +106,13 @@ interface Shelf {
   retainField: "retain_ms" | "rollup_retain_ms";
 }
 
-function createShelf(prefix: string, rollup: RollupLevel | undefined): Shelf {
+function createShelf(prefix: string, rollup: RollupLevel | undefined, view: ViewKeys): Shelf {
   if (rollup !== undefined) {
     const keys = createRollupKeys(prefix, rollup);
-    return { span: keys.period, epochs: keys.epochs, incomplete: keys.incomplete, spanMs: rollup.seconds * 1000, retainField: "rollup_retain_ms" };
+    return { span: (s) => view.period(rollup, s), epochs: keys.epochs, incomplete: keys.incomplete, spanMs: rollup.seconds * 1000, retainField: "rollup_retain_ms" };
   }
   const keys = createKeys(prefix);
-  return { span: keys.window, epochs: keys.epochs, incomplete: keys.incomplete, spanMs: undefined, retainField: "retain_ms" };
+  return { span: view.window, epochs: keys.epochs, incomplete: keys.incomplete, spanMs: undefined, retainField: "retain_ms" };
 }
 
 type ExecResult = [error: Error | null, result: unknown][] | null;
@@ -105,6 +129,7 @@ class RedisWindowReader implements WindowReader {
     private readonly shelf: Shelf,
     private readonly prefix: string,
     readonly where: string,
+    readonly view: { name: string; views: readonly string[] },
   ) {}
 
   /**

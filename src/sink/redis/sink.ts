@@ -15,7 +15,7 @@ import { parseCheckpointFields } from "./checkpoint.ts";
 import { connectRedis } from "./connection.ts";
 import { classifyRedisError, describeFatalRedisError, describeRedisCause } from "./errors.ts";
 import { FeedNotes, checkFeedLeftOut } from "./feed-notes.ts";
-import { createKeys, type RedisKeys } from "./keys.ts";
+import { PRESET_VIEWS, createKeys, type RedisKeys } from "./keys.ts";
 import { inspectPrefix } from "./layout.ts";
 import { PrefixLock, lockLostError } from "./lock.ts";
 import type { RedisSinkOptions } from "./options.ts";
@@ -72,8 +72,8 @@ class RedisStore implements Store {
     this.lockTtlMs = options.lockTtlMs ?? LOCK_TTL_MS;
     this.now = options.now ?? Date.now;
     this.feedNotes = new FeedNotes(this.keys.feed, options.log);
-    const { prefix, windowMs, retainMs = 0, rollups = [], rollupRetainMs = 0, feed = false } = options;
-    this.context = { keys: this.keys, prefix, db: resolveScriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed };
+    const { prefix, windowMs, retainMs = 0, rollups = [], rollupRetainMs = 0, feed = false, views = PRESET_VIEWS } = options;
+    this.context = { keys: this.keys, prefix, db: resolveScriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed, views };
     this.lock = new PrefixLock({
       key: this.keys.lock,
       db: resolveScriptDatabase(target),
@@ -114,7 +114,7 @@ class RedisStore implements Store {
     let fields: Record<string, string>;
     try {
       const { prefix, windowMs, windowRange: range, feed = false } = this.options;
-      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: resolveScriptDatabase(this.target), feed });
+      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: resolveScriptDatabase(this.target), feed, views: this.context.views });
       if (!feed) await checkFeedLeftOut(client, this.keys, prefix, this.options.log);
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));

@@ -1,7 +1,8 @@
 /**
- * One write: every window of a batch whole (DEL + ZADD), its `epochs` entry, the `incomplete`
- * entries, `epoch_index` and the checkpoint, in one script (see scripts.ts) that first checks
- * the database, the lock, the layout and the type of every key; so a crash can never leave a
+ * One write: every view of every window of a batch whole (DEL + ZADD), its `epochs` entry, the
+ * `incomplete` entries, `epoch_index`, the rollups and the checkpoint, in one script (see
+ * write-script.ts) that first checks the database, the lock, the layout, the views and the type
+ * of every key; so a crash can never leave a
  * half-written window, a position that disagrees with the data, or a write applied in part.
  */
 import type { RedisClient } from "./client.ts";
@@ -9,10 +10,11 @@ import { WikistreamError } from "../../lib/error.ts";
 import type { WriteUnit } from "../queue.ts";
 import { formatCheckpointFields } from "./checkpoint.ts";
 import { encodeFeedEntries } from "./feed.ts";
-import { LAYOUT_VERSION, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";
-import { describeLayoutMismatch, describeWrongType } from "./layout.ts";
+import { LAYOUT_VERSION, createViewKeys, planRollups, type RedisKeys, type RollupLevel } from "./keys.ts";
+import { describeLayoutMismatch, describeViewsMismatch, describeWrongType } from "./layout.ts";
 import { lockLostError } from "./lock.ts";
-import { WRITE_SCRIPT, runScript } from "./scripts.ts";
+import { runScript } from "./scripts.ts";
+import { WRITE_ARGS, WRITE_SCRIPT, type WriteArg } from "./write-script.ts";
 
 export type { WriteUnit };
 
@@ -34,6 +36,8 @@ export interface WriterContext {
   rollupRetainMs: number;
   /** Append each final window to the feed (--feed). */
   feed: boolean;
+  /** The views written, by LIST, the main one first (keys.ts createViewKeys). */
+  views: readonly string[];
   /** The time the write carries (its checkpoint's updated_ms): one value for the whole write. */
   now: () => number;
 }
@@ -50,61 +54,85 @@ export interface WriteResult {
   feedBehind: number;
 }
 
-/**
- * Every key the rollups of this write touch, as WRITE_SCRIPT's plan_rollups names them: each
- * level's epochs and incomplete sets, and per period touched its sum and every key it is
- * rebuilt from (an hour's windows, quiet and future ones too; a day's hours). Declared in KEYS
- * so that Redis checks them before the script runs (a Cluster slot on the move included).
- */
-export function listRollupKeys(starts: readonly number[], context: Pick<WriterContext, "keys" | "prefix" | "windowMs" | "rollups">): string[] {
-  const keys: string[] = [];
-  let periods = [...new Set(starts)];
-  let step = context.windowMs / 1000;
-  let source = context.keys.window;
-  for (const level of context.rollups) {
-    const rollup = createRollupKeys(context.prefix, level);
-    keys.push(rollup.epochs, rollup.incomplete);
-    periods = [...new Set(periods.map((start) => Math.floor(start / level.seconds) * level.seconds))];
-    for (const period of periods) {
-      keys.push(rollup.period(period));
-      for (let s = period; s <= period + level.seconds - step; s += step) keys.push(source(s));
-    }
-    step = level.seconds;
-    source = rollup.period;
+/** KEYS being built: each key once, with its 1-based index (what the lists pass). */
+class KeyList {
+  readonly keys: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(fixed: readonly string[]) {
+    for (const key of fixed) this.indexOf(key);
   }
-  return keys;
+
+  /** The key's index in KEYS, added when new (a window of this write is also one its hour is rebuilt from). */
+  indexOf(key: string): number {
+    let at = this.index.get(key);
+    if (at === undefined) {
+      this.keys.push(key);
+      at = this.keys.length;
+      this.index.set(key, at);
+    }
+    return at;
+  }
 }
 
-/** The script's arguments for one unit (see WRITE_SCRIPT for the order). */
+/** The named arguments ({@link WRITE_ARGS}) of one write, in their order. */
+function encodeNamedArgs(unit: WriteUnit, context: WriterContext): (string | number)[] {
+  const named: Record<WriteArg, string | number> = {
+    db: context.db,
+    lock: context.lockText,
+    lock_ttl_ms: context.lockTtlMs,
+    window_ms: context.windowMs,
+    layout: LAYOUT_VERSION,
+    now_ms: context.now(),
+    seq: context.seq,
+    retain_ms: context.retainMs,
+    rollup_retain_ms: context.rollupRetainMs,
+    final_ms: unit.checkpoint?.finalMs ?? "",
+    views: context.views.join(";"),
+  };
+  return WRITE_ARGS.map((name) => named[name]);
+}
+
+/** The rollup plan's arguments (see WRITE_SCRIPT's read_rollups), its keys added to `keys`. */
+function encodeRollups(starts: readonly number[], context: WriterContext, keys: KeyList): (string | number)[] {
+  const plans = planRollups(starts, context);
+  const args: (string | number)[] = [plans.length];
+  for (const plan of plans) {
+    args.push(plan.level.seconds, plan.step, keys.indexOf(plan.keys.epochs), keys.indexOf(plan.keys.incomplete), keys.indexOf(plan.baseEpochs), keys.indexOf(plan.baseIncomplete), plan.level.name, plan.periods.length);
+    for (const period of plan.periods) {
+      args.push(period.start);
+      for (const sum of period.sums) args.push(keys.indexOf(sum.dest), sum.sources.length, ...sum.sources.map((key) => keys.indexOf(key)));
+    }
+  }
+  return args;
+}
+
+/** The script's keys and arguments for one unit (see WRITE_SCRIPT for the order). */
 export function encodeWrite(unit: WriteUnit, context: WriterContext): { keys: string[]; args: (string | number)[] } {
-  const keys = [...context.keys.fixed];
-  const rollups = context.rollups.map((level) => `${level.name}:${level.seconds}`).join(",");
-  const finalMs = unit.checkpoint?.finalMs ?? "";
-  const args: (string | number)[] = [context.db, context.lockText, context.lockTtlMs, context.windowMs, LAYOUT_VERSION, context.now(), context.seq];
-  args.push(context.retainMs, rollups, context.rollupRetainMs, context.prefix, finalMs, unit.windows.length);
+  const keys = new KeyList(context.keys.fixed);
+  const views = context.views.map((view) => createViewKeys(context.prefix, context.views, view));
+  const args = encodeNamedArgs(unit, context);
+  args.push(unit.windows.length);
   for (const window of unit.windows) {
     const start = window.startMs / 1000;
-    keys.push(context.keys.window(start));
-    args.push(start, window.counts.size);
-    for (const [name, count] of window.counts) args.push(count, name);
-  }
-  // Each key once: a window of this write is also one its hour is rebuilt from, and the script
-  // checks the type of every key it is given.
-  const named = new Set(keys);
-  for (const key of listRollupKeys(unit.windows.map((window) => window.startMs / 1000), context)) {
-    if (!named.has(key)) keys.push(key);
-    named.add(key);
+    args.push(start);
+    context.views.forEach((name, v) => {
+      const counts = (v === 0 ? window.counts : window.views?.get(name)) ?? new Map<string, number>();
+      args.push(keys.indexOf(views[v]?.window(start) ?? ""), counts.size);
+      for (const [member, count] of counts) args.push(count, member);
+    });
   }
   args.push(unit.incomplete.length, ...unit.incomplete.map((ms) => ms / 1000));
   const fields = unit.checkpoint ? Object.entries(formatCheckpointFields(unit.checkpoint, context.now())) : [];
   args.push(fields.length);
   for (const [field, value] of fields) args.push(field, value);
-  // Without --feed, today's arguments and keys exactly.
+  args.push(...encodeRollups(unit.windows.map((window) => window.startMs / 1000), context, keys));
+  // The feed's key last in KEYS, as FEED expects.
   if (context.feed) {
     args.push(...encodeFeedEntries(unit.windows));
-    keys.push(context.keys.feed);
+    keys.keys.push(context.keys.feed);
   }
-  return { keys, args };
+  return { keys: keys.keys, args };
 }
 
 /** What the answer to a write says: it landed, with the checkpoint's new sequence number, or it was refused because the checkpoint is not the one this writer left. */
@@ -124,6 +152,7 @@ export async function sendWrite(client: RedisClient, unit: WriteUnit, context: W
   if (code === "stale") return { kind: "stale", found: first ?? "", foundUpdatedMs: second ?? "" };
   if (code === "lock") throw lockLostError(context.prefix);
   if (code === "layout") throw describeLayoutMismatch(context.prefix, Number(first), context.windowMs);
+  if (code === "views") throw describeViewsMismatch(context.prefix, (first ?? "").split(";"), context.views);
   if (code === "type") throw describeWrongType(first ?? "?", second ?? "?");
   if (code === "rollup") {
     throw new WikistreamError("usage", `prefix '${context.prefix}' holds windows of ${second ?? "?"}s, which do not make up its ${first ?? "?"} rollup: drop --rollup or use another --prefix`);
