@@ -286,6 +286,15 @@ describe("property: crashes at random points change nothing", () => {
       expect(missing).toEqual([]);
       // Every window a late event arrived for is marked incomplete.
       expect([...late].filter((start) => start < clock && !store.incomplete.has(start))).toEqual([]);
+      // And nothing else: no window before the first counted one is listed, and of those listed
+      // only the windows of late events are marked (a resume once listed, and marked, the quiet
+      // window before the first one: its checkpoint's final boundary lay below it).
+      const firstCounted = Math.min(...expected.keys());
+      expect([...store.epochs].filter((start) => start < firstCounted)).toEqual([]);
+      // (Windows before --since's are marked too: they miss the events dated before it.)
+      const originMs = Math.ceil(SINCE_MS / windowMs) * windowMs;
+      const marked = [...store.incomplete].filter((start) => start >= Math.max(firstCounted, originMs) && start < clock);
+      expect(marked.filter((start) => !late.has(start))).toEqual([]);
     });
   }
 });

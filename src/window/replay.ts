@@ -24,6 +24,15 @@ export class ReplayLedger {
     this.untilStreamMs = streamMs;
   }
 
+  /**
+   * The events read after the point where `mark` events had been read: by this run, and by the
+   * run before the restart where that one read further (replays still to come). A checkpoint
+   * saved before the replays are over must still call them replays.
+   */
+  readAfter(mark: number): number {
+    return this.read + this.left - mark;
+  }
+
   /** Whether the event being offered (not yet read) was read before. */
   isReplay(streamMs: number): boolean {
     return this.left > 0 || streamMs <= this.untilStreamMs;

@@ -193,7 +193,8 @@ class TumblingWindows implements Windower {
     if (Number.isFinite(watermark)) {
       // Windows from --until on are not counted by this run, so they are not final for the next.
       const newFinal = Math.min(resolveWindowStart(watermark, this.windowMs), resolveWindowCeil(this.untilMs, this.windowMs));
-      if (newFinal > this.finalMs) {
+      // Nor are those before the first it claims: a resume hands out quiet windows from the saved boundary.
+      if (newFinal > this.finalMs && this.quietFrom !== null && newFinal >= this.quietFrom) {
         this.finalMs = newFinal;
         this.changed = true;
       }
@@ -256,7 +257,7 @@ class TumblingWindows implements Windower {
     for (const window of this.open.values()) if (earliest === undefined || window.seq < earliest.seq) earliest = window;
     return {
       resume: earliest ? earliest.resume : this.resumeBefore(),
-      readAfter: earliest ? this.replays.read - earliest.read : 0,
+      readAfter: earliest ? this.replays.readAfter(earliest.read) : 0,
       finalMs: Number.isFinite(this.finalMs) ? this.finalMs : null,
       originMs: this.originMs,
       windowMs: this.windowMs,

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario, formatReferenceAsRedis } from "../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, spawnTracked, type WikistreamProcess } from "../support/process.ts";
+import { killStrayRuns, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../support/redis.ts";
 import { createRandom } from "../support/random.ts";
 import { shareRedis } from "../support/shared.ts";
@@ -43,7 +43,12 @@ function replayArgs(url: string, prefix: string, extra: string[] = []): string[]
 
 /** Runs `body` with a fixture server that sends the stream at `ratePerSec`, stopping it afterwards. */
 async function withPacedServer(ratePerSec: number, body: (server: FixtureServer) => Promise<void>): Promise<void> {
-  const server = startFixtureServer({ events: stream.events, ratePerSec, chunkEvents: 25 });
+  return withPacedServerOf(stream.events, ratePerSec, body);
+}
+
+/** {@link withPacedServer} for other events. */
+async function withPacedServerOf(events: string[], ratePerSec: number, body: (server: FixtureServer) => Promise<void>): Promise<void> {
+  const server = startFixtureServer({ events, ratePerSec, chunkEvents: 25 });
   try {
     await body(server);
   } finally {
@@ -132,14 +137,16 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
         expect(linesOf(result.stderr)).toContain(`${signal}: stopping (writing what is ready)…`);
         expect(result.stderr).not.toContain("unwritten");
         // The checkpoint saved on the way out covers every event the run read: its final_ms is
-        // where the newest event time read (minus the lateness) puts it.
+        // where the newest event time read (minus the lateness) puts it, once past the first window.
         const read = Number(/^(\d+) events; /m.exec(result.stderr)?.[1] ?? Number.NaN);
         expect(read).toBeGreaterThan(0);
         expect(read).toBeLessThan(stream.events.length);
         const newestMs = Math.max(...eventTimesMs.slice(0, read));
         const checkpoint = await redis.client.hgetall(`${prefix}checkpoint`);
         expect(checkpoint.id).not.toBe("");
-        expect(Number(checkpoint.final_ms)).toBe(Math.floor((newestMs - LATENESS_MS) / WINDOW_MS) * WINDOW_MS);
+        const finalMs = Math.floor((newestMs - LATENESS_MS) / WINDOW_MS) * WINDOW_MS;
+        const firstStartMs = Math.floor(Math.min(...eventTimesMs.slice(0, read)) / WINDOW_MS) * WINDOW_MS;
+        expect(checkpoint.final_ms).toBe(finalMs >= firstStartMs ? String(finalMs) : "");
         expect(await redis.client.exists(`${prefix}lock`)).toBe(0);
       });
       const restart = await runWikistream(replayArgs(fast.url, prefix, ["--quiet"]));
@@ -209,3 +216,31 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
     expect(await redis.client.exists(`${prefix}lock`)).toBe(0);
   });
 });
+
+describe("a run SIGKILLed at its first write, in 30 s windows", () => {
+  // The first events are dated about 20 s after --since and the stream's time stays within a
+  // minute (the lateness) of it for some 550 events: a write then has the first window due and
+  // none final. The Sentinel failover test once resumed from such a write (the new master held
+  // only it), and listed the window before --since as quiet and incomplete.
+  const first = createReplayScenario({ cycles: 2, untilIntoLastCycleMs: 95_000 });
+  const args = ["--since", String(first.sinceMs), "--until", String(first.untilMs)];
+
+  test("the next run leaves exactly the uninterrupted content: no window before --since", async () => {
+    const prefix = "firstwrite:";
+    await withPacedServerOf(first.stream.events, 150, async (paced) => {
+      const dead = spawnTracked(["--url", paced.url, "--redis-url", redis.url, "--prefix", prefix, "--quiet", ...args]);
+      await whileRunning(dead, waitFor(async () => (await redis.client.hget(`${prefix}checkpoint`, "seq")) !== null, 20_000, "a first write"));
+      dead.proc.kill("SIGKILL");
+      await dead.done;
+    });
+    const server = startFixtureServer({ events: first.stream.events });
+    try {
+      const next = await runWikistream(["--url", server.url, "--redis-url", redis.url, "--prefix", prefix, ...args]);
+      expect(next.code).toBe(0);
+      expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(first.reference, prefix));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
