@@ -8,10 +8,10 @@
 import { defineCommand } from "citty";
 import { hostname } from "node:os";
 import { sleep } from "../lib/abort.ts";
-import { formatInstant } from "../lib/duration.ts";
+import { formatInstant } from "../lib/format.ts";
 import { WikistreamError } from "../lib/error.ts";
 import { resolveColor } from "../lib/log.ts";
-import type { WindowView } from "../run/telemetry.ts";
+import type { WindowView } from "../window/view.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { createFeedReader, type FeedEntry, type FeedReader } from "../sink/redis/feed-reader.ts";
 import { formatFeedIdBefore } from "../sink/redis/feed.ts";

@@ -4,7 +4,8 @@
  */
 import { formatError } from "../lib/error.ts";
 import { createLogger, resolveColor, type Logger } from "../lib/log.ts";
-import { countRecentWindows, type Telemetry, type WindowView } from "../run/telemetry.ts";
+import { countRecentWindows, type Telemetry } from "../run/telemetry.ts";
+import type { WindowView } from "../window/view.ts";
 import { formatStats } from "../run/stats.ts";
 import type { Config } from "./config.ts";
 import { STATUS_INTERVAL_MS, StatusLine, formatStatus } from "./status.ts";

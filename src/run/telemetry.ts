@@ -5,6 +5,7 @@
  * from the windows when asked.
  */
 import type { WindowSnapshot } from "../window/types.ts";
+import type { WindowView } from "../window/view.ts";
 import type { ReconnectCause, SinkObserver } from "./ports.ts";
 import { createStats, type RunStats } from "./stats.ts";
 
@@ -22,11 +23,6 @@ export function countRecentWindows(windowMs: number): number {
 const DEFAULT_RECENT_WINDOWS = countRecentWindows(30_000);
 /** The span events/s is averaged over. */
 const RATE_SPAN_S = 10;
-
-/** One window as the page and `top` show it. */
-export interface WindowView extends WindowSnapshot {
-  incomplete: boolean;
-}
 
 /** Something that wants to hear of changes as they happen (the page's event stream, metrics). */
 export interface TelemetryListener {

@@ -8,11 +8,12 @@
  * (see page/messages.ts); final windows are collected as the flusher hands them over, about
  * one per window length.
  */
-import type { Telemetry, WindowView } from "../run/telemetry.ts";
+import type { Telemetry } from "../run/telemetry.ts";
+import type { WindowView } from "../window/view.ts";
 import type { WindowSnapshot } from "../window/types.ts";
 import page from "./page/index.html";
 import type { DeltaMessage, LiveMessage, SnapshotMessage, StatusMessage, WindowMessage } from "./page/messages.ts";
-import type { RouteSet } from "./server.ts";
+import type { RouteSet } from "./routes.ts";
 
 /** How often the page hears from the run: the budget is one message a second. */
 const TICK_MS = 1000;

@@ -1,3 +1,4 @@
+import { formatSpan } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowSnapshot } from "../window/types.ts";
 
@@ -25,11 +26,6 @@ export function formatWindowJson(window: WindowSnapshot, incomplete = false): st
   return `${JSON.stringify(line)}\n`;
 }
 
-/** `2026-11-26 10:00:00` (UTC), as the table and `wikistream top`/`read` show times. */
-export function formatClock(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-}
-
 /** A compact table of the top wikis of one window, with bars scaled to the largest. */
 export function formatWindowText(window: WindowSnapshot, options: { color?: boolean; top?: number; width?: number; incomplete?: boolean } = {}): string {
   const top = options.top ?? 10;
@@ -43,7 +39,7 @@ export function formatWindowText(window: WindowSnapshot, options: { color?: bool
   const cyan = (t: string) => (options.color ? `\x1b[36m${t}\x1b[39m` : t);
   const what = window.total === 0 ? "no changes" : `${formatCount(window.total, "change")} on ${formatCount(rows.length, "wiki")}`;
   const marks = `${options.incomplete ? "  (incomplete: misses events)" : ""}${window.final ? "" : "  (partial: stopped before it was final)"}`;
-  const lines = [bold(`${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${what}${marks}`)];
+  const lines = [bold(`${formatSpan(window.startMs, window.endMs)}  ${what}${marks}`)];
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / max) * barWidth)));
     lines.push(`  ${name.padEnd(nameWidth)}  ${String(n).padStart(countWidth)}  ${cyan(bar)}`);

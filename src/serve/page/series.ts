@@ -4,7 +4,7 @@
  * over that span as series. No DOM here.
  */
 import { sortCounts } from "./format.ts";
-import type { PageWindow } from "./store.ts";
+import { SHOWN_SPAN_S, type PageWindow } from "./store.ts";
 
 /** Plot counts, or each wiki's share of its window's total, in percent. */
 export type Mode = "counts" | "share";
@@ -27,8 +27,6 @@ export interface PlotData {
   mode: Mode;
 }
 
-/** The span of final windows shown, in seconds. */
-export const SHOWN_SPAN_S = 3600;
 /** How many wikis get a line. */
 export const TOP_WIKIS = 10;
 

@@ -4,7 +4,7 @@
  * the only thing it changes, and only with --group.
  */
 import { WikistreamError } from "../../lib/error.ts";
-import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowView } from "../../window/view.ts";
 import type { RedisClient } from "./client.ts";
 import { parseFeedEntry } from "./feed.ts";
 import { createKeys } from "./keys.ts";

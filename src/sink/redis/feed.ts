@@ -5,7 +5,7 @@
  * `start`, `end` (Unix seconds), `total`, `incomplete` (0/1), then one field per view, each a
  * JSON object: `counts` for the main view (a later view adds its own `by:LIST` field).
  */
-import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowView } from "../../window/view.ts";
 import type { WindowSnapshot } from "../../window/types.ts";
 import { toSortedCounts } from "../format.ts";
 

@@ -8,7 +8,7 @@
  */
 import type { ChainableCommander } from "ioredis";
 import { WikistreamError } from "../../lib/error.ts";
-import type { WindowView } from "../../run/telemetry.ts";
+import type { WindowView } from "../../window/view.ts";
 import type { RedisClient } from "./client.ts";
 import { classifyRedisError, describeFatalRedisError, isExecAbortedForMemory } from "./errors.ts";
 import { createKeys, createRollupKeys, type RedisKeys, type RollupLevel } from "./keys.ts";

@@ -7,7 +7,7 @@ import type { RedisClient } from "./client.ts";
 import { resolveBackoff } from "../../lib/backoff.ts";
 import { WikistreamError } from "../../lib/error.ts";
 import { formatCount } from "../../lib/plural.ts";
-import { formatInstant } from "../../lib/duration.ts";
+import { formatInstant } from "../../lib/format.ts";
 import type { Sink } from "../../run/ports.ts";
 import type { Checkpoint, WindowBatch } from "../../window/types.ts";
 import { parseCheckpointFields } from "./checkpoint.ts";
