@@ -183,7 +183,7 @@ describe("the commands on the command line", () => {
   });
 
   test.each([
-    [["tpo"], "unknown command 'tpo' (did you mean top?): the commands are top, read, tail and healthcheck"],
+    [["tpo"], "unknown command 'tpo' (did you mean top?): the commands are top, read, tail, healthcheck and completion"],
     [["raed", "--from", "0"], "unknown command 'raed' (did you mean read?)"],
     [["count"], "unknown command 'count'"],
     [["--bogus"], "unknown flag '--bogus'"],
