@@ -2,10 +2,10 @@
  * How `top` and `read` print stored windows: JSON (one document, one line), CSV (a row per
  * wiki per window) and `read`'s text (a line per window). Pure: windows in, text out.
  */
-import { formatSpan } from "../lib/format.ts";
+import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../window/view.ts";
-import { sortCounts, toSortedCounts } from "../sink/format.ts";
+import { toSortedCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */
 export interface WindowJson {

@@ -2,10 +2,9 @@
  * `wikistream top`'s table: the newest window's busiest wikis with a bar each, and a sparkline
  * per wiki over the windows read. Pure: windows in, text out.
  */
-import { formatClock, formatSpan } from "../lib/format.ts";
+import { formatClock, formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../window/view.ts";
-import { sortCounts } from "../sink/format.ts";
 import { describeFlags } from "./query-format.ts";
 import { markRow, sparkline } from "./sparkline.ts";
 

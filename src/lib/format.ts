@@ -1,7 +1,7 @@
 /**
  * How times and spans are written for people, in one place for the CLI, the sinks and the live
  * page (which bundles this module): moments in logs, window spans, clock times, ages at a glance.
- * All in UTC. The text of a duration flag (`30s`, `2m`) and its parser stay together in
+ * All in UTC; and the order counts are listed in. The text of a duration flag (`30s`, `2m`) and its parser stay together in
  * duration.ts, so that what is printed parses back.
  */
 
@@ -37,6 +37,11 @@ export function formatAge(ms: number): string {
   if (s < 172_800) return `${Math.round(s / 3600)}h`;
   if (s < 63_115_200) return `${Math.round(s / 86_400)}d`;
   return `${(s / 31_557_600).toFixed(1)}y`;
+}
+
+/** [name, count] pairs busiest first, then by name (a steady order), as every table, chart and JSON object lists them. */
+export function sortCounts(counts: Iterable<[string, number]>): [string, number][] {
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 /** Seconds with one decimal, for waits and round trips in messages: `1.2s`, `30.0s`. */

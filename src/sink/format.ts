@@ -1,11 +1,6 @@
-import { formatSpan } from "../lib/format.ts";
+import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowSnapshot } from "../window/types.ts";
-
-/** Counts sorted by count (descending), then by name, as [server_name, count] pairs. */
-export function sortCounts(counts: Map<string, number>): [string, number][] {
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
 
 /** Counts as a JSON object, busiest first (object keys keep their insertion order). */
 export function toSortedCounts(counts: Map<string, number>): Record<string, number> {

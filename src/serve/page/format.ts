@@ -1,8 +1,8 @@
 /**
- * What only the page writes: shares, the chart's time ticks and the busiest-first order. No DOM
- * here. Times, spans and ages come from lib/format.ts (bundled with the page), written as the CLI
- * writes them; the ticks stay here because uPlot asks for them in seconds and drops the seconds
- * on whole minutes.
+ * What only the page writes: shares, and the chart's time ticks (uPlot asks for them in
+ * seconds; they drop the seconds on whole minutes). No DOM here. Times, spans, ages and the
+ * busiest-first order come from lib/format.ts, bundled with the page, so it writes them as the
+ * CLI does.
  */
 import { formatTimeOfDay } from "../../lib/format.ts";
 
@@ -15,9 +15,4 @@ export function formatShare(count: number, total: number): string {
 export function formatTick(seconds: number): string {
   const time = formatTimeOfDay(seconds * 1000);
   return seconds % 60 === 0 ? time.slice(0, 5) : time;
-}
-
-/** [wiki, count] pairs busiest first, then by name (a steady order), as the table and the chart list them. */
-export function sortCounts(counts: Iterable<[string, number]>): [string, number][] {
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }

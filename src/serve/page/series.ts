@@ -3,7 +3,7 @@
  * the open ones, one point per window length (a missing window is a gap), and the busiest wikis
  * over that span as series. No DOM here.
  */
-import { sortCounts } from "./format.ts";
+import { sortCounts } from "../../lib/format.ts";
 import { SHOWN_SPAN_S, type PageWindow } from "./store.ts";
 
 /** Plot counts, or each wiki's share of its window's total, in percent. */

@@ -3,8 +3,8 @@
  * The table of the selected window: every wiki with its count and share, busiest first.
  * Names come from the stream, so they are set as text, never as HTML.
  */
-import { formatSpan } from "../../lib/format.ts";
-import { formatShare, sortCounts } from "./format.ts";
+import { formatSpan, sortCounts } from "../../lib/format.ts";
+import { formatShare } from "./format.ts";
 import type { PageWindow } from "./store.ts";
 
 /** The elements the table draws into. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatAge, formatClock, formatInstant, formatSeconds, formatSpan, formatTimeOfDay } from "../../../src/lib/format.ts";
+import { formatAge, formatClock, formatInstant, formatSeconds, formatSpan, formatTimeOfDay, sortCounts } from "../../../src/lib/format.ts";
 
 const AT = Date.UTC(2026, 10, 26, 10, 0, 0);
 
@@ -62,4 +62,12 @@ describe("formatSeconds", () => {
     [1234, "1.2s"],
     [30_000, "30.0s"],
   ])("%p ms is %p", (ms, text) => expect(formatSeconds(ms)).toBe(text));
+});
+
+describe("sortCounts", () => {
+  test("busiest first, ties by name, whatever the order given", () => {
+    const pairs: [string, number][] = [["b.org", 2], ["c.org", 5], ["a.org", 2], ["d.org", 1]];
+    expect(sortCounts(pairs)).toEqual([["c.org", 5], ["a.org", 2], ["b.org", 2], ["d.org", 1]]);
+    expect(sortCounts(new Map(pairs.reverse()))).toEqual(sortCounts(pairs));
+  });
 });
