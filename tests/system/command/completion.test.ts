@@ -64,7 +64,7 @@ describe("bash", () => {
       ["wikistream", "completion", ""],
       ["wikistream", "--ret"],
     ]);
-    expect(commands).toEqual(["completion", "healthcheck", "read", "top"]);
+    expect(commands).toEqual(["completion", "healthcheck", "read", "tail", "top"]);
     expect(mainFlags).toEqual(flagsOf(FLAGS).sort());
     expect(top).toEqual(flagsOf(TOP_FLAGS).filter((f) => f.startsWith("--")).sort());
     expect(read).toEqual(flagsOf(READ_FLAGS).sort());
@@ -101,7 +101,7 @@ describe.if(Bun.which("fish") !== null)("fish", () => {
   }
 
   test("offers commands, flags and values", () => {
-    expect(askFish("wikistream ")).toEqual(["completion", "healthcheck", "read", "top"]);
+    expect(askFish("wikistream ")).toEqual(["completion", "healthcheck", "read", "tail", "top"]);
     expect(askFish("wikistream --format ")).toEqual(["jsonl", "text"]);
     expect(askFish("wikistream read --resolution ")).toEqual(["1d", "1h", "window"]);
     expect(askFish("wikistream top --wa")).toEqual(["--watch"]);
