@@ -119,7 +119,11 @@ describe("--standby", () => {
   test("three instances, the leader killed in turn twice: exact", async () => {
     await withReplay(async (server, redis) => {
       const prefix = "three:";
-      const runs = [0, 1, 2].map((i) => spawnTracked(args(server, redis, prefix, i === 0 ? [] : ["--standby"])));
+      // The first takes the lock before the standbys start: started together, a standby may take
+      // it first, and the first (no --standby) then refuses the prefix and exits.
+      const first = spawnTracked(args(server, redis, prefix));
+      await waitFor(async () => (await redis.client.get(`${prefix}lock`))?.includes(`"pid":${first.proc.pid}`) === true, 15_000, "the first run's lock");
+      const runs = [first, ...[1, 2].map(() => spawnTracked(args(server, redis, prefix, ["--standby"])))];
       const leaderOf = async () => {
         let holder: number | undefined;
         await waitFor(async () => {
