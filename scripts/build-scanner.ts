@@ -6,7 +6,7 @@
  *
  * Both files are committed: the program and its compiled executable load the .wasm and never need
  * wabt. The output depends only on the text and the wabt version in bun.lock (no timestamps or
- * paths go in), so tests/scanner.test.ts can assemble the text again and compare byte for byte.
+ * paths go in), so tests/system/release/scanner.test.ts can assemble the text again and compare byte for byte.
  */
 import wabt from "wabt";
 

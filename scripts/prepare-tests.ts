@@ -57,7 +57,7 @@ function resolveAptPrefix(): string[] | undefined {
 }
 
 /**
- * The Python that runs the README's redis-py reader (tests/faults/feed.test.ts): the system's,
+ * The Python that runs the README's redis-py reader (tests/system/faults/feed.test.ts): the system's,
  * where apt-get installs python3-redis, rather than one a version manager put first on PATH.
  */
 export function resolvePython(): string {

@@ -1,7 +1,7 @@
 /**
  * `bun run release:check`: everything the release workflow does on Linux short of uploading,
  * so a broken release shows here and not on tag day. The workflow runs it; the test suite runs
- * `--fast` (tests/release.test.ts); CI runs the whole of it.
+ * `--fast` (tests/system/release/release.test.ts); CI runs the whole of it.
  *
  *   bun run release:check          every target, SHA256SUMS, -baseline = linux-x64, the smoke runs, npm
  *   bun run release:check --fast   linux-x64 only (no download of other runtimes, no SHA256SUMS)

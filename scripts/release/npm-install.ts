@@ -2,7 +2,7 @@
  * Installs npm tarballs the way `npm i -g wikistream` would, into a scratch prefix and offline:
  * `--offline`, an empty cache of its own and a registry address nothing listens on, so the
  * install can only use the files given (the platform packages not given are optional: npm skips
- * them). Used by release:check and tests/release.test.ts.
+ * them). Used by release:check and tests/system/release/release.test.ts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -5,7 +5,7 @@
  * `@wikistream/<target>` that holds that target's binary and declares `os`, `cpu` (and `libc`
  * on Linux), so npm installs only the one that runs here.
  *
- * The manifests are pure (tested in tests/build.test.ts); `packNpmPackages` lays the packages
+ * The manifests are pure (tested in tests/system/release/build.test.ts); `packNpmPackages` lays the packages
  * out and runs `npm pack`.
  */
 import { copyFile, link, mkdir, rm } from "node:fs/promises";

@@ -2,7 +2,7 @@
  * Where the release version is written down besides package.json: the CHANGELOG's newest dated
  * section and the README's `VERSION=` line. The binary itself takes it from package.json
  * (src/lib/version.ts: --version, the User-Agent, build_info, the checkpoint); these two are
- * prose a person edits, so release:check and tests/version.test.ts compare them.
+ * prose a person edits, so release:check and tests/system/release/version.test.ts compare them.
  */
 
 /** The newest released section of a Keep-a-Changelog file: `## [0.2.0] - 2026-12-02`. */

@@ -3,7 +3,7 @@
  * moves: invocations of the wikistream binary (their subcommand and flags must be ones the
  * current `--help` lists), `bun run SCRIPT` (the script must be in package.json) and `bun FILE`
  * / `bash FILE` (the file must exist). Nothing runs the release workflow before tag day, so
- * release:check and tests/release.test.ts check it against the build here.
+ * release:check and tests/system/release/release.test.ts check it against the build here.
  */
 
 /** One `run:` step. */

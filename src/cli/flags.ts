@@ -1,7 +1,7 @@
 /**
  * The one table of flags: each declared once with its kind, environment variable, default,
  * help line and validation. The parser (cli/parse.ts, mapped to a Config by cli/config.ts),
- * --help (cli/help.ts) and the README's option table (checked by tests/cli.test.ts) all come
+ * --help (cli/help.ts) and the README's option table (checked by tests/system/command/options.test.ts) all come
  * from here.
  */
 import { REPOSITORY_URL, VERSION } from "../lib/version.ts";

@@ -2,9 +2,10 @@
  * How `top` and `read` print stored windows: JSON (one document, one line), CSV (a row per
  * wiki per window) and `read`'s text (a line per window). Pure: windows in, text out.
  */
+import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../window/types.ts";
-import { formatClock, sortCounts, toSortedCounts } from "../sink/format.ts";
+import { toSortedCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */
 export interface WindowJson {
@@ -70,14 +71,6 @@ export function filterServers(view: WindowView, patterns: readonly RegExp[]): Wi
   let total = 0;
   for (const n of counts.values()) total += n;
   return { ...view, counts, total };
-}
-
-/** Spans this long show the end's date too: a daily rollup ends at the next midnight. */
-const DAY_MS = 86_400_000;
-
-/** `2026-11-26 10:00:00–10:00:30 UTC`: a window's span. */
-export function formatSpan(startMs: number, endMs: number): string {
-  return endMs - startMs >= DAY_MS ? `${formatClock(startMs)} – ${formatClock(endMs)} UTC` : `${formatClock(startMs)}–${formatClock(endMs).slice(11)} UTC`;
 }
 
 /** What a window's flags say, in words: "" for a final, complete one. */

@@ -4,7 +4,7 @@
  * wikis matching a glob. Reads only.
  */
 import { defineCommand } from "citty";
-import { formatInstant } from "../lib/duration.ts";
+import { formatInstant } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import { createWindowsPrinter, filterServers } from "./query-format.ts";
 import { READ_FLAGS, READ_HELP, type ReadValues } from "./query-flags.ts";

@@ -5,21 +5,12 @@
  * printed between `hold` (the line is cleared, and not redrawn meanwhile) and `release` (it is
  * redrawn), so that nothing is ever glued onto it.
  */
+import { formatAge } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { Telemetry } from "../run/telemetry.ts";
 
 /** How often the line is redrawn (and the telemetry's rate sampled). */
 export const STATUS_INTERVAL_MS = 1000;
-
-/** A span for a glance: 1.2s, 45s, 12m, 5h, 3d. */
-export function formatAge(ms: number): string {
-  const s = ms / 1000;
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 120) return `${Math.round(s)}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  if (s < 172_800) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86_400)}d`;
-}
 
 /** The status as one line: events/s, lag, open windows, the last write, reconnects, and what it waits for. */
 export function formatStatus(telemetry: Telemetry, now: number): string {

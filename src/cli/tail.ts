@@ -8,7 +8,7 @@
 import { defineCommand } from "citty";
 import { hostname } from "node:os";
 import { sleep } from "../lib/abort.ts";
-import { formatInstant } from "../lib/duration.ts";
+import { formatInstant } from "../lib/format.ts";
 import { WikistreamError } from "../lib/error.ts";
 import { resolveColor } from "../lib/log.ts";
 import type { WindowView } from "../window/types.ts";

@@ -2,10 +2,11 @@
  * `wikistream top`'s table: the newest window's busiest wikis with a bar each, and a sparkline
  * per wiki over the windows read. Pure: windows in, text out.
  */
+import { formatClock, formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../window/types.ts";
-import { formatClock, nameMembers, sortCounts } from "../sink/format.ts";
-import { describeFlags, formatSpan } from "./query-format.ts";
+import { nameMembers } from "../sink/format.ts";
+import { describeFlags } from "./query-format.ts";
 import { markRow, sparkline } from "./sparkline.ts";
 
 /** Wikis listed without --all. */

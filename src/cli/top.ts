@@ -13,6 +13,7 @@
 import { defineCommand } from "citty";
 import { sleep } from "../lib/abort.ts";
 import type { WindowView } from "../window/types.ts";
+import { formatTimeOfDay } from "../lib/format.ts";
 import { describeReadError, isPassingReadError } from "../sink/redis/reader-connection.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { resolveColor } from "../lib/log.ts";
@@ -38,7 +39,7 @@ function render(windows: readonly WindowView[], values: TopValues, env: Record<s
 
 /** A frame drawn over the previous one on a terminal; off a terminal, frames follow each other. */
 function paintOver(frame: string, nowMs: number): string {
-  const stamp = `drawn at ${new Date(nowMs).toISOString().slice(11, 19)} UTC; redrawn as windows land; Ctrl-C to stop`;
+  const stamp = `drawn at ${formatTimeOfDay(nowMs)} UTC; redrawn as windows land; Ctrl-C to stop`;
   return `${HOME}${`${frame}${stamp}\n`.replace(/\n/g, `${CLEAR_LINE}\n`)}${CLEAR_BELOW}`;
 }
 

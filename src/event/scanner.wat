@@ -1,7 +1,7 @@
 ;; scanner.wat: the fast path of wikistream's event field extractor (see src/event/fields.ts).
 ;;
 ;; `bun run scanner` (scripts/build-scanner.ts: wabt, SIMD on) assembles this file into
-;; scanner.wasm next to it; both are committed, and tests/scanner.test.ts fails when they differ.
+;; scanner.wasm next to it; both are committed, and tests/system/release/scanner.test.ts fails when they differ.
 ;; scanner.ts loads the .wasm and turns the answer record into strings.
 ;;
 ;; Why WebAssembly. The answer must be exactly JSON.parse's, so every byte is looked at: one raw

@@ -46,8 +46,3 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
-
-/** A moment as ISO time with its Unix seconds beside it, for logs: `2026-11-26T10:00:00Z (1795687200)`. */
-export function formatInstant(ms: number): string {
-  return `${new Date(ms).toISOString().replace(".000Z", "Z")} (${ms / 1000})`;
-}

@@ -1,6 +1,6 @@
 import type { Logger } from "../lib/log.ts";
 import { formatCount } from "../lib/plural.ts";
-import { formatInstant } from "../lib/duration.ts";
+import { formatInstant } from "../lib/format.ts";
 import type { WindowBatch } from "../window/types.ts";
 import type { Windower } from "../window/windower.ts";
 import type { Clock, Sink } from "./ports.ts";

@@ -13,7 +13,7 @@ import type { WindowView } from "../window/types.ts";
 import type { WindowSnapshot } from "../window/types.ts";
 import page from "./page/index.html";
 import type { DeltaMessage, LiveMessage, SnapshotMessage, StatusMessage, WindowMessage } from "./page/messages.ts";
-import type { RouteSet } from "./server.ts";
+import type { RouteSet } from "./routes.ts";
 
 /** How often the page hears from the run: the budget is one message a second. */
 const TICK_MS = 1000;

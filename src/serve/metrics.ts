@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { COMMIT, VERSION } from "../lib/version.ts";
 import type { Telemetry } from "../run/telemetry.ts";
 import type { AddOutcome } from "../window/types.ts";
-import type { RouteSet } from "./server.ts";
+import type { RouteSet } from "./routes.ts";
 
 /** Label values of the window outcomes, in the words the summary line uses. */
 const OUTCOME_LABELS: Record<AddOutcome, string> = { counted: "counted", late: "late", final: "replayed_into_final", "after-until": "after_until" };

@@ -9,15 +9,7 @@ import type { Telemetry } from "../run/telemetry.ts";
 import { createLiveBody, createReadyBody } from "./health.ts";
 import { createLiveRoutes, type LiveOptions } from "./live.ts";
 import { createMetricsRoutes } from "./metrics.ts";
-
-/** A route value as Bun.serve takes it: a fixed response, an HTML import, or a handler. */
-export type RouteValue = Response | Bun.HTMLBundle | ((request: Request) => Response | Promise<Response>);
-
-/** Routes another module adds (the live page and its event stream), with what to stop at the end. */
-export interface RouteSet {
-  routes: Record<string, RouteValue>;
-  close(): void;
-}
+import type { RouteSet, RouteValue } from "./routes.ts";
 
 /** Options of startWatchServer. */
 export interface WatchServerOptions {

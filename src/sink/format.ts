@@ -1,10 +1,6 @@
+import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowSnapshot } from "../window/types.ts";
-
-/** Counts sorted by count (descending), then by name, as [server_name, count] pairs. */
-export function sortCounts(counts: Map<string, number>): [string, number][] {
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
 
 /** Counts as a JSON object, busiest first (object keys keep their insertion order). */
 export function toSortedCounts(counts: Map<string, number>): Record<string, number> {
@@ -25,11 +21,6 @@ export function formatWindowJson(window: WindowSnapshot, incomplete = false): st
   if (incomplete) line.incomplete = true;
   if (!window.final) line.final = false;
   return `${JSON.stringify(line)}\n`;
-}
-
-/** `2026-11-26 10:00:00` (UTC), as the table and `wikistream top`/`read` show times. */
-export function formatClock(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
 }
 
 /** What a view's members are called in a table: wikis for server_name, else the fields' names. */
@@ -65,7 +56,7 @@ function formatViewText(window: WindowSnapshot, counts: Map<string, number>, vie
   const members = nameMembers(view);
   const what = window.total === 0 ? "no changes" : `${formatCount(window.total, "change")} ${view === "server_name" ? "on" : "by"} ${formatCount(rows.length, members.noun, members.plural)}`;
   const marks = `${options.incomplete ? "  (incomplete: misses events)" : ""}${window.final ? "" : "  (partial: stopped before it was final)"}`;
-  const lines = [bold(`${formatClock(window.startMs)} – ${formatClock(window.endMs).slice(11)} UTC  ${what}${marks}`)];
+  const lines = [bold(`${formatSpan(window.startMs, window.endMs)}  ${what}${marks}`)];
   for (const [name, n] of shown) {
     const bar = "█".repeat(Math.max(1, Math.round((n / max) * barWidth)));
     lines.push(`  ${name.padEnd(nameWidth)}  ${String(n).padStart(countWidth)}  ${cyan(bar)}`);

@@ -4,6 +4,7 @@
  * than {@link SLOW_WRITE_MS} is said once, and again when it comes.
  */
 import type { Logger } from "../lib/log.ts";
+import { formatSeconds } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { SinkObserver } from "../run/ports.ts";
 import type { WriteUnit } from "./queue.ts";
@@ -18,10 +19,6 @@ interface Sent {
   sentAt: number;
   slow: boolean;
   timer: ReturnType<typeof setTimeout>;
-}
-
-function formatSeconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
 }
 
 /** The one write in flight, if any; see the module comment. */

@@ -7,7 +7,7 @@
  * like a Redpanda Connect output, the engine owns retry and backoff.
  */
 import { resolveBackoff, type BackoffPolicy } from "../lib/backoff.ts";
-import { formatInstant } from "../lib/duration.ts";
+import { formatInstant } from "../lib/format.ts";
 import type { WikistreamError } from "../lib/error.ts";
 import type { Logger } from "../lib/log.ts";
 import { formatCount } from "../lib/plural.ts";

@@ -7,6 +7,7 @@ import { createParser, type EventSourceMessage, type EventSourceParser } from "e
 import { sleep, whenAborted } from "../lib/abort.ts";
 import { resolveBackoff, type BackoffPolicy } from "../lib/backoff.ts";
 import { WikistreamError } from "../lib/error.ts";
+import { formatSeconds } from "../lib/format.ts";
 import { describeNetworkError } from "../lib/network.ts";
 import { readLatin1 } from "../lib/latin1.ts";
 import type { Logger } from "../lib/log.ts";
@@ -139,7 +140,7 @@ class StreamReader {
   private retryLater(what: string, error: string, cause: ReconnectCause, retryAfterMs?: number): number {
     const delayMs = retryAfterMs ?? this.backoff();
     if (retryAfterMs !== undefined) this.attempt++;
-    this.options.log.warn(`${what}; retrying in ${(delayMs / 1000).toFixed(1)}s`);
+    this.options.log.warn(`${what}; retrying in ${formatSeconds(delayMs)}`);
     return this.reconnectAfter(delayMs, cause, error);
   }
 
@@ -188,7 +189,7 @@ class StreamReader {
     // every 15 minutes): reconnect at once. One that delivered nothing counts as a failed attempt.
     if (counter.delivered > 0) this.attempt = 0;
     const delayMs = counter.delivered > 0 ? 0 : this.backoff();
-    options.log.debug(`stream ended after ${counter.delivered} events; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
+    options.log.debug(`stream ended after ${counter.delivered} events; reconnecting in ${formatSeconds(delayMs)}`);
     const error = broke ?? (watchdog.fired ? `no data for ${options.idleTimeoutMs}ms` : counter.delivered > 0 ? undefined : "the server ended the stream before its first event");
     return this.reconnectAfter(delayMs, watchdog.fired ? "idle" : counter.delivered > 0 ? "drop" : "other", error);
   }

@@ -141,7 +141,7 @@ function authArgs(args: string[]): string[] {
 export async function dumpWindows(redis: Pick<TestRedis, "dump">, prefix: string): Promise<Record<string, unknown>> {
   const all = await redis.dump(prefix);
   // Bookkeeping that differs between two runs with the same content (times, tokens); the
-  // layout key has tests of its own (tests/edges).
+  // layout key has tests of its own (tests/system/edges).
   delete all[`${prefix}checkpoint`];
   delete all[`${prefix}lock`];
   delete all[`${prefix}layout`];

@@ -6,7 +6,8 @@
  * vertical line. A click picks the window under the pointer.
  */
 import uPlot from "uplot";
-import { formatClock, formatWindowLength } from "./format.ts";
+import { formatDuration } from "../../lib/duration.ts";
+import { formatTick } from "./format.ts";
 import { findOpenMax, listOpenRuns, type PlotData } from "./series.ts";
 
 /** Ten colours told apart on light and dark backgrounds. */
@@ -160,20 +161,20 @@ export class Chart {
         },
       },
       axes: [
-        { stroke: fg, grid, ticks: grid, space: 64, incrs: TIME_STEPS, values: (_u, splits) => splits.map(formatClock) },
+        { stroke: fg, grid, ticks: grid, space: 64, incrs: TIME_STEPS, values: (_u, splits) => splits.map(formatTick) },
         {
           stroke: fg,
           grid,
           ticks: grid,
           size: 56,
-          label: `${share ? "% of the changes" : "changes"} per ${formatWindowLength(data.step)} window`,
+          label: `${share ? "% of the changes" : "changes"} per ${formatDuration(data.step * 1000)} window`,
           labelSize: 22,
           labelFont: "12px system-ui, sans-serif",
           values: (_u, splits) => splits.map((v) => (share ? `${v}%` : String(v))),
         },
       ],
       series: [
-        { label: "window (UTC)", value: (_u, v) => (v === null ? "–" : formatClock(v)) },
+        { label: "window (UTC)", value: (_u, v) => (v === null ? "–" : formatTick(v)) },
         ...this.order.map((name) => ({
           label: name,
           stroke: this.colors.get(name),

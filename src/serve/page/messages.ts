@@ -5,7 +5,7 @@
  *
  * The first message is a snapshot of everything; each later one (at most one a second) carries
  * only what changed. Times are Unix seconds, like the stdout and Redis formats, except `now`
- * and `lastWrite` (Unix ms, for "3 s ago").
+ * and `lastWrite` (Unix ms, for "3.0s ago").
  */
 import type { WaitingFor } from "../../run/telemetry.ts";
 

@@ -3,8 +3,8 @@
  * the open ones, one point per window length (a missing window is a gap), and the busiest wikis
  * over that span as series. No DOM here.
  */
-import { sortCounts } from "./format.ts";
-import type { PageWindow } from "./store.ts";
+import { sortCounts } from "../../lib/format.ts";
+import { SHOWN_SPAN_S, type PageWindow } from "./store.ts";
 
 /** Plot counts, or each wiki's share of its window's total, in percent. */
 export type Mode = "counts" | "share";
@@ -27,8 +27,6 @@ export interface PlotData {
   mode: Mode;
 }
 
-/** The span of final windows shown, in seconds. */
-export const SHOWN_SPAN_S = 3600;
 /** How many wikis get a line. */
 export const TOP_WIKIS = 10;
 

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /** The status line of the page: stream, events/s, lag, open windows, last write, output. */
-import { formatDuration } from "./format.ts";
+import { formatAge } from "../../lib/format.ts";
 import type { StatusMessage } from "./messages.ts";
 
 /** The state of the page's own connection to GET /events. */
@@ -28,8 +28,8 @@ export function renderStatus(status: StatusMessage | null, connection: Connectio
   }
   set("s-connection", status.ready ? "ready" : status.reason, status.ready ? "good" : "bad");
   set("s-rate", status.eventsPerSecond.toFixed(1));
-  set("s-lag", status.lag === null ? "no event yet" : formatDuration(status.lag));
+  set("s-lag", status.lag === null ? "no event yet" : formatAge(status.lag * 1000));
   set("s-open", String(status.openWindows));
-  set("s-write", status.lastWrite === null ? "none yet" : `${formatDuration(Math.max(0, status.now - status.lastWrite) / 1000)} ago`);
+  set("s-write", status.lastWrite === null ? "none yet" : `${formatAge(Math.max(0, status.now - status.lastWrite))} ago`);
   set("s-sink", describeSink(status), status.waitingFor === "redis" ? "bad" : undefined);
 }

@@ -3,7 +3,6 @@
  * messages of GET /events. No DOM here, so it runs (and is tested) anywhere.
  */
 import type { LiveMessage, StatusMessage, WindowMessage } from "./messages.ts";
-import { SHOWN_SPAN_S } from "./series.ts";
 
 /** One window on the page: final (no later event changes it) or open (still counting). */
 export interface PageWindow {
@@ -17,6 +16,8 @@ export interface PageWindow {
   views?: Map<string, Map<string, number>>;
 }
 
+/** The span of final windows the chart shows, in seconds. */
+export const SHOWN_SPAN_S = 3600;
 /**
  * Final windows kept: twice the span the chart shows, so that a page open for long, sent
  * windows while the server's own hour rolled on, still has its hour, and no more.

@@ -3,7 +3,8 @@
  * The table of the selected window: every wiki with its count and share, busiest first.
  * Names come from the stream, so they are set as text, never as HTML.
  */
-import { formatShare, formatSpan, sortCounts } from "./format.ts";
+import { formatSpan, sortCounts } from "../../lib/format.ts";
+import { formatShare } from "./format.ts";
 import type { PageWindow } from "./store.ts";
 
 /** The elements the table draws into. */
@@ -38,7 +39,7 @@ export function renderTable(el: TableElements, w: PageWindow | undefined): void 
     el.body.replaceChildren();
     return;
   }
-  el.title.textContent = formatSpan(w.start, w.end);
+  el.title.textContent = formatSpan(w.start * 1000, w.end * 1000);
   el.note.textContent = describe(w);
   const rows = sortCounts(w.counts);
   const fragment = document.createDocumentFragment();

@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import type { RedisClient } from "./client.ts";
 import { formatDuration } from "../../lib/duration.ts";
 import { WikistreamError } from "../../lib/error.ts";
+import { formatSeconds } from "../../lib/format.ts";
 import type { Logger } from "../../lib/log.ts";
 import { classifyRedisError } from "./errors.ts";
 import { ACQUIRE_SCRIPT, REFRESH_SCRIPT, RELEASE_SCRIPT, TAKEOVER_SCRIPT, runScript } from "./scripts.ts";
@@ -137,7 +138,7 @@ export class PrefixLock {
     this.options.onStandby?.(false);
     if (!this.options.standby || refreshedAt === undefined) return;
     const { prefix, ttlMs, log, now } = this.options;
-    log.info(`took over prefix '${prefix}' ${((now() - refreshedAt) / 1000).toFixed(1)}s after the last refresh of its lock (TTL ${formatDuration(ttlMs)})`);
+    log.info(`took over prefix '${prefix}' ${formatSeconds(now() - refreshedAt)} after the last refresh of its lock (TTL ${formatDuration(ttlMs)})`);
   }
 
   /**

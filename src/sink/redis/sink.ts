@@ -7,6 +7,8 @@
  */
 import type { RedisClient } from "./client.ts";
 import { WikistreamError } from "../../lib/error.ts";
+import { formatCount } from "../../lib/plural.ts";
+import { formatInstant } from "../../lib/format.ts";
 import type { Sink } from "../../run/ports.ts";
 import type { Checkpoint } from "../../window/types.ts";
 import { createQueuedSink, type Judgement, type Store, type StoreAnswer, type StoreHooks } from "../queued.ts";
