@@ -1,4 +1,4 @@
-/** What the consumer scripts (transport, naive, parse-only) share: their flags and their report line. */
+/** What the consumer scripts (transport, floor, naive, parse-only) share: their flags and their report line. */
 import { readStatusKb } from "./probe.ts";
 import { LATENESS_MS, WINDOW_MS } from "./stream.ts";
 
@@ -25,6 +25,15 @@ export function parseConsumerArgs(argv: readonly string[]): ConsumerArgs {
   return { url, untilMs, redisUrl: value("--redis-url"), prefix: value("--prefix") ?? "", windowMs: WINDOW_MS, latenessMs: LATENESS_MS };
 }
 
+/** The sizes (bytes) of the chunks Bun's fetch handed over while reading the stream. */
+export interface ChunkSizes {
+  count: number;
+  p10: number;
+  p50: number;
+  p90: number;
+  max: number;
+}
+
 /** What every consumer script prints as its one stdout line. */
 export interface ConsumerReport {
   /** SSE events read (0 for the transport, which does not parse). */
@@ -33,6 +42,8 @@ export interface ConsumerReport {
   counted: number;
   /** Bytes read (transport only; 0 elsewhere). */
   bytes: number;
+  /** The transport's chunk sizes (transport only). */
+  chunks?: ChunkSizes;
   /** Peak RSS from the consumer's own /proc/self/status at exit. */
   hwmKb: number | undefined;
 }

@@ -1,5 +1,7 @@
 /** The benchmark's results: what was measured, the machine it ran on, and the markdown written to bench/results.md. */
 import { readFileSync } from "node:fs";
+import type { ChunkSizes } from "./consumer.ts";
+import { checkGoals } from "./goals.ts";
 import type { WatchResult } from "./watch.ts";
 import { availableParallelism, release } from "node:os";
 
@@ -56,6 +58,12 @@ export interface BenchResults {
   variants: ConsumerResult[];
   naive: ConsumerResult;
   parseOnly: ConsumerResult;
+  /** (e) fetch + eventsource-parser, nothing else. */
+  floor: ConsumerResult;
+  /** (b4) the default run with the four views, or why it did not run. */
+  views: ConsumerResult | string;
+  /** The chunk sizes Bun's fetch delivered to (a), one summary per round. */
+  chunks: ChunkSizes[];
   long: LongRunResult;
   /** The long run of the first variant (with `--long-variants`). */
   longVariant: LongRunResult | undefined;
@@ -121,11 +129,11 @@ export function readMachine(redisVersion: string, binary: string): Machine {
 }
 
 /** Kilobytes (KiB, as /proc and GNU time give them) as decimal megabytes. */
-function convertKbToMb(kb: number | undefined): number {
+export function convertKbToMb(kb: number | undefined): number {
   return kb === undefined ? Number.NaN : (kb * 1024) / 1e6;
 }
 
-function formatMb(kb: number | undefined): string {
+export function formatMb(kb: number | undefined): string {
   return kb === undefined ? "?" : `${convertKbToMb(kb).toFixed(0)} MB`;
 }
 
@@ -133,16 +141,32 @@ function formatSeconds(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 }
 
-function formatRate(perSecond: number): string {
+export function formatRate(perSecond: number): string {
   if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M`;
   if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(0)} k`;
   return perSecond.toFixed(0);
 }
 
-function summarise(result: ConsumerResult) {
-  const wallMs = computeMedian(result.samples.map((s) => s.wallMs));
+/** A consumer's median wall time and peak RSS (median and worst) over its runs. */
+export function summarise(result: ConsumerResult) {
+  const walls = result.samples.map((s) => s.wallMs);
   const peaks = result.samples.map((s) => s.peakKb).filter((kb): kb is number => kb !== undefined);
-  return { wallMs, peakKb: peaks.length > 0 ? computeMedian(peaks) : undefined, maxPeakKb: peaks.length > 0 ? Math.max(...peaks) : undefined };
+  return {
+    wallMs: computeMedian(walls),
+    minWallMs: Math.min(...walls),
+    maxWallMs: Math.max(...walls),
+    peakKb: peaks.length > 0 ? computeMedian(peaks) : undefined,
+    maxPeakKb: peaks.length > 0 ? Math.max(...peaks) : undefined,
+  };
+}
+
+/** The ratio of `result` to (a) round by round (each run over the same round's (a) run): median, lowest, highest, all. */
+export function computeRatios(result: ConsumerResult, transport: ConsumerResult): { median: number; min: number; max: number; all: number[] } {
+  const all = result.samples.flatMap((s, i) => {
+    const a = transport.samples[i]?.wallMs;
+    return a === undefined ? [] : [s.wallMs / a];
+  });
+  return { median: computeMedian(all), min: Math.min(...all), max: Math.max(...all), all };
 }
 
 /** The row key of the i-th variant: b′, b″, b‴, b⁗, then b′5, b′6, … */
@@ -150,85 +174,14 @@ export function nameVariantKey(index: number): string {
   return `b${["′", "″", "‴", "⁗"][index] ?? `′${index + 1}`}`;
 }
 
-/** One goal and whether it held; `info` lines are shown for comparison and are not goals. */
-export interface GoalCheck {
-  goal: string;
-  measured: string;
-  holds: boolean;
-  info?: boolean;
-}
-
-function checkPeakGoal(results: BenchResults): GoalCheck {
-  const b = summarise(results.binary);
-  const worstMb = convertKbToMb(b.maxPeakKb);
-  return {
-    goal: `peak RSS of (b) ≤ 128 MB at ${formatRate(results.binary.events)} events, worst of the runs`,
-    measured: `${formatMb(b.maxPeakKb)} (worst of ${results.runs}; median ${formatMb(b.peakKb)}); ${worstMb <= 100 ? "≤ 100 MB" : "over 100 MB"}`,
-    holds: worstMb <= 128,
-  };
-}
-
-function checkGrowthGoal(long: LongRunResult): GoalCheck {
-  const first = long.highFirstKb ?? Number.NaN;
-  const last = long.highLastKb ?? Number.NaN;
-  const change = (last - first) / first;
-  const span = formatRate(long.markEvents);
-  return {
-    goal: `RSS flat over ${formatRate(long.events)} events: the highest read over the last ${span} within 10 % of the highest over the first ${span}`,
-    measured: `${formatMb(first)} → ${formatMb(last)} (${change >= 0 ? "+" : ""}${(change * 100).toFixed(0)} %); single reads after ${span} and at the end: ${formatMb(long.rssAtMarkKb)} → ${formatMb(long.rssAtEndKb)}`,
-    holds: Math.abs(change) <= 0.1,
-  };
-}
-
-function checkLiveGoal(live: LiveResult): GoalCheck {
-  return {
-    goal: `live (${live.ratePerSec} events/s) ≤ 1.8 % of one core and RSS ≤ 70 MB`,
-    measured: `${live.cpuPercent.toFixed(2)} % over ${live.seconds} s, RSS ${formatMb(live.rssKb)}`,
-    holds: live.cpuPercent <= 1.8 && convertKbToMb(live.rssKb) <= 70,
-  };
-}
-
-function checkWatchGoals(live: LiveResult, watch: WatchResult | undefined): GoalCheck[] {
-  if (watch === undefined) return [];
-  const rise = watch.cpuPercent - live.cpuPercent;
-  return [
-    {
-      goal: "live CPU with --listen and the page open ≤ 0.5 % of a core more than without; the page's stream ≤ 1 message a second",
-      measured: `${rise >= 0 ? "+" : ""}${rise.toFixed(2)} % (${watch.cpuPercent.toFixed(2)} % against ${live.cpuPercent.toFixed(2)} %); ${watch.pageMessagesPerSecond.toFixed(2)} messages/s`,
-      holds: rise <= 0.5 && watch.pageMessagesPerSecond <= 1.05,
-    },
-    {
-      goal: `/metrics p99 < 10 ms under ${watch.scrapes.concurrency} concurrent scrapes`,
-      measured: `p99 ${watch.scrapes.p99Ms.toFixed(1)} ms, p50 ${watch.scrapes.p50Ms.toFixed(1)} ms over ${watch.scrapes.count} scrapes`,
-      holds: watch.scrapes.p99Ms < 10,
-    },
-  ];
-}
-
-/** Checks the goals of issue 12 against the results, then adds the (c) comparison as information. */
-export function checkGoals(results: BenchResults): GoalCheck[] {
-  const a = summarise(results.transport);
-  const b = summarise(results.binary);
-  const c = summarise(results.naive);
-  const version = computeMedian(results.versionMs);
-  return [
-    { goal: "(b) ≤ 2.5× (a), by median", measured: `${(b.wallMs / a.wallMs).toFixed(1)}×`, holds: b.wallMs <= 2.5 * a.wallMs },
-    checkPeakGoal(results),
-    checkGrowthGoal(results.long),
-    { goal: "`--version` ≤ 20 ms", measured: `${version.toFixed(1)} ms (median of ${results.versionMs.length})`, holds: version <= 20 },
-    checkLiveGoal(results.live),
-    ...checkWatchGoals(results.live, results.watch),
-    { goal: "(b) against (c), for information", measured: `(b) ${(c.wallMs / b.wallMs).toFixed(1)}× as fast as (c)`, holds: true, info: true },
-  ];
-}
-
-function formatConsumerRow(key: string, result: ConsumerResult, a: ReturnType<typeof summarise>): string[] {
+function formatConsumerRow(key: string, result: ConsumerResult, transport: ConsumerResult): string[] {
   const s = summarise(result);
+  const r = computeRatios(result, transport);
   return [
     `(${key}) ${result.label}`,
-    formatSeconds(s.wallMs),
+    `${formatSeconds(s.wallMs)} (${formatSeconds(s.minWallMs)}–${formatSeconds(s.maxWallMs)})`,
     `${formatRate((result.events * 1000) / s.wallMs)} events/s, ${((result.bytes / 1e6) * (1000 / s.wallMs)).toFixed(0)} MB/s`,
-    `${(s.wallMs / a.wallMs).toFixed(1)}×`,
+    key === "a" ? "1.0×" : `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`,
     s.peakKb === undefined ? "?" : `${formatMb(s.peakKb)} (max ${formatMb(s.maxPeakKb)})`,
   ];
 }
@@ -243,17 +196,20 @@ function formatLongRow(long: LongRunResult): string[] {
   ];
 }
 
-/** The table's rows: (a), (b), each variant right under (b), (c), (d), the long run(s), --version, live. */
+/** The table's rows: (a), (e), (b), the views, each variant, (c), (d), the long run(s), --version, live. */
 function formatRows(results: BenchResults): string[][] {
-  const a = summarise(results.transport);
+  const views = results.views;
   const consumers: [string, ConsumerResult][] = [
     ["a", results.transport],
+    ["e", results.floor],
     ["b", results.binary],
+    ...(typeof views === "string" ? [] : [["b4", views] as [string, ConsumerResult]]),
     ...results.variants.map((v, i): [string, ConsumerResult] => [nameVariantKey(i), v]),
     ["c", results.naive],
     ["d", results.parseOnly],
   ];
-  const rows = consumers.map(([key, result]) => formatConsumerRow(key, result, a));
+  const rows = consumers.map(([key, result]) => formatConsumerRow(key, result, results.transport));
+  if (typeof views === "string") rows.splice(3, 0, ["(b4) dist/wikistream with the four views of issue 17", views, "", "", ""]);
   rows.push(formatLongRow(results.long));
   if (results.longVariant) rows.push(formatLongRow(results.longVariant));
   rows.push([`dist/wikistream --version, ${results.versionMs.length} runs`, `${computeMedian(results.versionMs).toFixed(1)} ms`, "", "", ""]);
@@ -285,10 +241,27 @@ function formatVariantNote(results: BenchResults): string {
   return ` ${keys} ${n === 1 ? "is" : "are"} the same source built with another memory tuning (bench/variants.ts, dist/bench/), run and checked like (b) in the same rounds.`;
 }
 
+function formatKib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(bytes % 1024 === 0 ? 0 : 1)} KiB`;
+}
+
+/** What chunk sizes Bun's fetch delivered to (a), over the rounds: each figure's range across them. */
+function formatChunks(chunks: readonly ChunkSizes[]): string {
+  if (chunks.length === 0) return "";
+  const range = (pick: (c: ChunkSizes) => number, format: (n: number) => string = formatKib) => {
+    const values = chunks.map(pick);
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    return low === high ? format(low) : `${format(low)}–${format(high)}`;
+  };
+  const count = range((c) => c.count, String);
+  return `Bun's fetch delivered it in ${count} chunks a run (median size ${range((c) => c.p50)}, 10th percentile ${range((c) => c.p10)}, 90th ${range((c) => c.p90)}, largest ${range((c) => c.max)}), the chunks every consumer here reads.`;
+}
+
 /** The results as markdown: machine, the table, the goals. */
 export function formatResults(results: BenchResults, machine: Machine): string {
   const rows = formatRows(results);
-  const header = ["measurement", "median wall time", "throughput / CPU", "× (a)", "peak RSS (median of runs)"];
+  const header = ["measurement", "median wall time (min–max)", "throughput / CPU", "× (a): median of the rounds (min–max)", "peak RSS (median of runs)"];
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
   const goals = checkGoals(results)
     .map((g) => `- ${g.info ? "ℹ️" : g.holds ? "✅" : "❌"} ${g.goal}: ${g.measured}`)
@@ -297,7 +270,7 @@ export function formatResults(results: BenchResults, machine: Machine): string {
 
 ${machine.date} · ${machine.nproc} cores · ${machine.cpu} · ${machine.memory} RAM · ${machine.os} · Bun ${machine.bun} · redis-server ${machine.redis} · ${machine.binary}
 
-Stream: ${formatRate(results.transport.events)} real recentchange events cycled from tests/fixtures (${(results.eventBytes / results.transport.events).toFixed(0)} bytes per SSE frame, ${(results.eventBytes / 1e6).toFixed(0)} MB), ${results.ratePerSec} events per second of event time, framed like EventStreams, served by bench/server.ts in its own process in 64 KiB writes. (b), (c) and (d) stop once every window before --until is final (${formatRate(results.binary.events)} events read) and their counts are checked against the data; (a) reads the whole stream.${formatVariantNote(results)} Wall time is spawn to exit; ${results.runs} runs each, interleaved; peak RSS is ${results.peakMethod}.
+Stream: ${formatRate(results.transport.events)} real recentchange events cycled from tests/fixtures (${(results.eventBytes / results.transport.events).toFixed(0)} bytes per SSE frame, ${(results.eventBytes / 1e6).toFixed(0)} MB), ${results.ratePerSec} events per second of event time, framed like EventStreams, served by bench/server.ts in its own process in 64 KiB writes; ${formatChunks(results.chunks)} (b), (c) and (d) stop once every window before --until is final (${formatRate(results.binary.events)} events read) and their counts are checked against the data; (a) and (e) read the whole stream, and (e) must parse every event of it.${formatVariantNote(results)} Wall time is spawn to exit; ${results.runs} runs each, interleaved (a, b, …, d, e in every round); each ratio to (a) is the median of the ${results.runs} rounds' own ratios (each run over the same round's (a)), with the lowest and highest; peak RSS is ${results.peakMethod}.
 
 ${table}
 

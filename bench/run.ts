@@ -1,6 +1,8 @@
 /**
  * `bun run bench`: how fast and how lean dist/wikistream is, next to the transport floor, the
- * consumer most people would write first, and a plain parse. Prints one table and writes it to
+ * parsing floor (fetch + eventsource-parser), the consumer most people would write first, and a
+ * plain parse; with the four views of issue 17 when the binary takes `--by`. Prints one table
+ * (each ratio to (a) the median of the rounds' own ratios, with their spread) and writes it to
  * bench/results.md. Fails (exit 1) when any consumer's counts disagree with the data.
  *
  *   bun run bench                     the full benchmark (about 2 minutes on 2 cores)
@@ -24,7 +26,8 @@ import { startRedis } from "./redis.ts";
 import { parseBenchArgs, type BenchOptions } from "./options.ts";
 import { formatResults, nameVariantKey, readMachine, type BenchResults, type ConsumerResult, type LongRunResult } from "./report.ts";
 import type { BenchRedis } from "./redis.ts";
-import { BINARY, ROOT, measureBinary, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion, type Subject } from "./scenario.ts";
+import type { ChunkSizes } from "./consumer.ts";
+import { BINARY, ROOT, VIEW_FLAGS, acceptsViews, measureBinary, measureFloor, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion, type Subject } from "./scenario.ts";
 import { computeExpectation, loadTemplates, type Template } from "./stream.ts";
 import { ensureVariants } from "./variants.ts";
 
@@ -60,6 +63,11 @@ interface Rounds {
   variants: ConsumerResult[];
   naive: ConsumerResult;
   parseOnly: ConsumerResult;
+  floor: ConsumerResult;
+  /** The default run with the four views; a string saying why not when this build has no `--by`. */
+  views: ConsumerResult | string;
+  /** The chunk sizes Bun's fetch delivered to (a), one summary per round. */
+  chunks: ChunkSizes[];
   eventBytes: number;
 }
 
@@ -89,12 +97,20 @@ function describeBuilds(binary: string, subjects: VariantSubject[]): string {
   return `${binary}; variants: ${version}`;
 }
 
-/** Serves the 200k-event stream and runs (a), (b), each variant, (c), (d) in turn, `runs` times. */
+/** The views row's subject, or why it cannot run. */
+function prepareViews(): Subject | string {
+  if (!acceptsViews(BINARY)) return "not available in this build (dist/wikistream --help has no --by)";
+  return { path: BINARY, what: "(b4) dist/wikistream with four views", extra: VIEW_FLAGS };
+}
+
+/** Serves the 200k-event stream and runs (a), (b), the views run, each variant, (c), (d), (e) in turn, `runs` times. */
 async function runRounds(options: BenchOptions, templates: Template[], redis: BenchRedis, subjects: VariantSubject[]): Promise<Rounds> {
   const expected = computeExpectation(templates, options.events, options.rate);
   log(`serving ${options.events} events…`);
   const feed = await startFeed(["--mode", "buffer", "--events", String(options.events), "--rate", String(options.rate)]);
   const eventBytes = feed.bytes ?? 0;
+  const views = prepareViews();
+  if (typeof views === "string") log(`four views: ${views}`);
   const readBytes = Math.round((eventBytes * expected.eventsRead) / options.events);
   const rounds: Rounds = {
     transport: createConsumer("raw transport: Bun fetch, body discarded", options.events, eventBytes),
@@ -102,17 +118,25 @@ async function runRounds(options: BenchOptions, templates: Template[], redis: Be
     variants: subjects.map((v) => createConsumer(v.label, expected.eventsRead, readBytes)),
     naive: createConsumer("naive: `eventsource` + JSON.parse + ioredis MULTI per window", expected.eventsRead, readBytes),
     parseOnly: createConsumer("fetch + eventsource-parser + JSON.parse + Map, no sink", expected.eventsRead, readBytes),
+    floor: createConsumer("floor: fetch + eventsource-parser, nothing else (Latin-1 text, events counted)", options.events, eventBytes),
+    views: typeof views === "string" ? views : createConsumer(`dist/wikistream with four views (${VIEW_FLAGS.join(" ")})`, expected.eventsRead, readBytes),
+    chunks: [],
     eventBytes,
   };
   try {
-    const order = ["(a) transport", "(b) wikistream", ...subjects.map((v) => v.what), "(c) naive", "(d) parse-only"].join(", ");
+    const viewsKey = typeof views === "string" ? [] : ["(b4) four views"];
+    const order = ["(a) transport", "(b) wikistream", ...viewsKey, ...subjects.map((v) => v.what), "(c) naive", "(d) parse-only", "(e) floor"].join(", ");
     for (let run = 1; run <= options.runs; run++) {
       log(`run ${run}/${options.runs}: ${order}`);
-      rounds.transport.samples.push(await measureTransport(feed));
+      const transport = await measureTransport(feed);
+      rounds.transport.samples.push(transport);
+      if (transport.chunks) rounds.chunks.push(transport.chunks);
       rounds.binary.samples.push(await measureBinary(feed, redis, expected));
+      if (typeof rounds.views !== "string" && typeof views !== "string") rounds.views.samples.push(await measureBinary(feed, redis, expected, views));
       for (const [i, subject] of subjects.entries()) rounds.variants[i]?.samples.push(await measureBinary(feed, redis, expected, subject));
       rounds.naive.samples.push(await measureNaive(feed, redis, expected));
       rounds.parseOnly.samples.push(await measureParseOnly(feed, expected));
+      rounds.floor.samples.push(await measureFloor(feed, options.events));
     }
   } finally {
     await feed.stop();

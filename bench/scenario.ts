@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { spawnChild, waitUntil, type ChildResult } from "./child.ts";
-import type { ConsumerReport } from "./consumer.ts";
+import type { ChunkSizes, ConsumerReport } from "./consumer.ts";
 import type { Feed } from "./feed.ts";
 import { readClockTicks, readCpuTicks, readStatusKb } from "./probe.ts";
 import type { BenchRedis } from "./redis.ts";
@@ -69,17 +69,34 @@ export function checkTotals(what: string, actual: Map<number, number>, expected:
   }
 }
 
-/** (a) Bun fetch reading and discarding the body. */
-export async function measureTransport(feed: Feed): Promise<Sample & { bytes: number }> {
+/** (a) Bun fetch reading and discarding the body; also the sizes of the chunks fetch delivered. */
+export async function measureTransport(feed: Feed): Promise<Sample & { bytes: number; chunks: ChunkSizes | undefined }> {
   const result = await spawnChild(["bun", join(BENCH, "transport.ts"), "--url", feed.url]).done;
   const report = parseReport("(a) transport", result);
   if (feed.bytes !== null && report.bytes !== feed.bytes) fail("(a) transport", result, `read ${report.bytes} bytes of ${feed.bytes}`);
-  return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb, bytes: report.bytes };
+  return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb, bytes: report.bytes, chunks: report.chunks };
 }
 
-function createBinaryArgs(binary: string, feed: Feed, redis: BenchRedis, expected: Expectation): string[] {
+/** (e) bench/floor.ts: fetch + Latin-1 + eventsource-parser, nothing else; checks it parsed every event of the stream. */
+export async function measureFloor(feed: Feed, events: number): Promise<Sample> {
+  const result = await spawnChild(["bun", join(BENCH, "floor.ts"), "--url", feed.url]).done;
+  const report = parseReport("(e) floor", result);
+  if (report.events !== events) fail("(e) floor", result, `parsed ${report.events} events; the stream has ${events}`);
+  return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
+}
+
+/** The four views of issue 17, as `--by` flags: one key per view. */
+export const VIEW_FLAGS = ["--by", "server_name", "--by", "type", "--by", "server_name,bot", "--by", "server_name,title"];
+
+/** Whether `binary` takes `--by` (its --help names it); the views row runs only then. */
+export function acceptsViews(binary: string): boolean {
+  const help = Bun.spawnSync([binary, "--help"], { env: BINARY_ENV, stdout: "pipe", stderr: "pipe" });
+  return /(^|\s)--by\b/m.test(help.stdout.toString() + help.stderr.toString());
+}
+
+function createBinaryArgs(binary: string, feed: Feed, redis: BenchRedis, expected: Expectation, extra: readonly string[] = []): string[] {
   const range = ["--since", new Date(START_MS).toISOString(), "--until", new Date(expected.untilMs).toISOString()];
-  return [binary, "--url", feed.url, "--redis-url", redis.url, "--prefix", BENCH_PREFIX, ...range];
+  return [binary, "--url", feed.url, "--redis-url", redis.url, "--prefix", BENCH_PREFIX, ...range, ...extra];
 }
 
 function checkBinaryStats(what: string, result: ChildResult, expected: Expectation): void {
@@ -92,15 +109,20 @@ function checkBinaryStats(what: string, result: ChildResult, expected: Expectati
 export interface Subject {
   path: string;
   what: string;
+  /** Flags after the usual ones (the views row's `--by`s). */
+  extra?: readonly string[];
 }
 
 /** dist/wikistream as a Subject. */
 export const MAIN_SUBJECT: Subject = { path: BINARY, what: "dist/wikistream" };
 
-/** (b) dist/wikistream (or a variant) from --since to --until into Redis; checks every window total. */
+/**
+ * (b) dist/wikistream (or a variant, or the views run) from --since to --until into Redis; checks
+ * its own count and every window total of the server_name counts.
+ */
 export async function measureBinary(feed: Feed, redis: BenchRedis, expected: Expectation, subject: Subject = MAIN_SUBJECT): Promise<Sample> {
   await redis.flush();
-  const result = await spawnChild(createBinaryArgs(subject.path, feed, redis, expected), { env: BINARY_ENV, pollMs: 20 }).done;
+  const result = await spawnChild(createBinaryArgs(subject.path, feed, redis, expected, subject.extra), { env: BINARY_ENV, pollMs: 20 }).done;
   checkBinaryStats(subject.what, result, expected);
   checkTotals(subject.what, await redis.readTotals(BENCH_PREFIX), expected);
   return { wallMs: result.wallMs, peakKb: result.peakKb };
