@@ -82,7 +82,8 @@ export async function createWindowReader(options: WindowReaderOptions): Promise<
   } catch (error) {
     client.disconnect();
     release();
-    throw error;
+    // The layout is the first key a reader reads: a missing permission shows here first.
+    throw classifyRedisError(error) === "permission" ? (describeFatalRedisError(error, where, { prefix: options.prefix }) ?? error) : error;
   }
 }
 
