@@ -5,7 +5,7 @@
 import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../window/types.ts";
-import { toSortedCounts } from "../sink/format.ts";
+import { nameMembers, toSortedCounts } from "../sink/format.ts";
 
 /** One window as JSON: start and end in Unix seconds, counts busiest first. */
 export interface WindowJson {
@@ -82,11 +82,12 @@ export function describeFlags(view: WindowView): string {
 /** Wikis named on a line of `read`'s text. */
 const NAMED_WIKIS = 5;
 
-/** `read`'s text: a line per window with its total and its busiest wikis. */
-export function formatReadText(views: readonly WindowView[]): string {
+/** `read`'s text: a line per window with its total and its busiest members (wikis for server_name; `view` names them). */
+export function formatReadText(views: readonly WindowView[], viewName = "server_name"): string {
+  const members = nameMembers(viewName);
   const lines = views.map((view) => {
     const rows = sortCounts(view.counts);
-    const what = view.total === 0 ? "no changes" : `${formatCount(view.total, "change")} on ${formatCount(rows.length, "wiki")}`;
+    const what = view.total === 0 ? "no changes" : `${formatCount(view.total, "change")} on ${formatCount(rows.length, members.noun, members.plural)}`;
     const named = rows.slice(0, NAMED_WIKIS).map(([name, n]) => `${name} ${n}`);
     if (rows.length > NAMED_WIKIS) named.push(`… ${rows.length - NAMED_WIKIS} more`);
     return `${formatSpan(view.startMs, view.endMs)}  ${what}${named.length > 0 ? `: ${named.join(", ")}` : ""}${describeFlags(view)}`;
@@ -111,7 +112,7 @@ export interface WindowsPrinter {
 export function createWindowsPrinter(format: ReadFormat, view = "server_name"): WindowsPrinter {
   const fields = view.split(",").length;
   if (format === "csv") return { head: `${formatCsvHeader(view)}\n`, batch: (views) => formatCsvRows(views, fields), tail: "" };
-  if (format === "text") return { head: "", batch: formatReadText, tail: "" };
+  if (format === "text") return { head: "", batch: (views) => formatReadText(views, view), tail: "" };
   let first = true;
   return {
     head: '{"windows":[',

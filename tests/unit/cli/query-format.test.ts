@@ -106,6 +106,11 @@ describe("formatReadText", () => {
   test("nothing for no windows", () => {
     expect(formatReadText([])).toBe("");
   });
+
+  test("another view names its members after its fields, not wikis", () => {
+    const byType: WindowView = { startMs: 1_764_151_200_000, endMs: 1_764_151_230_000, total: 3, counts: new Map([["edit", 2], ["new", 1]]), final: true, incomplete: false };
+    expect(formatReadText([byType], "type")).toBe("2025-11-26 10:00:00–10:00:30 UTC  3 changes on 2 type values: edit 2, new 1\n");
+  });
 });
 
 describe("formatTop", () => {
