@@ -184,7 +184,8 @@ describe("--feed: a Redis Stream of final windows", () => {
     const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
     await waitFor(
       () => count(tails[0]?.stdout() ?? "", /\n/g) >= feed.length && count(tails[1]?.stdout() ?? "", /^newest window /gm) >= feed.length && count(tails[2]?.stdout() ?? "", /\n/g) >= feed.length,
-      20_000,
+      // A condition, not a time: on a loaded machine three tails and a replay share two cores.
+      90_000,
       "every tail to print the feed",
     );
     const [json, table, group] = await Promise.all(tails.map((t) => terminate(t)));
@@ -197,10 +198,10 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(((await redis.client.xpending(`${prefix}feed`, "g")) as [number])[0]).toBe(0);
     // A new member of the group gets nothing the group has handed out already.
     const again = spawnTracked([...tailArgs, "--json", "--group", "g", "--consumer", "two"]);
-    await waitFor(async () => ((await redis.client.xinfo("CONSUMERS", `${prefix}feed`, "g")) as unknown[]).length === 2, 10_000, "the second member to read");
+    await waitFor(async () => ((await redis.client.xinfo("CONSUMERS", `${prefix}feed`, "g")) as unknown[]).length === 2, 60_000, "the second member to read");
     const restarted = await terminate(again);
     expect({ code: restarted.code, stdout: restarted.stdout }).toEqual({ code: 0, stdout: "" });
-  });
+  }, 180_000);
 
   test("--retain trims the feed in the same writes as epochs (XTRIM MINID): the entries left are those of the windows left", async () => {
     const base = Math.ceil((Date.now() + 3000) / 1000) * 1000;
