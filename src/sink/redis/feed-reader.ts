@@ -8,7 +8,7 @@ import type { WindowView } from "../../window/types.ts";
 import type { RedisClient } from "./client.ts";
 import { parseFeedEntry } from "./feed.ts";
 import { createKeys } from "./keys.ts";
-import { connectReader, type ReaderTarget } from "./reader-connection.ts";
+import { closeReaderConnection, connectReader, type ReaderTarget } from "./reader-connection.ts";
 
 /** One entry read: its ID, and the window, or a text saying why it is not one. */
 export interface FeedEntry {
@@ -114,12 +114,6 @@ class RedisFeedReader implements FeedReader {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    } finally {
-      this.release();
-    }
+    await closeReaderConnection(this.client, this.release);
   }
 }

@@ -81,3 +81,14 @@ async function connect(options: ReaderTarget, target: RedisTarget): Promise<Omit
   }
   return { client, release };
 }
+
+/** Quits a reader's connection (or drops it when Redis is gone) and puts the console back. */
+export async function closeReaderConnection(client: RedisClient, release: () => void): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  } finally {
+    release();
+  }
+}

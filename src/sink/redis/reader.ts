@@ -12,7 +12,7 @@ import type { WindowView } from "../../window/types.ts";
 import type { RedisClient } from "./client.ts";
 import { classifyRedisError, describeFatalRedisError, isExecAbortedForMemory } from "./errors.ts";
 import { PRESET_VIEWS, createKeys, createRollupKeys, createViewKeys, type RedisKeys, type RollupLevel, type ViewKeys } from "./keys.ts";
-import { connectReader, type ReaderTarget } from "./reader-connection.ts";
+import { closeReaderConnection, connectReader, type ReaderTarget } from "./reader-connection.ts";
 
 /** Options of createWindowReader. */
 export interface WindowReaderOptions extends ReaderTarget {
@@ -262,12 +262,6 @@ class RedisWindowReader implements WindowReader {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    } finally {
-      this.release();
-    }
+    await closeReaderConnection(this.client, this.release);
   }
 }
