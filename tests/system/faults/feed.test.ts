@@ -187,7 +187,10 @@ describe("--feed: a Redis Stream of final windows", () => {
       // A condition, not a time: on a loaded machine three tails and a replay share two cores.
       90_000,
       "every tail to print the feed",
-    );
+    ).catch((error: unknown) => {
+      const printed = tails.map((t) => `${count(t.stdout(), /\n/g)} lines, ${count(t.stdout(), /^newest window /gm)} tables; stderr ${JSON.stringify(t.stderr())}`);
+      throw new Error(`${String(error)}: the feed holds ${feed.length}; the tails printed ${printed.join(" | ")}`);
+    });
     const [json, table, group] = await Promise.all(tails.map((t) => terminate(t)));
     for (const result of [json, table, group]) expect(result?.code).toBe(0);
     const starts = (text: string) => text.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { start: number }).start);
