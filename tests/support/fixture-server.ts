@@ -46,6 +46,8 @@ export interface FixtureOptions {
   respond?: (info: ConnectionInfo, req: Request) => Response | undefined;
   /** Text written in place of event i's frame (for bad framing). */
   frame?: (index: number, defaultFrame: string) => string;
+  /** No connection sends the events from this index on until `release()` is called: a gate the test opens. */
+  holdAt?: number;
   /** When the events run out: close the stream (default) or keep it open silently. */
   atEnd?: "close" | "hold";
   /** Refuse requests without a descriptive User-Agent with 403, like Wikimedia. */
@@ -77,6 +79,8 @@ export interface FixtureServer {
   redirected: RedirectInfo[];
   /** Events sent in total, over all connections. */
   sent(): number;
+  /** Opens the `holdAt` gate. */
+  release(): void;
   stop(): Promise<void>;
 }
 
@@ -112,6 +116,8 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
   const connections: ConnectionInfo[] = [];
   const redirected: RedirectInfo[] = [];
   let sent = 0;
+  const gate = Promise.withResolvers<void>();
+  let released = false;
   const encoder = new TextEncoder();
 
   function resolveStart(lastEventId: string | null, since: string | null): number | "stale" {
@@ -221,6 +227,9 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
             await Bun.sleep(3_600_000);
             return;
           }
+          // Sends on in the same pull once opened: a pull that enqueues nothing is not called again.
+          if (!released && index >= (options.holdAt ?? Number.POSITIVE_INFINITY)) await gate.promise;
+          const holdAt = released ? Number.POSITIVE_INFINITY : (options.holdAt ?? Number.POSITIVE_INFINITY);
           if (index >= frames.length || inThisConnection >= limit) {
             if (index >= frames.length && options.atEnd === "hold") {
               await Bun.sleep(3_600_000);
@@ -229,7 +238,7 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
             controller.close();
             return;
           }
-          const count = Math.min(chunkEvents, frames.length - index, limit - inThisConnection, stallAt - inThisConnection);
+          const count = Math.min(chunkEvents, frames.length - index, holdAt - index, limit - inThisConnection, stallAt - inThisConnection);
           if (options.ratePerSec !== undefined) {
             const due = startedAt + ((inThisConnection + count) / options.ratePerSec) * 1000;
             const wait = due - performance.now();
@@ -255,6 +264,10 @@ export function startFixtureServer(options: FixtureOptions): FixtureServer {
     connections,
     redirected,
     sent: () => sent,
+    release() {
+      released = true;
+      gate.resolve();
+    },
     async stop() {
       await server.stop(true);
     },

@@ -3,9 +3,9 @@
  * set in the same write; `epochs` and `incomplete` are trimmed past it in the same write; a run
  * that would only write windows past their retention is refused, or says so and skips.
  */
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startFixtureServer } from "../../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, waitFor } from "../../support/process.ts";
+import { killStrayRuns, resolveBinary, runWikistream, skippedOf, spawnTracked, summaryOf, waitFor } from "../../support/process.ts";
 import { dumpAllDatabases } from "../../support/redis.ts";
 import { shareRedis } from "../../support/shared.ts";
 
@@ -13,10 +13,11 @@ setDefaultTimeout(120_000);
 
 const WINDOW_S = 1;
 /**
- * Long enough that a run on a busy machine writes its windows well before they expire (the
- * first expires RETAIN_S + 1 s after it starts), short enough to wait for an expiry.
+ * Long enough that a run on a busy machine starts (its --since is checked against the clock then)
+ * and writes its windows, and the test reads them, well before they expire (the first expires
+ * RETAIN_S + 1 s after the times are taken); short enough to wait for an expiry.
  */
-const RETAIN_S = 15;
+const RETAIN_S = 30;
 const SERVERS = ["en.wikipedia.org", "www.wikidata.org", "commons.wikimedia.org"];
 
 /** Ten events a second from `fromMs` to `toMs`, each with its own meta.id. */
@@ -32,6 +33,9 @@ function makeEvents(fromMs: number, toMs: number): string[] {
 const redis = shareRedis();
 
 afterEach(killStrayRuns);
+// A (re)build of the binary, or a wait for another worker's, happens here: not between taking
+// the times and the run that has to start before they go stale.
+beforeAll(() => void resolveBinary());
 
 describe("--retain", () => {
   test("window keys expire at window end + retain (set in the write); epochs and incomplete are trimmed in a later write", async () => {

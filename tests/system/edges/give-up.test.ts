@@ -43,18 +43,22 @@ describe("--give-up-after", () => {
   });
 
   test("a run that makes progress is not stopped, however long it takes", async () => {
-    const paced = startFixtureServer({ events: stream.events, ratePerSec: 2500, chunkEvents: 25 });
+    // Some 7,300 events to read at 500/s: over 14 s of reading, more than twice a 6 s allowance
+    // (the pace makes it no shorter on any machine), while a gap between events, even on a loaded
+    // one, is a fraction of a second.
+    const paced = startFixtureServer({ events: stream.events, ratePerSec: 500, chunkEvents: 25 });
     const redis = await startRedis();
     try {
-      // About 3 s of reading, with a 1 s allowance: it only ever waits a fraction of that.
-      const result = await runWikistream(["--url", paced.url, "--redis-url", redis.url, "--since", String(sinceMs), "--until", String(untilMs), "--give-up-after", "1s"]);
-      expect(result.code).toBe(0);
+      const started = Date.now();
+      const result = await runWikistream(["--url", paced.url, "--redis-url", redis.url, "--since", String(sinceMs), "--until", String(untilMs), "--give-up-after", "6s"], { timeoutMs: 90_000 });
       expect(result.stderr).not.toContain("giving up");
+      expect(result.code).toBe(0);
+      expect(Date.now() - started).toBeGreaterThan(12_000);
     } finally {
       await paced.stop();
       await redis.stop();
     }
-  });
+  }, 120_000);
 
   test("without it, a run waiting for Redis keeps waiting", async () => {
     const port = await findFreePort();

@@ -158,12 +158,17 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
 
   test("a second instance on the same prefix exits 1 at once with one line naming the prefix and the other pid, and the first is unaffected", async () => {
     const prefix = "two:";
-    await withPacedServer(4000, async (paced) => {
-      const first = spawnTracked(replayArgs(paced.url, prefix, ["--quiet"]));
+    // The server holds the second half back until the second run is done: the first is still
+    // reading then, however slow the machine.
+    const paced = startFixtureServer({ events: stream.events, holdAt: Math.floor(stream.events.length / 2) });
+    try {
+      // Not reconnecting while held (the 30 s default) keeps its stderr empty even on a crawling machine.
+      const first = spawnTracked(replayArgs(paced.url, prefix, ["--quiet", "--idle-timeout", "10m"]));
       await whileRunning(first, waitForNewCheckpoint(redis, prefix, null));
       const second = await runWikistream(replayArgs(paced.url, prefix));
       // The first was still running when the second had already given up.
       expect(first.proc.exitCode).toBeNull();
+      paced.release();
       expect(second.code).toBe(1);
       expect(second.stdout).toBe("");
       const lines = linesOf(second.stderr);
@@ -175,7 +180,9 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
       expect(result.code).toBe(0);
       expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
       expect(await redis.client.exists(`${prefix}lock`)).toBe(0);
-    });
+    } finally {
+      await paced.stop();
+    }
   });
 
   test("when another instance has taken the lock (ours expired while Redis was away), the next write is refused, not made", async () => {

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
+import { startFixtureServer, type FixtureOptions, type FixtureServer } from "../../support/fixture-server.ts";
 import { killStrayRuns, spawnTracked, waitFor, type WikistreamProcess } from "../../support/process.ts";
 import { dumpWindows, startRedis, waitForNewCheckpoint, type TestRedis } from "../../support/redis.ts";
 
@@ -23,9 +23,9 @@ const BUSY_SLACK_MS = 5000;
 
 afterEach(killStrayRuns);
 
-async function withReplay<T>(body: (server: FixtureServer, redis: TestRedis) => Promise<T>): Promise<T> {
+async function withReplay<T>(body: (server: FixtureServer, redis: TestRedis) => Promise<T>, hold: Pick<FixtureOptions, "stallAfter" | "holdAt"> = {}): Promise<T> {
   // About 13,000 events at 2000/s: some 6 s of reading, room for a kill and a takeover.
-  const server = startFixtureServer({ events: stream.events, ratePerSec: 2000, chunkEvents: 20 });
+  const server = startFixtureServer({ events: stream.events, ratePerSec: 2000, chunkEvents: 20, ...hold });
   const redis = await startRedis();
   try {
     return await body(server, redis);
@@ -85,11 +85,15 @@ describe("--standby", () => {
   });
 
   test("leader SIGSTOPped past its lock: the standby takes over within the lock TTL and a second; the leader, resumed, writes nothing and exits 1 with one line", async () => {
+    // The leader's stream stops at a third (its socket open), everyone's waits at two thirds until
+    // the old leader is done: both still have windows to come when it wakes, however slow the machine.
+    const third = Math.floor(stream.events.length / 3);
+    const hold = { stallAfter: third, holdAt: 2 * third };
     await withReplay(async (server, redis) => {
       const prefix = "stop:";
-      const leader = spawnTracked(args(server, redis, prefix));
+      const leader = spawnTracked(args(server, redis, prefix, ["--idle-timeout", "10m"]));
       await waitForNewCheckpoint(redis, prefix, null);
-      const standby = spawnTracked(args(server, redis, prefix, ["--standby"]));
+      const standby = spawnTracked(args(server, redis, prefix, ["--standby", "--idle-timeout", "10m"]));
       await waitForLine(standby, "standing by: prefix 'stop:'");
       leader.proc.kill("SIGSTOP");
       const stoppedAt = Date.now();
@@ -105,6 +109,8 @@ describe("--standby", () => {
       await waitFor(async () => Number(await redis.client.hget(`${prefix}checkpoint`, "seq")) > seq + 2, 15_000, "writes by the standby");
       leader.proc.kill("SIGCONT");
       const old = await leader.done;
+      expect(standby.proc.exitCode).toBeNull();
+      server.release();
       expect(old.code).toBe(1);
       const errors = old.stderr.split("\n").filter((line) => line.startsWith("error:"));
       expect(errors).toEqual([`error: another wikistream took over prefix 'stop:' (our lock expired): stopping so the two cannot mix their windows`]);
@@ -113,7 +119,7 @@ describe("--standby", () => {
       // Had the old leader written once after its pause, the standby would have had to start again.
       expect(result.stderr).not.toContain("starting again from the checkpoint");
       expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
-    });
+    }, hold);
   });
 
   test("three instances, the leader killed in turn twice: exact", async () => {
