@@ -219,7 +219,9 @@ describe("a write that hangs", () => {
       let reason = "";
       await waitFor(
         async () => {
-          const response = await fetch(`${scene.base}readyz`);
+          const response = await fetch(`${scene.base}readyz`).catch((error: unknown) => {
+            throw new Error(`${String(error)}; the run ${scene.run.proc.exitCode === null ? "runs" : `exited ${scene.run.proc.exitCode}`}, its stderr: ${scene.run.stderr()}`);
+          });
           reason = ((await response.json()) as { reason: string }).reason;
           return response.status === 503 && /a write to Redis has had no answer for \d+s/.test(reason);
         },
