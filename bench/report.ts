@@ -209,7 +209,7 @@ function formatRows(results: BenchResults): string[][] {
     ["d", results.parseOnly],
   ];
   const rows = consumers.map(([key, result]) => formatConsumerRow(key, result, results.transport));
-  if (typeof views === "string") rows.splice(3, 0, ["(b4) dist/wikistream with the four views of issue 17", views, "", "", ""]);
+  if (typeof views === "string") rows.splice(3, 0, ["(b4) dist/wikistream with the four views of issue 19", views, "", "", ""]);
   rows.push(formatLongRow(results.long));
   if (results.longVariant) rows.push(formatLongRow(results.longVariant));
   rows.push([`dist/wikistream --version, ${results.versionMs.length} runs`, `${computeMedian(results.versionMs).toFixed(1)} ms`, "", "", ""]);

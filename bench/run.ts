@@ -1,7 +1,7 @@
 /**
  * `bun run bench`: how fast and how lean dist/wikistream is, next to the transport floor, the
  * parsing floor (fetch + eventsource-parser), the consumer most people would write first, and a
- * plain parse; with the four views of issue 17 when the binary takes `--by`. Prints one table
+ * plain parse; with the four views of issue 19 when the binary takes `--by`. Prints one table
  * (each ratio to (a) the median of the rounds' own ratios, with their spread) and writes it to
  * bench/results.md. Fails (exit 1) when any consumer's counts disagree with the data.
  *

@@ -85,7 +85,7 @@ export async function measureFloor(feed: Feed, events: number): Promise<Sample> 
   return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
 }
 
-/** The four views of issue 17, as `--by` flags: one key per view. */
+/** The four views of issue 19, as `--by` flags: one key per view. */
 export const VIEW_FLAGS = ["--by", "server_name", "--by", "type", "--by", "server_name,bot", "--by", "server_name,title"];
 
 /** Whether `binary` takes `--by` (its --help names it); the views row runs only then. */
