@@ -143,3 +143,13 @@ export function skippedOf(summary: string): Record<string, number> {
   }
   return out;
 }
+
+/** Waits for `ready` unless `run` exits first, which fails the test with what it printed. */
+export async function whileRunning<T>(run: WikistreamProcess, ready: Promise<T>): Promise<T> {
+  ready.catch(() => undefined);
+  const exited = run.done.then((result): never => {
+    throw new Error(`wikistream exited (code ${result.code}) before it was expected to:\n${result.stderr}`);
+  });
+  exited.catch(() => undefined);
+  return Promise.race([ready, exited]);
+}

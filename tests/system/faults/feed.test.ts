@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor, type WikistreamProcess } from "../../support/process.ts";
+import { killStrayRuns, runWikistream, spawnTracked, whileRunning, terminate, waitFor, type WikistreamProcess } from "../../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../../support/redis.ts";
 import { listExpectedFeed, readFeed, type Entry } from "../../support/feed.ts";
 import { resolvePython } from "../../../scripts/prepare-tests.ts";
@@ -287,16 +287,6 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(await redis.client.xlen(`${prefix}feed`)).toBe(1);
   });
 });
-
-/** Waits for `ready` unless `run` exits first, which fails the test with what it printed. */
-async function whileRunning<T>(run: WikistreamProcess, ready: Promise<T>): Promise<T> {
-  ready.catch(() => undefined);
-  const exited = run.done.then((result): never => {
-    throw new Error(`wikistream exited (code ${result.code}) before it was expected to:\n${result.stderr}`);
-  });
-  exited.catch(() => undefined);
-  return Promise.race([ready, exited]);
-}
 
 afterAll(() => {
   for (const dir of consumerDirs) rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, spawnTracked, waitFor, type WikistreamProcess } from "../../support/process.ts";
+import { killStrayRuns, runWikistream, spawnTracked, whileRunning, waitFor, type WikistreamProcess } from "../../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../../support/redis.ts";
 import { createRandom } from "../../support/random.ts";
 import { shareRedis } from "../../support/shared.ts";
@@ -57,17 +57,6 @@ async function withPacedServerOf(events: string[], ratePerSec: number, body: (se
 }
 
 afterEach(killStrayRuns);
-
-
-/** Waits for `ready` unless `run` exits first, which fails the test with what it printed. */
-async function whileRunning<T>(run: WikistreamProcess, ready: Promise<T>): Promise<T> {
-  ready.catch(() => undefined);
-  const exited = run.done.then((result): never => {
-    throw new Error(`wikistream exited (code ${result.code}) before it was expected to:\n${result.stderr}`);
-  });
-  exited.catch(() => undefined);
-  return Promise.race([ready, exited]);
-}
 
 /** Reads the non-empty lines of a stderr text. */
 function linesOf(text: string): string[] {
