@@ -32,7 +32,7 @@ export function formatWindowsJson(views: readonly WindowView[]): string {
 export const CSV_HEADER = formatCsvHeader("server_name");
 
 /** The header of `read --csv` for a view: a column per field of its LIST. */
-export function formatCsvHeader(view: string): string {
+function formatCsvHeader(view: string): string {
   return `start,end,${view.split(",").map(csvField).join(",")},count,incomplete,final`;
 }
 

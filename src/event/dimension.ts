@@ -9,9 +9,9 @@
 import { decodeTextField, survivesUtf8, type EventFields } from "./fields.ts";
 
 /** The member of an event whose field is missing, of another JSON type, or not storable text. */
-export const NONE_MEMBER = "(none)";
+const NONE_MEMBER = "(none)";
 /** Between the values of a composite member (`en.wikipedia.org|Main Page`); no field value holds one (MediaWiki titles, user names and host names cannot). */
-export const MEMBER_SEPARATOR = "|";
+const MEMBER_SEPARATOR = "|";
 
 /** One event as the field readers see it: the scanner's pick, the raw text, and its parse on demand. */
 export interface EventText {
@@ -46,7 +46,7 @@ function parsedString(name: string): FieldSpec["read"] {
 }
 
 /** The field table, in the order --help lists it; `server_name` first, the default view. */
-export const FIELDS: readonly FieldSpec[] = [
+const FIELDS: readonly FieldSpec[] = [
   { name: "server_name", read: (event) => event.serverName },
   { name: "wiki", read: parsedString("wiki") },
   {

@@ -35,7 +35,7 @@ function readViews(views: Record<string, Record<string, number>>): Map<string, M
 }
 
 /** A composite member (`en.wikipedia.org|Main Page`) as the page shows it. */
-export function formatMember(member: string): string {
+function formatMember(member: string): string {
   return member.split("|").join(" · ");
 }
 

@@ -29,7 +29,7 @@ const TLS_MESSAGE = /certificate|self[- ]signed|TLS|SSL routines|wrong version n
  * The error behind a refused MULTI: Redis answers EXEC with EXECABORT when a queued command was
  * refused, and ioredis keeps those refusals as `previousErrors`; the first says why.
  */
-export function unwrapExecAbort(error: unknown): unknown {
+function unwrapExecAbort(error: unknown): unknown {
   if (!(error instanceof Error) || !/^EXECABORT/.test(error.message)) return error;
   const previous = (error as { previousErrors?: unknown }).previousErrors;
   return Array.isArray(previous) && previous[0] !== undefined ? previous[0] : error;

@@ -10,10 +10,10 @@ import type { WindowSnapshot } from "../../window/types.ts";
 import { toSortedCounts } from "../format.ts";
 
 /** The field of the main view: server_name → count, busiest first, as stdout's JSON lines print it. */
-export const COUNTS_FIELD = "counts";
+const COUNTS_FIELD = "counts";
 
 /** The field of a further view (--by LIST): `by:LIST`. */
-export function formatViewField(view: string): string {
+function formatViewField(view: string): string {
   return `by:${view}`;
 }
 

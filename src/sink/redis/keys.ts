@@ -54,7 +54,7 @@ export const PRESET_VIEWS: readonly string[] = ["server_name"];
  * Where one view's keys begin: the main view (the first) is stored as ever, `{prefix}S`; each
  * further one at `{prefix}by:{LIST}:S`, under the prefix (its Cluster hash tag included).
  */
-export function resolveViewBase(prefix: string, views: readonly string[], view: string): string {
+function resolveViewBase(prefix: string, views: readonly string[], view: string): string {
   return view === views[0] ? prefix : `${prefix}by:${view}:`;
 }
 

@@ -40,7 +40,7 @@ export interface ServerFacts {
 }
 
 /** Reads {@link ServerFacts} from INFO; undefined where INFO is denied, renamed, or spans nodes (a Cluster). */
-export async function readServerFacts(client: RedisClient): Promise<ServerFacts | undefined> {
+async function readServerFacts(client: RedisClient): Promise<ServerFacts | undefined> {
   if ("nodes" in client) return undefined;
   try {
     const info = await client.info();
