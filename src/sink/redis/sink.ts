@@ -78,7 +78,7 @@ class RedisStore implements Store {
     this.context = { keys: this.keys, prefix, db: resolveScriptDatabase(target), lockTtlMs: this.lockTtlMs, windowMs, retainMs, rollups, rollupRetainMs, feed, views };
     this.lock = new PrefixLock({
       key: this.keys.lock,
-      db: resolveScriptDatabase(target),
+      db: this.context.db,
       prefix: options.prefix,
       ttlMs: this.lockTtlMs,
       log: options.log,
@@ -116,7 +116,7 @@ class RedisStore implements Store {
     let fields: Record<string, string>;
     try {
       const { prefix, windowMs, windowRange: range, feed = false } = this.options;
-      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: resolveScriptDatabase(this.target), feed, views: this.context.views });
+      await inspectPrefix(client, this.keys, { prefix, windowMs, range, db: this.context.db, feed, views: this.context.views });
       if (!feed) await checkFeedLeftOut(client, this.keys, prefix, this.options.log);
       await this.lock.acquire(client);
       this.lockTimer = setInterval(() => void this.refreshLock(), Math.max(500, Math.floor(this.lockTtlMs / 3)));
@@ -173,7 +173,7 @@ class RedisStore implements Store {
     const kind = failure instanceof WikistreamError ? failure.type : classifyRedisError(failure);
     const bad = this.toFatal(failure);
     if (bad) return { action: "fatal", kind, error: bad };
-    const oom = classifyRedisError(failure) === "oom";
+    const oom = kind === "oom";
     return { action: "retry", kind, cause: describeRedisCause(failure), away: kind === "connection", say: oom ? (waiting) => this.logOom(failure, waiting) : undefined };
   }
 
