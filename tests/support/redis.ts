@@ -12,6 +12,24 @@ export async function findFreePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A free port for a cluster node: Redis Cluster also listens on port + 10000 (its bus) and refuses
+ * a port over 55535, while the kernel hands out ports up to 60999; so both must be free and low.
+ */
+export async function findFreeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = await findFreePort();
+    if (port > 55_535) continue;
+    try {
+      const bus = Bun.listen({ hostname: "127.0.0.1", port: port + 10_000, socket: { data() {} } });
+      bus.stop(true);
+      return port;
+    } catch {
+      // the bus port is taken: try another
+    }
+  }
+}
+
 /** PEM files for a TLS redis-server: a CA, a server certificate it signed, and an unrelated CA. */
 export interface TlsFiles {
   dir: string;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "./process.ts";
-import { findFreePort, startRedis, type TestRedis } from "./redis.ts";
+import { findFreeClusterPort, findFreePort, startRedis, type TestRedis } from "./redis.ts";
 
 /** What redis-cli printed, and whether it exited 0. */
 export function runRedisCli(port: number, args: string[]): { ok: boolean; out: string } {
@@ -150,13 +150,32 @@ export async function startClusterTopology(): Promise<ClusterTopology> {
   const ports: number[] = [];
   const children: Child[] = [];
   for (let i = 0; i < 6; i++) {
-    const port = await findFreePort();
+    const port = await findFreeClusterPort();
     ports.push(port);
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`)];
     const extra = ["--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no", "--dir", dir];
     children.push({ proc: Bun.spawn(["redis-server", ...args, ...extra], { stdout: "ignore", stderr: "ignore" }), port });
   }
-  await waitFor(() => ports.every((p) => runRedisCli(p, ["PING"]).out.includes("PONG")), 10_000, "six nodes");
+  try {
+    return await joinCluster(dir, ports, children);
+  } catch (error) {
+    for (const child of children) child.proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Waits for the six nodes, joins them into three masters with a replica each, and waits for that to settle. */
+async function joinCluster(dir: string, ports: number[], children: Child[]): Promise<ClusterTopology> {
+  await waitFor(
+    () => {
+      const gone = children.find((c) => c.proc.exitCode !== null);
+      if (gone) throw new Error(`the cluster node on port ${gone.port} exited (${gone.proc.exitCode}) before it answered`);
+      return ports.every((p) => runRedisCli(p, ["PING"]).out.includes("PONG"));
+    },
+    30_000,
+    "six nodes",
+  );
   const created = runRedisCli(ports[0] ?? 0, ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"]);
   if (!created.ok) throw new Error(`redis-cli --cluster create failed:\n${created.out}`);
   const topology: ClusterTopology = {
