@@ -43,7 +43,8 @@ function readImports(): Import[] {
 /** Which rooms each room may import (besides itself). */
 const ALLOWED: Record<string, readonly string[]> = {
   lib: [],
-  window: [],
+  // The wire form (window/wire.ts) lists counts in the one order lib/format.ts keeps.
+  window: ["lib"],
   event: ["lib"],
   run: ["lib", "event", "window"],
   source: ["lib", "run", "event"],
@@ -103,7 +104,7 @@ describe("the import graph of src/", () => {
     expect(imports.some((i) => roomOf(i.from) === "cli" && roomOf(i.to) === "sink")).toBe(true);
   });
 
-  test("each room imports only the rooms below it: nothing imports the CLI, source and sink never import each other, the window core imports nothing", () => {
+  test("each room imports only the rooms below it: nothing imports the CLI, source and sink never import each other, the window core imports only lib", () => {
     const violations = imports
       .filter((i) => roomOf(i.from) !== roomOf(i.to) && !(ALLOWED[roomOf(i.from)] ?? []).includes(roomOf(i.to)))
       .map((i) => `${relative(SRC, i.from)}:${i.line} -> ${relative(SRC, i.to)}`);

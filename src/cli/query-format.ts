@@ -5,25 +5,10 @@
 import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowView } from "../window/types.ts";
-import { nameMembers, toSortedCounts } from "../sink/format.ts";
+import { toWire } from "../window/wire.ts";
+import { nameMembers } from "../sink/format.ts";
 
-/** One window as JSON: start and end in Unix seconds, counts busiest first. */
-export interface WindowJson {
-  start: number;
-  end: number;
-  total: number;
-  /** False while a writer may still rewrite it (late events); see the reader. */
-  final: boolean;
-  incomplete: boolean;
-  counts: Record<string, number>;
-}
-
-/** A window as the JSON object `top --json` and `read --json` print. */
-export function toWindowJson(view: WindowView): WindowJson {
-  return { start: view.startMs / 1000, end: view.endMs / 1000, total: view.total, final: view.final, incomplete: view.incomplete, counts: toSortedCounts(view.counts) };
-}
-
-/** `{"windows":[…]}` on one line, oldest first. */
+/** `{"windows":[…]}` on one line, oldest first, each window in its wire form (window/wire.ts). */
 export function formatWindowsJson(views: readonly WindowView[]): string {
   return printAll("json", views);
 }
@@ -118,7 +103,7 @@ export function createWindowsPrinter(format: ReadFormat, view = "server_name"): 
     head: '{"windows":[',
     batch(views) {
       if (views.length === 0) return "";
-      const items = views.map((view) => JSON.stringify(toWindowJson(view))).join(",");
+      const items = views.map((view) => JSON.stringify(toWire(view, view.incomplete))).join(",");
       const text = first ? items : `,${items}`;
       first = false;
       return text;

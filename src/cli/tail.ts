@@ -12,11 +12,11 @@ import { formatInstant } from "../lib/format.ts";
 import { WikistreamError } from "../lib/error.ts";
 import { resolveColor } from "../lib/log.ts";
 import type { WindowView } from "../window/types.ts";
+import { toWire } from "../window/wire.ts";
 import { describeRedisCause } from "../sink/redis/errors.ts";
 import { createFeedReader, type FeedEntry, type FeedReader } from "../sink/redis/feed-reader.ts";
 import { formatFeedIdBefore } from "../sink/redis/feed.ts";
 import { describeReadError, isPassingReadError } from "../sink/redis/reader-connection.ts";
-import { toWindowJson } from "./query-format.ts";
 import { TAIL_FLAGS, TAIL_HELP, type TailValues } from "./query-flags.ts";
 import { commandUsage, parseQueryFlags, runReaderCommand, type QueryRun } from "./query.ts";
 import { formatTop } from "./top-format.ts";
@@ -59,7 +59,7 @@ function createPrinter(run: TailRun, env: Record<string, string | undefined>): (
       }
       recent.push(window);
       if (recent.length > SPARK_WINDOWS) recent.shift();
-      text += values.json ? `${JSON.stringify(toWindowJson(window))}\n` : `${formatTop(recent, { all: values.all, columns: process.stdout.columns || 80, color })}\n`;
+      text += values.json ? `${JSON.stringify(toWire(window, window.incomplete))}\n` : `${formatTop(recent, { all: values.all, columns: process.stdout.columns || 80, color })}\n`;
     }
     if (text !== "") await run.write(text);
   };

@@ -9,10 +9,10 @@
  * one per window length.
  */
 import type { Telemetry } from "../run/telemetry.ts";
-import type { WindowView } from "../window/types.ts";
-import type { WindowSnapshot } from "../window/types.ts";
+import type { MemberCounts, WindowView } from "../window/types.ts";
+import { toWire } from "../window/wire.ts";
 import page from "./page/index.html";
-import type { DeltaMessage, LiveMessage, SnapshotMessage, StatusMessage, WindowMessage } from "./page/messages.ts";
+import type { DeltaMessage, LiveMessage, SnapshotMessage, StatusMessage } from "./page/messages.ts";
 import type { RouteSet } from "./routes.ts";
 
 /** How often the page hears from the run: the budget is one message a second. */
@@ -38,19 +38,19 @@ interface Client {
   controller: ReadableStreamDefaultController<Uint8Array>;
 }
 
-/** A window as the page gets it; `counts` overrides the window's own (the changed ones only). */
-function toMessage(window: WindowSnapshot & { incomplete?: boolean }, counts: Iterable<[string, number]> = window.counts): WindowMessage {
-  const message: WindowMessage = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, incomplete: window.incomplete === true, counts: Object.fromEntries(counts) };
-  if (window.views !== undefined && window.views.size > 1) message.views = Object.fromEntries([...window.views].map(([name, members]) => [name, Object.fromEntries(members)]));
-  return message;
+/** The members of `now` whose count differs from `before`'s (all of them when there is no before). */
+function changedCounts(now: MemberCounts, before: ReadonlyMap<string, number> | undefined): MemberCounts {
+  if (before === undefined) return now;
+  const changed: MemberCounts = new Map();
+  for (const [name, count] of now) if (before.get(name) !== count) changed.set(name, count);
+  return changed;
 }
 
-/** The counts of `now` that differ from `before` (all of them when there is no before). */
-function changedCounts(now: ReadonlyMap<string, number>, before: ReadonlyMap<string, number> | undefined): [string, number][] {
-  if (before === undefined) return [...now];
-  const changed: [string, number][] = [];
-  for (const [name, count] of now) if (before.get(name) !== count) changed.push([name, count]);
-  return changed;
+/** An open window with only what changed since `before` (as it was last sent) in its counts and in each view. */
+function changedSince(window: WindowView, before: WindowView | undefined): WindowView {
+  if (before === undefined) return window;
+  const views = window.views && new Map([...window.views].map(([name, counts]) => [name, changedCounts(counts, before.views?.get(name))]));
+  return { ...window, counts: changedCounts(window.counts, before.counts), views };
 }
 
 /** The event stream's state: the pages reading it, and what they were last sent. */
@@ -59,8 +59,8 @@ class LiveEvents {
   private readonly clients = new Set<Client>();
   /** Final windows handed over since the last message, by start: a rewrite replaces. */
   private readonly finals = new Map<number, WindowView>();
-  /** The open windows' counts as last sent, to send only what changed. */
-  private sentOpen = new Map<number, ReadonlyMap<string, number>>();
+  /** The open windows as last sent, by start, to send only what changed. */
+  private sentOpen = new Map<number, WindowView>();
   private snapshotDue = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -132,30 +132,29 @@ class LiveEvents {
     };
   }
 
-  private snapshot(): SnapshotMessage {
-    const open = this.telemetry.openWindows();
-    return { kind: "snapshot", status: this.status(open), windows: this.telemetry.recentWindows().map((w) => toMessage(w)), open: open.map((w) => toMessage(w)) };
+  private snapshot(open = this.telemetry.openWindows()): SnapshotMessage {
+    const wire = (w: WindowView) => toWire(w, w.incomplete);
+    return { kind: "snapshot", status: this.status(open), windows: this.telemetry.recentWindows().map(wire), open: open.map(wire) };
   }
 
-  private delta(): DeltaMessage {
-    const open = this.telemetry.openWindows();
-    const windows = [...this.finals.values()].map((w) => toMessage(w));
+  private delta(open: readonly WindowView[]): DeltaMessage {
+    const windows = [...this.finals.values()].map((w) => toWire(w, w.incomplete));
     this.finals.clear();
-    const message: DeltaMessage = { kind: "delta", status: this.status(open), windows, open: open.map((w) => toMessage(w, changedCounts(w.counts, this.sentOpen.get(w.startMs)))) };
-    this.sentOpen = new Map(open.map((w) => [w.startMs, w.counts]));
-    return message;
+    const changed = open.map((w) => changedSince(w, this.sentOpen.get(w.startMs)));
+    return { kind: "delta", status: this.status(open), windows, open: changed.map((w) => toWire(w, w.incomplete)) };
   }
 
   private tick(): void {
+    const open = this.telemetry.openWindows();
     let message: LiveMessage;
     if (this.snapshotDue) {
       this.snapshotDue = false;
       this.finals.clear();
-      message = this.snapshot();
-      this.sentOpen = new Map(message.open.map((w) => [w.start * 1000, new Map(Object.entries(w.counts))]));
+      message = this.snapshot(open);
     } else {
-      message = this.delta();
+      message = this.delta(open);
     }
+    this.sentOpen = new Map(open.map((w) => [w.startMs, w]));
     for (const client of this.clients) this.send(client, message);
   }
 

@@ -1,27 +1,10 @@
+/**
+ * How windows are drawn for people: the stdout sink's table (a block per view), and what a
+ * view's members are called. Windows as JSON are the wire form (window/wire.ts).
+ */
 import { formatSpan, sortCounts } from "../lib/format.ts";
 import { formatCount } from "../lib/plural.ts";
 import type { WindowSnapshot } from "../window/types.ts";
-
-/** Counts as a JSON object, busiest first (object keys keep their insertion order). */
-export function toSortedCounts(counts: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, n] of sortCounts(counts)) out[name] = n;
-  return out;
-}
-
-/**
- * One JSON line per window: {"start":S,"end":E,"total":N,"counts":{"server":n,...}}, counts
- * largest first; `"incomplete":true` is added for a window known to miss events, and
- * `"final":false` for one printed before it was final (the run was stopped).
- */
-export function formatWindowJson(window: WindowSnapshot, incomplete = false): string {
-  const line: Record<string, unknown> = { start: window.startMs / 1000, end: window.endMs / 1000, total: window.total, counts: toSortedCounts(window.counts) };
-  // Several views (--by): each by its LIST, the main one too, so that a reader picks any alike.
-  if (window.views !== undefined && window.views.size > 1) line.views = Object.fromEntries([...window.views].map(([name, counts]) => [name, toSortedCounts(counts)]));
-  if (incomplete) line.incomplete = true;
-  if (!window.final) line.final = false;
-  return `${JSON.stringify(line)}\n`;
-}
 
 /** What a view's members are called in a table: wikis for server_name, else the fields' names. */
 export function nameMembers(view: string): { noun: string; plural: string } {

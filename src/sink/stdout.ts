@@ -1,7 +1,8 @@
 /** The stdout sink: windows printed once final, as a table on a terminal or as JSON lines. */
 import type { Sink, SinkObserver } from "../run/ports.ts";
 import type { WindowBatch, WindowSnapshot } from "../window/types.ts";
-import { formatWindowJson, formatWindowText } from "./format.ts";
+import { toWire } from "../window/wire.ts";
+import { formatWindowText } from "./format.ts";
 
 /** Output format of the stdout sink. */
 type OutputFormat = "text" | "jsonl";
@@ -40,7 +41,7 @@ export function createStdoutSink(options: StdoutSinkOptions): Sink {
     for (const window of shown) {
       const partial = incomplete.delete(window.startMs);
       if (window.final) printedThrough = Math.max(printedThrough, window.startMs);
-      text += options.format === "jsonl" ? formatWindowJson(window, partial) : formatWindowText(window, { color: options.color, incomplete: partial });
+      text += options.format === "jsonl" ? `${JSON.stringify(toWire(window, partial))}\n` : formatWindowText(window, { color: options.color, incomplete: partial });
     }
     const finals = shown.filter((w) => w.final).length;
     pending += shown.length;

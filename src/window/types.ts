@@ -33,7 +33,8 @@ export type MemberCounts = Map<string, number>;
 /**
  * One window's counts as handed to a sink. The dimension is declared by the run (its views):
  * `views` holds every view's counts keyed by its name, the main view first; `counts` is the
- * main view's (the same map), what a one-view consumer reads.
+ * main view's (the same map), what a one-view consumer reads. As JSON, outside the process, it
+ * is the wire form (wire.ts, toWire).
  */
 export interface WindowSnapshot {
   startMs: number;

@@ -4,23 +4,11 @@
  * takes nothing of the server with it.
  *
  * The first message is a snapshot of everything; each later one (at most one a second) carries
- * only what changed. Times are Unix seconds, like the stdout and Redis formats, except `now`
- * and `lastWrite` (Unix ms, for "3.0s ago").
+ * only what changed. Windows are in their wire form (window/wire.ts), as stdout and `--json`
+ * print them. Times are Unix seconds, except `now` and `lastWrite` (Unix ms, for "3.0s ago").
  */
 import type { WaitingFor } from "../../run/telemetry.ts";
-
-/** One window, as in the stdout JSON lines: a window start and end (s), its total and its counts. */
-export interface WindowMessage {
-  start: number;
-  end: number;
-  total: number;
-  /** Known to miss events (the run's history begins after it starts, or a gap overlaps it). */
-  incomplete: boolean;
-  /** The main view's member → count: every member in a snapshot and for a final window; only the changed ones for an open window in a delta. */
-  counts: Record<string, number>;
-  /** With several --by views: every view by its LIST (the main one first), each whole, in every message. */
-  views?: Record<string, Record<string, number>>;
-}
+import type { WindowWire } from "../../window/wire.ts";
 
 /** How the run is doing, sent with every message. */
 export interface StatusMessage {
@@ -45,24 +33,29 @@ export interface StatusMessage {
   history: "none" | "loading" | "loaded" | "failed";
 }
 
-/** Everything the page needs: the last final windows (oldest first) and the open ones. Replaces what the page holds. */
+/**
+ * Everything the page needs, each window whole: the last closed windows, oldest first (final
+ * ones, and at start the last ones read back from Redis; the page shows them all as final), and
+ * the open ones. Replaces what the page holds.
+ */
 export interface SnapshotMessage {
   kind: "snapshot";
   status: StatusMessage;
-  windows: WindowMessage[];
-  open: WindowMessage[];
+  windows: WindowWire[];
+  open: WindowWire[];
 }
 
 /**
- * What changed since the previous message: final windows new since then (whole), and every
- * window open now with the counts that changed (absolute values, so applying one twice is
- * harmless). A window open before and missing from `open` is open no more.
+ * What changed since the previous message: windows closed since then (whole), and every window
+ * open now with only the members whose count changed, in `counts` and in each of `views`
+ * (absolute counts, so applying one twice is harmless; `total` and `incomplete` are current).
+ * A window open before and missing from `open` is open no more.
  */
 export interface DeltaMessage {
   kind: "delta";
   status: StatusMessage;
-  windows: WindowMessage[];
-  open: WindowMessage[];
+  windows: WindowWire[];
+  open: WindowWire[];
 }
 
 /** A message of GET /events. */

@@ -4,7 +4,8 @@
  * over that span as series. No DOM here.
  */
 import { sortCounts } from "../../lib/format.ts";
-import { SHOWN_SPAN_S, type PageWindow } from "./store.ts";
+import type { WindowWire } from "../../window/wire.ts";
+import { SHOWN_SPAN_S } from "./store.ts";
 
 /** Plot counts, or each wiki's share of its window's total, in percent. */
 export type Mode = "counts" | "share";
@@ -35,7 +36,7 @@ export const TOP_WIKIS = 10;
  * before the newest final end (or before the oldest open start, when the finals are an old
  * history from Redis: the hour is then empty, not a day of gaps).
  */
-function pickShown(windows: readonly PageWindow[]): PageWindow[] {
+function pickShown(windows: readonly WindowWire[]): WindowWire[] {
   // Oldest first: find() is the oldest open window, findLast() the newest final one.
   const open = windows.find((w) => !w.final);
   const newestFinal = windows.findLast((w) => w.final);
@@ -44,9 +45,9 @@ function pickShown(windows: readonly PageWindow[]): PageWindow[] {
 }
 
 /** The `top` wikis with the most changes over `windows` (ties by name, for a steady order). */
-export function pickTop(windows: readonly PageWindow[], top = TOP_WIKIS): string[] {
+export function pickTop(windows: readonly WindowWire[], top = TOP_WIKIS): string[] {
   const sums = new Map<string, number>();
-  for (const w of windows) for (const [name, n] of w.counts) sums.set(name, (sums.get(name) ?? 0) + n);
+  for (const w of windows) for (const [name, n] of Object.entries(w.counts)) sums.set(name, (sums.get(name) ?? 0) + n);
   return sortCounts(sums)
     .slice(0, top)
     .map(([name]) => name);
@@ -57,28 +58,28 @@ export function pickTop(windows: readonly PageWindow[], top = TOP_WIKIS): string
  * A step after the newest final window with no window is open and empty (the run hands out
  * only open windows that hold counts), not a gap.
  */
-function alignToSteps(shown: readonly PageWindow[], step: number): (PageWindow | undefined)[] {
+function alignToSteps(shown: readonly WindowWire[], step: number): (WindowWire | undefined)[] {
   const first = shown[0];
   const last = shown[shown.length - 1];
   if (first === undefined || last === undefined) return [];
   const byStart = new Map(shown.map((w) => [w.start, w]));
   const lastFinal = shown.findLast((w) => w.final)?.start ?? Number.NEGATIVE_INFINITY;
-  const empty = (start: number): PageWindow => ({ start, end: start + step, total: 0, incomplete: false, final: false, counts: new Map() });
-  const slots: (PageWindow | undefined)[] = [];
+  const empty = (start: number): WindowWire => ({ start, end: start + step, total: 0, final: false, incomplete: false, counts: {} });
+  const slots: (WindowWire | undefined)[] = [];
   for (let start = first.start; start <= last.start; start += step) slots.push(byStart.get(start) ?? (start > lastFinal ? empty(start) : undefined));
   return slots;
 }
 
 /** Builds the chart's columns from the page's windows (oldest first). */
-export function buildPlot(windows: readonly PageWindow[], mode: Mode, top = TOP_WIKIS): PlotData {
+export function buildPlot(windows: readonly WindowWire[], mode: Mode, top = TOP_WIKIS): PlotData {
   const shown = pickShown(windows);
   const step = shown[0] ? shown[0].end - shown[0].start : 30;
   const names = pickTop(shown, top);
   const slots = alignToSteps(shown, step);
   const first = shown[0]?.start ?? 0;
-  const value = (w: PageWindow | undefined, name: string): number | null => {
+  const value = (w: WindowWire | undefined, name: string): number | null => {
     if (w === undefined) return null;
-    const n = w.counts.get(name) ?? 0;
+    const n = w.counts[name] ?? 0;
     if (mode === "counts") return n;
     return w.total === 0 ? 0 : Math.round((n / w.total) * 10_000) / 100;
   };

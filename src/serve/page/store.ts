@@ -2,19 +2,8 @@
  * What the page knows: the windows it was sent and the run's status, kept up to date from the
  * messages of GET /events. No DOM here, so it runs (and is tested) anywhere.
  */
-import type { LiveMessage, StatusMessage, WindowMessage } from "./messages.ts";
-
-/** One window on the page: final (no later event changes it) or open (still counting). */
-export interface PageWindow {
-  start: number;
-  end: number;
-  total: number;
-  incomplete: boolean;
-  final: boolean;
-  counts: Map<string, number>;
-  /** With several --by views: each view's counts by its LIST (the main one first). */
-  views?: Map<string, Map<string, number>>;
-}
+import type { WindowWire } from "../../window/wire.ts";
+import type { LiveMessage, StatusMessage } from "./messages.ts";
 
 /** The span of final windows the chart shows, in seconds. */
 export const SHOWN_SPAN_S = 3600;
@@ -24,14 +13,14 @@ export const SHOWN_SPAN_S = 3600;
  */
 const KEPT_SPAN_S = 2 * SHOWN_SPAN_S;
 
-function toWindow(message: WindowMessage, final: boolean): PageWindow {
-  const w: PageWindow = { start: message.start, end: message.end, total: message.total, incomplete: message.incomplete, final, counts: new Map(Object.entries(message.counts)) };
-  if (message.views !== undefined) w.views = readViews(message.views);
-  return w;
-}
-
-function readViews(views: Record<string, Record<string, number>>): Map<string, Map<string, number>> {
-  return new Map(Object.entries(views).map(([name, counts]) => [name, new Map(Object.entries(counts))]));
+/**
+ * An open window known to the page, brought up to date by a delta's window (only the members
+ * that changed, in `counts` and in each view). Spreads copy every key as its own, `__proto__` too.
+ */
+function mergeDelta(known: WindowWire, delta: WindowWire): WindowWire {
+  const merged: WindowWire = { ...delta, final: false, counts: { ...known.counts, ...delta.counts } };
+  if (delta.views !== undefined) merged.views = Object.fromEntries(Object.entries(delta.views).map(([name, counts]) => [name, { ...known.views?.[name], ...counts }]));
+  return merged;
 }
 
 /** A composite member (`en.wikipedia.org|Main Page`) as the page shows it. */
@@ -40,19 +29,22 @@ function formatMember(member: string): string {
 }
 
 /** `w` as one view shows it: that view's counts (members readable) in place of the main view's; `w` itself without views. */
-export function projectView(w: PageWindow, view: string | undefined): PageWindow {
-  const counts = view === undefined ? undefined : w.views?.get(view);
+export function projectView(w: WindowWire, view: string | undefined): WindowWire {
+  const counts = view === undefined ? undefined : w.views?.[view];
   if (counts === undefined) return w;
-  return { ...w, counts: new Map([...counts].map(([member, n]) => [formatMember(member), n])) };
+  return { ...w, counts: Object.fromEntries(Object.entries(counts).map(([member, n]) => [formatMember(member), n])) };
 }
 
-/** The windows and status the page shows. */
+/**
+ * The windows and status the page shows, each in its wire form (window/wire.ts) as the messages
+ * bring it, `final` set by where it came: a closed window shows as final, an open one as open.
+ */
 export class Store {
   status: StatusMessage | null = null;
   /** Messages applied so far (for tests and for "did anything arrive"). */
   received = 0;
-  private readonly finals = new Map<number, PageWindow>();
-  private readonly open = new Map<number, PageWindow>();
+  private readonly finals = new Map<number, WindowWire>();
+  private readonly open = new Map<number, WindowWire>();
 
   /** Applies one message: a snapshot replaces everything, a delta adds final windows and updates the open ones. */
   apply(message: LiveMessage): void {
@@ -63,28 +55,21 @@ export class Store {
       this.open.clear();
     }
     for (const w of message.windows) {
-      this.finals.set(w.start, toWindow(w, true));
+      this.finals.set(w.start, { ...w, final: true });
       this.open.delete(w.start);
     }
     const stillOpen = new Set<number>();
     for (const w of message.open) {
       stillOpen.add(w.start);
-      const known = this.open.get(w.start);
-      if (known === undefined || message.kind === "snapshot") {
-        this.open.set(w.start, toWindow(w, false));
-        continue;
-      }
-      known.total = w.total;
-      known.incomplete = w.incomplete;
-      if (w.views !== undefined) known.views = readViews(w.views);
-      for (const [name, count] of Object.entries(w.counts)) known.counts.set(name, count);
+      const known = message.kind === "delta" ? this.open.get(w.start) : undefined;
+      this.open.set(w.start, known === undefined ? { ...w, final: false } : mergeDelta(known, w));
     }
     for (const start of this.open.keys()) if (!stillOpen.has(start)) this.open.delete(start);
     this.prune();
   }
 
   /** Every window known, oldest first; an open window that is also final shows as final. */
-  windows(): PageWindow[] {
+  windows(): WindowWire[] {
     const all = [...this.finals.values()];
     for (const w of this.open.values()) if (!this.finals.has(w.start)) all.push(w);
     return all.sort((a, b) => a.start - b.start);
@@ -92,12 +77,12 @@ export class Store {
 
   /** The views the windows carry (their --by LISTs, the main one first); empty with one view. */
   views(): string[] {
-    for (const w of [...this.windows()].reverse()) if (w.views !== undefined) return [...w.views.keys()];
+    for (const w of [...this.windows()].reverse()) if (w.views !== undefined) return Object.keys(w.views);
     return [];
   }
 
   /** The window that starts at `start`, if known. */
-  find(start: number): PageWindow | undefined {
+  find(start: number): WindowWire | undefined {
     return this.finals.get(start) ?? this.open.get(start);
   }
 

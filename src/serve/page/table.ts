@@ -4,8 +4,8 @@
  * Names come from the stream, so they are set as text, never as HTML.
  */
 import { formatSpan, sortCounts } from "../../lib/format.ts";
+import type { WindowWire } from "../../window/wire.ts";
 import { formatShare } from "./format.ts";
-import type { PageWindow } from "./store.ts";
 
 /** The elements the table draws into. */
 export interface TableElements {
@@ -22,15 +22,16 @@ function cell(text: string, className?: string): HTMLTableCellElement {
 }
 
 /** What the note under the title says about a window. */
-function describe(w: PageWindow): string {
-  const parts = [`${w.total} change${w.total === 1 ? "" : "s"} on ${w.counts.size} wiki${w.counts.size === 1 ? "" : "s"}`];
+function describe(w: WindowWire): string {
+  const members = Object.keys(w.counts).length;
+  const parts = [`${w.total} change${w.total === 1 ? "" : "s"} on ${members} wiki${members === 1 ? "" : "s"}`];
   parts.push(w.final ? "final" : "open: late events may still be added");
   if (w.incomplete) parts.push("incomplete: known to miss events (before the run's history begins, or in a gap of the stream)");
   return parts.join("; ");
 }
 
 /** Draws `w` (or says there is no window yet). */
-export function renderTable(el: TableElements, w: PageWindow | undefined): void {
+export function renderTable(el: TableElements, w: WindowWire | undefined): void {
   // No bare header without rows: the chart's place says what the page waits for.
   el.body.parentElement?.toggleAttribute("hidden", w === undefined);
   if (w === undefined) {
@@ -41,7 +42,7 @@ export function renderTable(el: TableElements, w: PageWindow | undefined): void 
   }
   el.title.textContent = formatSpan(w.start * 1000, w.end * 1000);
   el.note.textContent = describe(w);
-  const rows = sortCounts(w.counts);
+  const rows = sortCounts(Object.entries(w.counts));
   const fragment = document.createDocumentFragment();
   rows.forEach(([name, count], i) => {
     const tr = document.createElement("tr");

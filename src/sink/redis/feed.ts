@@ -5,11 +5,10 @@
  * `start`, `end` (Unix seconds), `total`, `incomplete` (0/1), then one field per view, each a
  * JSON object: `counts` for the main view, then `by:LIST` for each further view (--by).
  */
-import type { WindowView } from "../../window/types.ts";
-import type { WindowSnapshot } from "../../window/types.ts";
-import { toSortedCounts } from "../format.ts";
+import type { WindowSnapshot, WindowView } from "../../window/types.ts";
+import { toWire } from "../../window/wire.ts";
 
-/** The field of the main view: server_name → count, busiest first, as stdout's JSON lines print it. */
+/** The field of the main view: member → count, busiest first, the wire form's `counts` (window/wire.ts). */
 const COUNTS_FIELD = "counts";
 
 /** The field of a further view (--by LIST): `by:LIST`. */
@@ -17,10 +16,14 @@ function formatViewField(view: string): string {
   return `by:${view}`;
 }
 
-/** The view fields of one window's entry, in the order they are written: the main view's `counts`, then each further view's. */
+/**
+ * The view fields of one window's entry, in the order they are written: the main view's
+ * `counts`, then each further view's; each JSON object as the wire form writes it.
+ */
 export function listFeedViews(window: WindowSnapshot): [field: string, json: string][] {
-  const fields: [string, string][] = [[COUNTS_FIELD, JSON.stringify(toSortedCounts(window.counts))]];
-  if (window.views !== undefined) for (const [name, counts] of [...window.views].slice(1)) fields.push([formatViewField(name), JSON.stringify(toSortedCounts(counts))]);
+  const wire = toWire(window, false);
+  const fields: [string, string][] = [[COUNTS_FIELD, JSON.stringify(wire.counts)]];
+  for (const [name, counts] of Object.entries(wire.views ?? {}).slice(1)) fields.push([formatViewField(name), JSON.stringify(counts)]);
   return fields;
 }
 

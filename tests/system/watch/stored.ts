@@ -6,10 +6,10 @@
 import type Redis from "ioredis";
 import { createReplayScenario } from "../../support/corpus.ts";
 import { resolveBinary } from "../../support/process.ts";
-import type { WindowJson } from "../../../src/cli/query-format.ts";
+import type { WindowWire } from "../../../src/window/wire.ts";
 
-/** One window as `--json` prints it. */
-export type StoredWindow = WindowJson;
+/** One window as `--json` prints it: the wire form. */
+export type StoredWindow = WindowWire;
 
 /** Busiest first, then by name (code units), as top and read print them. */
 export function sortPairs(pairs: [string, number][]): [string, number][] {

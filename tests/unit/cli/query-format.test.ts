@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { CSV_HEADER, createWindowsPrinter, csvField, filterServers, formatReadText, formatWindowsCsv, formatWindowsJson, type WindowJson } from "../../../src/cli/query-format.ts";
+import { CSV_HEADER, createWindowsPrinter, csvField, filterServers, formatReadText, formatWindowsCsv, formatWindowsJson } from "../../../src/cli/query-format.ts";
 import { formatTop } from "../../../src/cli/top-format.ts";
 import type { WindowView } from "../../../src/window/types.ts";
+import type { WindowWire } from "../../../src/window/wire.ts";
 
 /** A window of 30 s starting at `startS`, with these counts. */
 function view(startS: number, counts: Record<string, number>, flags: { final?: boolean; incomplete?: boolean } = {}): WindowView {
@@ -58,7 +59,7 @@ describe("formatWindowsJson", () => {
     const text = formatWindowsJson([busy, quiet, partial]);
     expect(text.endsWith("}\n")).toBe(true);
     expect(text.split("\n")).toHaveLength(2);
-    const parsed = JSON.parse(text) as { windows: WindowJson[] };
+    const parsed = JSON.parse(text) as { windows: WindowWire[] };
     expect(parsed).toEqual({
       windows: [
         { start: T, end: T + 30, total: 13, final: true, incomplete: false, counts: { "c.wiki": 9, "a.wiki": 2, "b.wiki": 2 } },

@@ -36,6 +36,29 @@ function view(startS: number, counts: Record<string, number>, final: boolean, in
   return { startMs: startS * 1000, endMs: (startS + 30) * 1000, total: [...map.values()].reduce((a, b) => a + b, 0), counts: map, final, incomplete };
 }
 
+/** An open window of two views, server_name (the main one) and type. */
+function twoViews(startS: number, wikis: Record<string, number>, types: Record<string, number>): WindowView {
+  const main = new Map(Object.entries(wikis));
+  const views = new Map([
+    ["server_name", main],
+    ["type", new Map(Object.entries(types))],
+  ]);
+  return { startMs: startS * 1000, endMs: (startS + 30) * 1000, total: [...main.values()].reduce((a, b) => a + b, 0), counts: main, views, final: false, incomplete: false };
+}
+
+/** Opens GET /events on a server of its own; `stop` ends both. */
+function openEvents(telemetry: Telemetry) {
+  const live = createLiveRoutes({ telemetry, redis: false });
+  const events = live.routes["/events"];
+  if (typeof events !== "function") throw new Error("/events is no handler");
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, routes: { "/events": events } });
+  const stop = async () => {
+    live.close();
+    await server.stop(true);
+  };
+  return { url: `${server.url.href}events`, stop };
+}
+
 describe("GET /events, in-process", () => {
   test("a snapshot first, then deltas (new final windows whole, open windows' changed counts only), and a new snapshot once the history is in", async () => {
     const telemetry = new Telemetry();
@@ -73,6 +96,28 @@ describe("GET /events, in-process", () => {
     } finally {
       live.close();
       await server.stop(true);
+    }
+  });
+
+  test("with several views, a delta carries in each view only the members that changed, in the wire form's key order", async () => {
+    const telemetry = new Telemetry();
+    let open = [twoViews(90, { "a.org": 1, "b.org": 2 }, { edit: 3 })];
+    telemetry.attach({ newestEventMs: () => 100_000, openWindows: () => open, backlog: () => 0 });
+    const events = openEvents(telemetry);
+    try {
+      const next = readMessages((await fetch(events.url)).body ?? new ReadableStream());
+      const first = await next();
+      expect(first?.open).toEqual([{ start: 90, end: 120, total: 3, final: false, incomplete: false, counts: { "b.org": 2, "a.org": 1 }, views: { server_name: { "b.org": 2, "a.org": 1 }, type: { edit: 3 } } }]);
+      // The first tick has nothing to compare with: every member; the next one the changes alone.
+      let delta = await next();
+      expect(delta?.kind).toBe("delta");
+      open = [twoViews(90, { "a.org": 1, "b.org": 3 }, { edit: 3, log: 1 })];
+      delta = await next();
+      while (delta?.open[0]?.total === 3) delta = await next();
+      expect(delta?.kind).toBe("delta");
+      expect(JSON.stringify(delta?.open)).toBe('[{"start":90,"end":120,"total":4,"final":false,"incomplete":false,"counts":{"b.org":3},"views":{"server_name":{"b.org":3},"type":{"log":1}}}]');
+    } finally {
+      await events.stop();
     }
   });
 });
