@@ -4,7 +4,7 @@
  * needs the run's state (repeats after a reconnect, the windows).
  */
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "./classify.ts";
-import { parseEventObject, readMember, type EventText, type ViewSpec } from "./dimension.ts";
+import { DEFAULT_VIEW, parseEventObject, readMember, type EventText, type ViewSpec } from "./dimension.ts";
 import { createEventFields, decodeTextField, extractFieldsLatin1, type EventFields } from "./fields.ts";
 
 /** Printable ASCII: a server_name read as Latin-1 that matches is exactly its UTF-8 text. */
@@ -47,9 +47,15 @@ export class CountingPolicy {
   private refusal: SkipReason = "bad-server-name";
   private readonly verdict: Verdict = { skip: null, filtered: false, parsed: false, timeMs: Number.NaN, metaId: undefined, members: [] };
 
+  /** Only the default view (the usual run): a counted event's one member is its server_name. */
+  private readonly serverNameOnly: boolean;
+
   constructor(private readonly options: PolicyOptions) {
     const filter = options.filter;
     this.filtering = filter.types !== undefined || filter.excludeBots || filter.servers.length > 0;
+    const views = options.views;
+    this.serverNameOnly = views.length === 1 && views[0]?.fields.length === 1 && views[0].fields[0]?.name === DEFAULT_VIEW;
+    this.verdict.members.length = views.length;
   }
 
   /** The verdict on one event's raw text (one character a byte). */
@@ -78,7 +84,9 @@ export class CountingPolicy {
       verdict.filtered = true;
       return verdict;
     }
-    this.readMembers(data, fields, serverName);
+    // The usual run reads nothing more than the scanner did, and allocates nothing per event.
+    if (this.serverNameOnly) verdict.members[0] = serverName;
+    else this.readMembers(data, fields, serverName);
     return verdict;
   }
 
@@ -99,11 +107,9 @@ export class CountingPolicy {
     };
     const members = this.verdict.members;
     const views = this.options.views;
-    members.length = views.length;
     for (let v = 0; v < views.length; v++) {
       const view = views[v];
-      // The default view alone (the usual run) reads nothing more than the scanner did.
-      members[v] = view === undefined ? "" : view.fields.length === 1 && view.fields[0]?.name === "server_name" ? serverName : readMember(view, event);
+      members[v] = view === undefined ? "" : readMember(view, event);
     }
   }
 
