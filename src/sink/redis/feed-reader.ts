@@ -7,7 +7,8 @@ import { WikistreamError } from "../../lib/error.ts";
 import type { WindowView } from "../../window/types.ts";
 import type { RedisClient } from "./client.ts";
 import { parseFeedEntry } from "./feed.ts";
-import { createKeys } from "./keys.ts";
+import { createKeys, type RedisKeys } from "./keys.ts";
+import { readViews } from "./reader.ts";
 import { closeReaderConnection, connectReader, type ReaderTarget } from "./reader-connection.ts";
 
 /** One entry read: its ID, and the window, or a text saying why it is not one. */
@@ -47,9 +48,9 @@ const READ_COUNT = 100;
 
 type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
 
-function toEntries(reply: StreamReply): FeedEntry[] {
+function toEntries(reply: StreamReply, views: readonly string[]): FeedEntry[] {
   const entries = reply?.[0]?.[1] ?? [];
-  return entries.map(([id, fields]) => ({ id, window: parseFeedEntry(id, fields) }));
+  return entries.map(([id, fields]) => ({ id, window: parseFeedEntry(id, fields, views) }));
 }
 
 /** Connects and selects the URL's database, or throws one line; `signal` disconnects (a blocked read ends). */
@@ -62,7 +63,9 @@ export async function createFeedReader(options: ReaderTarget, signal: AbortSigna
 
 class RedisFeedReader implements FeedReader {
   readonly key: string;
-  private readonly epochs: string;
+  private readonly keys: RedisKeys;
+  /** The prefix's views, read with the first entries (the layout exists once the feed does). */
+  private views: string[] | undefined;
 
   constructor(
     private readonly client: RedisClient,
@@ -70,16 +73,21 @@ class RedisFeedReader implements FeedReader {
     readonly where: string,
     private readonly prefix: string,
   ) {
-    const keys = createKeys(prefix);
-    this.key = keys.feed;
-    this.epochs = keys.epochs;
+    this.keys = createKeys(prefix);
+    this.key = this.keys.feed;
+  }
+
+  private async toWindows(reply: StreamReply): Promise<FeedEntry[]> {
+    if (reply === null) return [];
+    this.views ??= await readViews(this.client, this.keys);
+    return toEntries(reply, this.views);
   }
 
   async lookUp(): Promise<FeedState> {
     const type = await this.client.type(this.key);
     if (type === "stream") return { feed: true, windows: 0 };
     if (type !== "none") throw new WikistreamError("redis", `Redis key '${this.key}' holds a ${type}, not the feed wikistream writes there: is --prefix '${this.prefix}' right?`);
-    return { feed: false, windows: await this.client.zcard(this.epochs).catch(() => 0) };
+    return { feed: false, windows: await this.client.zcard(this.keys.epochs).catch(() => 0) };
   }
 
   async newestId(): Promise<string> {
@@ -88,7 +96,7 @@ class RedisFeedReader implements FeedReader {
   }
 
   async read(afterId: string, blockMs: number): Promise<FeedEntry[]> {
-    return toEntries((await this.client.xread("COUNT", READ_COUNT, "BLOCK", blockMs, "STREAMS", this.key, afterId)) as StreamReply);
+    return await this.toWindows((await this.client.xread("COUNT", READ_COUNT, "BLOCK", blockMs, "STREAMS", this.key, afterId)) as StreamReply);
   }
 
   async createGroup(group: string, startId: string): Promise<boolean> {
@@ -106,7 +114,7 @@ class RedisFeedReader implements FeedReader {
     const reply = id === ">"
       ? await this.client.xreadgroup("GROUP", group, consumer, "COUNT", READ_COUNT, "BLOCK", blockMs, "STREAMS", this.key, id)
       : await this.client.xreadgroup("GROUP", group, consumer, "COUNT", READ_COUNT, "STREAMS", this.key, id);
-    return toEntries(reply as StreamReply);
+    return await this.toWindows(reply as StreamReply);
   }
 
   async ack(group: string, ids: readonly string[]): Promise<void> {

@@ -54,24 +54,43 @@ export function formatFeedIdBefore(fromMs: number): string {
   return fromMs <= 0 ? "0-0" : `${Math.ceil(fromMs) - 1}-0`;
 }
 
-/** One entry as a window, or a text saying what is wrong with it. */
-export function parseFeedEntry(id: string, flat: readonly string[] | null): WindowView | string {
+/** A view field's JSON object as member → count, or undefined when it is not one. */
+function parseViewCounts(json: string | undefined): Map<string, number> | undefined {
+  let counts: unknown;
+  try {
+    counts = JSON.parse(json ?? "");
+  } catch {
+    return undefined;
+  }
+  if (typeof counts !== "object" || counts === null || Array.isArray(counts)) return undefined;
+  const map = new Map<string, number>();
+  for (const [name, n] of Object.entries(counts)) if (typeof n === "number") map.set(name, n);
+  return map;
+}
+
+/**
+ * One entry as a window, or a text saying what is wrong with it. `views` are the prefix's views
+ * (its layout's, the main one first): with several, the window carries each by its LIST.
+ */
+export function parseFeedEntry(id: string, flat: readonly string[] | null, views: readonly string[] = []): WindowView | string {
   if (flat === null) return `entry ${id} is gone (trimmed by --retain before it was read)`;
   const fields = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i] ?? "", flat[i + 1] ?? "");
   const start = Number(fields.get("start"));
   const end = Number(fields.get("end"));
   const total = Number(fields.get("total"));
-  let counts: unknown;
-  try {
-    counts = JSON.parse(fields.get(COUNTS_FIELD) ?? "");
-  } catch {
-    counts = undefined;
-  }
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || !Number.isSafeInteger(total) || typeof counts !== "object" || counts === null || Array.isArray(counts)) {
+  const counts = parseViewCounts(fields.get(COUNTS_FIELD));
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || !Number.isSafeInteger(total) || counts === undefined) {
     return `entry ${id} is not a window wikistream wrote (start, end, total and counts expected)`;
   }
-  const map = new Map<string, number>();
-  for (const [name, n] of Object.entries(counts)) if (typeof n === "number") map.set(name, n);
-  return { startMs: start * 1000, endMs: end * 1000, total, counts: map, final: true, incomplete: fields.get("incomplete") === "1" };
+  const window: WindowView = { startMs: start * 1000, endMs: end * 1000, total, counts, final: true, incomplete: fields.get("incomplete") === "1" };
+  if (views.length <= 1) return window;
+  const byView = new Map<string, Map<string, number>>([[views[0] ?? "", counts]]);
+  for (const view of views.slice(1)) {
+    const viewCounts = parseViewCounts(fields.get(formatViewField(view)));
+    if (viewCounts === undefined) return `entry ${id} has no ${formatViewField(view)} field, though the prefix counts --by ${view}`;
+    byView.set(view, viewCounts);
+  }
+  window.views = byView;
+  return window;
 }

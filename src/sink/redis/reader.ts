@@ -87,8 +87,8 @@ export async function createWindowReader(options: WindowReaderOptions): Promise<
   }
 }
 
-/** The views the prefix's layout records; one made before --by holds server_name's. */
-async function readViews(client: RedisClient, keys: RedisKeys): Promise<string[]> {
+/** The views the prefix's layout records, the main one first; one made before --by holds server_name's. */
+export async function readViews(client: RedisClient, keys: RedisKeys): Promise<string[]> {
   const held = await client.hget(keys.layout, "views");
   return held === null || held === "" ? [...PRESET_VIEWS] : held.split(";");
 }

@@ -41,6 +41,13 @@ const replayArgs = (url: string, prefix: string, extra: string[] = []) => ["--ur
 
 const consumerDirs: string[] = [];
 
+/** ZRANGE … WITHSCORES as member → count. */
+function pairUp(flat: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] ?? ""] = Number(flat[i + 1]);
+  return out;
+}
+
 /** A consumer-group reader of the README, exactly as printed there: its ```lang block whose first line names `file`. */
 function writeReadmeConsumer(lang: "js" | "python", file: string): string {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -254,6 +261,27 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(again.stderr).toContain(`${older} windows older than the newest entry of the feed ${prefix}feed are not in it and cannot be added (a Redis Stream only grows)`);
     expect(again.stderr.match(/writing windows again that the feed/g)).toHaveLength(1);
     expect(await readFeed(redis.client, `${prefix}feed`)).toEqual(feed);
+  });
+
+  test("with two views, tail --json prints each window with both, equal to their sorted sets", async () => {
+    const prefix = "views:";
+    const run = await runWikistream(replayArgs(fast.url, prefix, ["--feed", "--quiet", "--by", "server_name", "--by", "type"]));
+    expect(run.code).toBe(0);
+    const feed = await readFeed(redis.client, `${prefix}feed`);
+    expect(feed.length).toBeGreaterThan(10);
+    const tail = spawnTracked(["tail", "--redis-url", redis.url, "--prefix", prefix, "--json", "--from", String(sinceMs)]);
+    await waitFor(() => (tail.stdout().match(/\n/g)?.length ?? 0) >= feed.length, 60_000, "tail to print the feed");
+    const printed = await terminate(tail);
+    expect(printed.stderr).toBe("");
+    const lines = printed.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { start: number; counts: Record<string, number>; views: Record<string, Record<string, number>> });
+    expect(lines.map((w) => w.start)).toEqual(feed.map((e) => Number(e.fields.start)));
+    const readCounts = async (key: string) => pairUp(await redis.client.zrange(key, 0, -1, "WITHSCORES"));
+    for (const w of lines) {
+      expect(Object.keys(w.views)).toEqual(["server_name", "type"]);
+      expect(w.views.server_name).toEqual(w.counts);
+      expect(w.counts).toEqual(await readCounts(`${prefix}${w.start}`));
+      expect(w.views.type).toEqual(await readCounts(`${prefix}by:type:${w.start}`));
+    }
   });
 
   test("without --feed there is no feed key, and tail says how to get one (exit 1)", async () => {

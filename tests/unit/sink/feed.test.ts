@@ -40,6 +40,19 @@ describe("the feed's entries", () => {
     });
   });
 
+  test("with the prefix's views, an entry carries each by its LIST, the main one first", () => {
+    const flat = ["start", "60", "end", "90", "total", "3", "incomplete", "0", "counts", '{"a":2,"b":1}', "by:type", '{"edit":3}', "by:server_name,bot", '{"a|true":3}'];
+    const window = parseFeedEntry("60000-0", flat, ["server_name", "type", "server_name,bot"]);
+    if (typeof window === "string") throw new Error(window);
+    expect([...(window.views ?? new Map<string, Map<string, number>>())]).toEqual([
+      ["server_name", new Map([["a", 2], ["b", 1]])],
+      ["type", new Map([["edit", 3]])],
+      ["server_name,bot", new Map([["a|true", 3]])],
+    ]);
+    expect(window.views?.get("server_name")).toBe(window.counts);
+    expect(parseFeedEntry("60000-0", flat.slice(0, 10), ["server_name", "type", "server_name,bot"])).toContain("has no by:type field");
+  });
+
   test.each([
     [null, "is gone (trimmed by --retain before it was read)"],
     [["start", "x"], "is not a window wikistream wrote"],
