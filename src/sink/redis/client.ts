@@ -1,10 +1,12 @@
 /**
  * The ioredis client for a target: one server, the master Sentinels name (ioredis asks them
  * again after every disconnect, so a failover moves the client along), or a Cluster (ioredis
- * follows MOVED and ASK and learns new masters). ioredis is loaded lazily by the caller.
+ * follows MOVED and ASK and learns new masters). Every client is created with wikistream's
+ * scripts as its commands (commands.ts). ioredis is loaded lazily by the caller.
  */
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { resolveBackoff } from "../../lib/backoff.ts";
+import { SCRIPT_COMMANDS } from "./commands.ts";
 import type { RedisTarget } from "./url.ts";
 
 /** A connection to Redis, whatever the topology. */
@@ -30,10 +32,11 @@ function baseOptions(): RedisOptions {
 export async function createRedisClient(target: RedisTarget, url: string, ca: string | undefined): Promise<RedisClient> {
   const { default: IORedis, Cluster: IOCluster } = await import("ioredis");
   const tls = target.tls ? (ca ? { ca } : {}) : undefined;
-  if (target.kind === "single") return new IORedis(url, { ...baseOptions(), ...(tls ? { tls } : {}) });
+  if (target.kind === "single") return new IORedis(url, { ...baseOptions(), scripts: SCRIPT_COMMANDS, ...(tls ? { tls } : {}) });
   if (target.kind === "sentinel") {
     return new IORedis({
       ...baseOptions(),
+      scripts: SCRIPT_COMMANDS,
       sentinels: target.sentinels,
       name: target.master,
       db: target.db,
@@ -49,7 +52,9 @@ export async function createRedisClient(target: RedisTarget, url: string, ca: st
       ...(tls ? { tls, enableTLSForSentinelMode: true } : {}),
     });
   }
+  // The Cluster runs the scripts (on the node of their keys' slot): its nodes' clients need not know them.
   const options: ClusterOptions = {
+    scripts: SCRIPT_COMMANDS,
     lazyConnect: true,
     enableOfflineQueue: false,
     scaleReads: "master",

@@ -128,6 +128,13 @@ function describePermission(error: unknown, where: string, prefix: string | unde
     const db = readFirstKey(error) ?? "the URL's";
     return new WikistreamError("redis", `Redis at ${where}: user '${user}' may not run SELECT, which database ${db} needs: grant it (ACL SETUSER ${user} +select), or use database 0`);
   }
+  // ioredis sends a script's text (EVAL) on a connection's first run of it, its SHA-1 (EVALSHA) after that: both are needed.
+  if (command === "eval" || command === "evalsha") {
+    return new WikistreamError(
+      "redis",
+      `Redis at ${where}: user '${user}' may not run ${command.toUpperCase()} (NOPERM), and wikistream's scripts need EVAL and EVALSHA: grant both (ACL SETUSER ${user} +eval +evalsha), or use a user that may`,
+    );
+  }
   if (command !== undefined) {
     return new WikistreamError("redis", `Redis at ${where}: user '${user}' may not run ${command.toUpperCase()} (NOPERM): grant it (ACL SETUSER ${user} +${command.toLowerCase()}), or use a user that may`);
   }

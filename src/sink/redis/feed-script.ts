@@ -1,5 +1,5 @@
 /**
- * The write script's part for the feed (--feed), a Lua fragment WRITE_SCRIPT (scripts.ts)
+ * The write script's part for the feed (--feed), a Lua fragment WRITE_SCRIPT (write-script.ts)
  * includes: plan_feed reads and checks before the script's first write, write_feed writes after
  * the checkpoint. See feed.ts for what an entry holds.
  */

@@ -1,6 +1,6 @@
 /**
  * The feed (--feed): a Redis Stream, `{prefix}feed`, with an entry per final window, its ID
- * `<start in ms>-0`, appended by the write script (scripts.ts FEED) in the same script as the
+ * `<start in ms>-0`, appended by the write script (write-script.ts) in the same script as the
  * window's final write. What an entry holds is declared here, for the writer and the readers:
  * `start`, `end` (Unix seconds), `total`, `incomplete` (0/1), then one field per view, each a
  * JSON object: `counts` for the main view, then `by:LIST` for each further view (--by).

@@ -4,7 +4,8 @@ import { WikistreamError } from "../../lib/error.ts";
 import { formatCount } from "../../lib/plural.ts";
 import type { RedisClient } from "./client.ts";
 import { PRESET_VIEWS, createViewKeys, type RedisKeys } from "./keys.ts";
-import { INSPECT_SCRIPT, runScript } from "./scripts.ts";
+import { runScript } from "./commands.ts";
+import { INSPECT_SCRIPT } from "./scripts.ts";
 
 /** What Redis holds under a prefix, read before the first write. */
 export interface PrefixState {

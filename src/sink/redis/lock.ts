@@ -11,7 +11,8 @@ import { WikistreamError } from "../../lib/error.ts";
 import { formatSeconds } from "../../lib/format.ts";
 import type { Logger } from "../../lib/log.ts";
 import { classifyRedisError } from "./errors.ts";
-import { ACQUIRE_SCRIPT, REFRESH_SCRIPT, RELEASE_SCRIPT, TAKEOVER_SCRIPT, runScript } from "./scripts.ts";
+import { runScript } from "./commands.ts";
+import { ACQUIRE_SCRIPT, REFRESH_SCRIPT, RELEASE_SCRIPT, TAKEOVER_SCRIPT } from "./scripts.ts";
 
 interface LockHolder {
   token: string;

@@ -4,18 +4,24 @@
  * Each begins by selecting the database the URL names (an out-of-range database fails the
  * script, where ioredis would quietly stay on database 0), and checks before it writes.
  * MULTI/EXEC would not do: Redis does not roll a transaction back when one command fails.
+ * Each script is declared once here (or in write-script.ts) with its name and how many keys it
+ * takes; commands.ts makes them ioredis commands on every client.
  */
-import type { RedisClient } from "./client.ts";
 
-/** A Lua script with its SHA-1, run by EVALSHA (EVAL when the server does not know it yet). */
-export interface Script {
+/**
+ * A Lua script as ioredis defines a command (`defineCommand`): its name on the client, its
+ * text, and how many KEYS it takes (absent: the caller passes the count first, as for a list
+ * of window keys that varies from call to call).
+ */
+interface ScriptDefinition<Name extends string = string> {
+  readonly name: Name;
   readonly lua: string;
-  readonly sha: string;
+  readonly numberOfKeys?: number;
 }
 
-/** A script of this text. */
-export function defineScript(lua: string): Script {
-  return { lua, sha: new Bun.CryptoHasher("sha1").update(lua).digest("hex") };
+/** A script named `name` (prefixed `wikistream`, so that it cannot shadow a command of Redis's). */
+export function defineScript<const Name extends `wikistream${string}`>(name: Name, lua: string, numberOfKeys?: number): ScriptDefinition<Name> {
+  return numberOfKeys === undefined ? { name, lua } : { name, lua, numberOfKeys };
 }
 
 /**
@@ -53,7 +59,7 @@ end
  * write). ARGV: db. Returns {'type', key, found}, or {'ok', layout window_ms, layout version,
  * checkpoint window_ms, number of epochs, layout views} (empty strings where absent).
  */
-export const INSPECT_SCRIPT = defineScript(`${HEAD}${CHECK_TYPES}
+export const INSPECT_SCRIPT = defineScript("wikistreamInspect", `${HEAD}${CHECK_TYPES}
 local bad = check_types()
 if bad then return bad end
 local layout = redis.call('HMGET', KEYS[2], 'window_ms', 'layout', 'views')
@@ -62,40 +68,46 @@ return {'ok', layout[1] or '', layout[2] or '', saved or '', tostring(redis.call
 `);
 
 /** Takes the lock if free. KEYS: lock. ARGV: db, value, TTL ms. Returns 1 when taken, else the holder's value. */
-export const ACQUIRE_SCRIPT = defineScript(`${HEAD}
+export const ACQUIRE_SCRIPT = defineScript(
+  "wikistreamAcquire",
+  `${HEAD}
 if redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3], 'NX') then return 1 end
 return redis.call('GET', KEYS[1]) or 0
-`);
+`,
+  1,
+);
 
 /** Replaces a dead holder's value with ours. KEYS: lock. ARGV: db, their value, ours, TTL ms. */
-export const TAKEOVER_SCRIPT = defineScript(`${HEAD}
+export const TAKEOVER_SCRIPT = defineScript(
+  "wikistreamTakeover",
+  `${HEAD}
 if redis.call('GET', KEYS[1]) == ARGV[2] then redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4]) return 1 end
 return 0
-`);
+`,
+  1,
+);
 
 /**
  * Keeps the lock if it is ours, takes it again if it vanished (a Redis restart without
  * persistence). KEYS: lock. ARGV: db, value, TTL ms. Returns 1, or 0 when another holds it.
  */
-export const REFRESH_SCRIPT = defineScript(`${HEAD}
+export const REFRESH_SCRIPT = defineScript(
+  "wikistreamRefresh",
+  `${HEAD}
 local current = redis.call('GET', KEYS[1])
 if current == ARGV[2] then return redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 if current == false then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end
 return 0
-`);
+`,
+  1,
+);
 
 /** Gives the lock up if it is still ours. KEYS: lock. ARGV: db, value. */
-export const RELEASE_SCRIPT = defineScript(`${HEAD}
+export const RELEASE_SCRIPT = defineScript(
+  "wikistreamRelease",
+  `${HEAD}
 if redis.call('GET', KEYS[1]) == ARGV[2] then return redis.call('DEL', KEYS[1]) end
 return 0
-`);
-
-/** Runs a script by its SHA-1, sending the text only when the server does not have it yet. */
-export async function runScript(client: RedisClient, script: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-    return await client.eval(script.lua, keys.length, ...keys, ...args);
-  }
-}
+`,
+  1,
+);

@@ -154,7 +154,7 @@ end
  * {'stale', seq, updated_ms} (what the checkpoint holds; "" where absent), {'layout', window_ms},
  * {'views', views held}, {'type', key, found} or {'rollup', level, step seconds}.
  */
-export const WRITE_SCRIPT = defineScript(`${formatPrelude()}${formatHead("A.db")}${CHECK_TYPES}${READ_ARGS}${ROLLUPS}${HELD_VIEWS}${FEED}
+export const WRITE_SCRIPT = defineScript("wikistreamWrite", `${formatPrelude()}${formatHead("A.db")}${CHECK_TYPES}${READ_ARGS}${ROLLUPS}${HELD_VIEWS}${FEED}
 -- Fencing: write only while the lock is ours. Gone means Redis lost it (a restart without
 -- persistence): it is taken back with this write.
 local lock = redis.call('GET', K.lock)

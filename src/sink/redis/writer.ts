@@ -13,7 +13,7 @@ import { encodeFeedEntries } from "./feed.ts";
 import { LAYOUT_VERSION, createViewKeys, planRollups, type RedisKeys, type RollupLevel } from "./keys.ts";
 import { describeLayoutMismatch, describeViewsMismatch, describeWrongType } from "./layout.ts";
 import { lockLostError } from "./lock.ts";
-import { runScript } from "./scripts.ts";
+import { runScript } from "./commands.ts";
 import { WRITE_ARGS, WRITE_SCRIPT, type WriteArg } from "./write-script.ts";
 
 export type { WriteUnit };

@@ -1,6 +1,6 @@
 /**
- * Redis faults: Redis is not up yet, dies and comes back, refuses the password, is a read-only
- * replica, or is out of memory. Every case runs the compiled binary against real redis-servers
+ * Redis faults: Redis is not up yet, dies and comes back, forgets the scripts (SCRIPT FLUSH),
+ * refuses the password, is a read-only replica, or is out of memory. Every case runs the compiled binary against real redis-servers
  * (each on its own port) and the fixture SSE server; what ends up in Redis must equal the
  * independent count exactly, and what cannot be fixed by retrying must fail fast with one line.
  */
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { readFileSync } from "node:fs";
 import { createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
+import { listExpectedFeed, readFeed } from "../../support/feed.ts";
 import { runWikistream, spawnWikistream, waitFor, type WikistreamProcess } from "../../support/process.ts";
 import { dumpWindows, findFreePort, readInfoNumber, startRedis, waitForNewCheckpoint, type TestRedis } from "../../support/redis.ts";
 
@@ -183,6 +184,30 @@ describe("Redis faults on a replay of the 2021 capture, cycled twice", () => {
     expect(rss.peak - rss.before).toBeLessThan(64 * 1024);
     expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
     expect(await redis.client.exists(`${prefix}lock`)).toBe(0);
+  });
+
+  test("SCRIPT FLUSH mid-run, three times: each next script is sent again, no window is lost or doubled, the feed has each window once", async () => {
+    const redis = await startOwnRedis();
+    const prefix = "flush:";
+    // A slower pace than the other tests': about 10 s of writes, for three flushes with writes between.
+    const result = await withPacedServer(PACE / 3, async (paced) => {
+      const run = spawnRun(replayArgs(paced.url, redis.url, prefix, ["--feed"]));
+      let seen = await waitForNewCheckpoint(redis, prefix, null);
+      for (let flush = 1; flush <= 3; flush++) {
+        await redis.client.script("FLUSH");
+        // The server forgot every script: the next one the run sends by SHA-1 is answered NOSCRIPT.
+        await waitFor(async () => (await readInfoNumber(redis, "errorstat_NOSCRIPT", "errorstats")) >= flush, 10_000, `NOSCRIPT after flush ${flush}`);
+        seen = await waitForNewCheckpoint(redis, prefix, seen);
+      }
+      return await run.done;
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/NOSCRIPT|error:|unwritten|starting again/);
+    const windows = await dumpWindows(redis, prefix);
+    delete windows[`${prefix}feed`];
+    expect(windows).toEqual(formatReferenceAsRedis(reference, prefix));
+    const feed = await readFeed(redis.client, `${prefix}feed`);
+    expect(feed).toEqual(await listExpectedFeed(redis.client, prefix, 30_000, reference.incomplete, feed));
   });
 
   test.each([

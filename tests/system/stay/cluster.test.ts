@@ -1,8 +1,8 @@
 /**
  * Redis Cluster (issue 10, item 2): every key of a prefix shares a hash tag, so each write is
- * one script on one node; a replica promoted mid-run (CLUSTER FAILOVER) and the prefix's slot
- * moved to another master mid-run (ASK, then MOVED) leave the final content equal to the
- * independent count of the data. One 3-master, 3-replica cluster serves every case.
+ * one script on one node; a replica promoted mid-run (CLUSTER FAILOVER), the scripts flushed
+ * mid-run (SCRIPT FLUSH) and the prefix's slot moved to another master mid-run (ASK, then
+ * MOVED) leave the final content equal to the independent count of the data. One 3-master, 3-replica cluster serves every case.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Redis from "ioredis";
@@ -120,6 +120,23 @@ describe("redis+cluster://", () => {
     expect(result.code).toBe(0);
     expect(await dumpPrefixWindows(prefix)).toEqual(expectTwoViews(prefix));
     await cluster.waitReady();
+  });
+
+  test("SCRIPT FLUSH on every node mid-run, three times, with two views: the scripts are sent again on the prefix's node, and the content is exact in both views", async () => {
+    const prefix = "{fl}:";
+    const master = cluster.ownersOf(`${prefix}x`).master;
+    const noscripts = () => Number(/^errorstat_NOSCRIPT:count=(\d+)/m.exec(runRedisCli(master, ["INFO", "errorstats"]).out)?.[1] ?? 0);
+    const seq = () => runRedisCli(master, ["HGET", `${prefix}checkpoint`, "seq"]).out.trim();
+    const before = noscripts();
+    const result = await replayWith(prefix, async () => {
+      for (let flush = 1; flush <= 3; flush++) {
+        const seen = seq();
+        for (const port of cluster.ports) runRedisCli(port, ["SCRIPT", "FLUSH"]);
+        await waitFor(() => noscripts() >= before + flush && seq() !== seen, 20_000, `a write after flush ${flush}`);
+      }
+    }, TWO_VIEWS);
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await dumpPrefixWindows(prefix)).toEqual(expectTwoViews(prefix));
   });
 
   test("the prefix's slot moved to another master mid-run (ASK while it moves, MOVED after) with --feed: the content is exact, and the feed, under the hash tag, holds each window once", async () => {

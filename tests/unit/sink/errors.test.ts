@@ -123,6 +123,13 @@ describe("describeFatalRedisError", () => {
       says: "Redis at redis://app:***@127.0.0.1:6379: user 'app' has no permission for key 'app:layout' (NOPERM): grant the prefix's keys (ACL SETUSER app '~app:*'), or use a --prefix this user may use",
     },
     {
+      name: "a script's key, on the script's first run on a connection (ioredis sends its text)",
+      error: answering(reply(KEYS_REFUSED), "eval", ["local A = {}", "2", "app:layout", "app:lock"]),
+      where: "redis://app:***@127.0.0.1:6379",
+      prefix: "app:",
+      says: "Redis at redis://app:***@127.0.0.1:6379: user 'app' has no permission for key 'app:layout' (NOPERM): grant the prefix's keys (ACL SETUSER app '~app:*'), or use a --prefix this user may use",
+    },
+    {
       name: "a key inside a refused MULTI",
       error: execAbort(answering(reply(KEYS_REFUSED), "hget", ["w:layout", "window_ms"])),
       where: "redis://ro@127.0.0.1:6379",
@@ -131,10 +138,24 @@ describe("describeFatalRedisError", () => {
     },
     {
       name: "a command, for the default user",
+      error: reply("NOPERM this user has no permissions to run the 'xadd' command"),
+      where: WHERE,
+      prefix: undefined,
+      says: `Redis at ${WHERE}: user 'default' may not run XADD (NOPERM): grant it (ACL SETUSER default +xadd), or use a user that may`,
+    },
+    {
+      name: "a script's text (ioredis's first run of it on a connection), asking for both script commands",
+      error: reply("NOPERM User app has no permissions to run the 'eval' command"),
+      where: "redis://app:***@127.0.0.1:6379",
+      prefix: "app:",
+      says: "Redis at redis://app:***@127.0.0.1:6379: user 'app' may not run EVAL (NOPERM), and wikistream's scripts need EVAL and EVALSHA: grant both (ACL SETUSER app +eval +evalsha), or use a user that may",
+    },
+    {
+      name: "a script's SHA-1 (its later runs)",
       error: reply("NOPERM this user has no permissions to run the 'evalsha' command"),
       where: WHERE,
       prefix: undefined,
-      says: `Redis at ${WHERE}: user 'default' may not run EVALSHA (NOPERM): grant it (ACL SETUSER default +evalsha), or use a user that may`,
+      says: `Redis at ${WHERE}: user 'default' may not run EVALSHA (NOPERM), and wikistream's scripts need EVAL and EVALSHA: grant both (ACL SETUSER default +eval +evalsha), or use a user that may`,
     },
     {
       name: "SELECT, naming the database",
