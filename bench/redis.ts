@@ -1,6 +1,7 @@
 /** A redis-server of the benchmark's own: free port, no persistence, killed at the end. */
 import Redis from "ioredis";
 import { killChildren, spawnChild, waitUntil, type Child } from "./child.ts";
+import type { ViewCounts } from "./members.ts";
 
 /** A running redis-server and a client to inspect what was written. */
 export interface BenchRedis {
@@ -13,6 +14,11 @@ export interface BenchRedis {
    * when the data has no such window.
    */
   readTotals(prefix: string): Promise<Map<number, number>>;
+  /**
+   * One view's windows (window start in ms → member → count): the window keys `{viewPrefix}S` of
+   * every start in `{prefix}epochs`, and of any other such key there is.
+   */
+  readView(prefix: string, viewPrefix: string): Promise<ViewCounts>;
   flush(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -69,6 +75,22 @@ export async function startRedis(): Promise<BenchRedis> {
         totals.set(Number(starts[i]) * 1000, total);
       });
       return totals;
+    },
+    async readView(prefix, viewPrefix) {
+      const starts = new Set(await client.zrange(`${prefix}epochs`, 0, -1));
+      for (const key of await client.keys(`${viewPrefix}*`)) {
+        const rest = key.slice(viewPrefix.length);
+        if (/^\d+$/.test(rest)) starts.add(rest);
+      }
+      const view: ViewCounts = new Map();
+      for (const start of starts) {
+        const flat = await client.zrange(`${viewPrefix}${start}`, 0, -1, "WITHSCORES");
+        if (flat.length === 0) continue;
+        const window = new Map<string, number>();
+        for (let k = 0; k < flat.length; k += 2) window.set(flat[k] ?? "", Number(flat[k + 1]));
+        view.set(Number(start) * 1000, window);
+      }
+      return view;
     },
     async flush() {
       await client.flushall();

@@ -27,7 +27,7 @@ import { parseBenchArgs, type BenchOptions } from "./options.ts";
 import { formatResults, nameVariantKey, readMachine, type BenchResults, type ConsumerResult, type LongRunResult } from "./report.ts";
 import type { BenchRedis } from "./redis.ts";
 import type { ChunkSizes } from "./consumer.ts";
-import { BINARY, ROOT, VIEW_FLAGS, acceptsViews, measureBinary, measureFloor, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion, type Subject } from "./scenario.ts";
+import { BINARY, ROOT, VIEW_FLAGS, VIEW_LISTS, acceptsViews, measureBinary, measureFloor, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion, type Subject } from "./scenario.ts";
 import { computeExpectation, loadTemplates, type Template } from "./stream.ts";
 import { ensureVariants } from "./variants.ts";
 
@@ -100,12 +100,13 @@ function describeBuilds(binary: string, subjects: VariantSubject[]): string {
 /** The views row's subject, or why it cannot run. */
 function prepareViews(): Subject | string {
   if (!acceptsViews(BINARY)) return "not available in this build (dist/wikistream --help has no --by)";
-  return { path: BINARY, what: "(b4) dist/wikistream with four views", extra: VIEW_FLAGS };
+  return { path: BINARY, what: "(b4) dist/wikistream with four views", views: VIEW_LISTS };
 }
 
 /** Serves the 200k-event stream and runs (a), (b), the views run, each variant, (c), (d), (e) in turn, `runs` times. */
 async function runRounds(options: BenchOptions, templates: Template[], redis: BenchRedis, subjects: VariantSubject[]): Promise<Rounds> {
-  const expected = computeExpectation(templates, options.events, options.rate);
+  // Every view's members too: (b) and the variants are checked in the main view, (b4) in all four.
+  const expected = computeExpectation(templates, options.events, options.rate, VIEW_LISTS);
   log(`serving ${options.events} events…`);
   const feed = await startFeed(["--mode", "buffer", "--events", String(options.events), "--rate", String(options.rate)]);
   const eventBytes = feed.bytes ?? 0;

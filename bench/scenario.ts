@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { spawnChild, waitUntil, type ChildResult } from "./child.ts";
 import type { ChunkSizes, ConsumerReport } from "./consumer.ts";
 import type { Feed } from "./feed.ts";
+import { checkViews } from "./members.ts";
 import { readClockTicks, readCpuTicks, readStatusKb } from "./probe.ts";
 import type { BenchRedis } from "./redis.ts";
 import type { LiveResult, LongRunResult, Sample } from "./report.ts";
@@ -85,8 +86,12 @@ export async function measureFloor(feed: Feed, events: number): Promise<Sample> 
   return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
 }
 
-/** The four views of issue 19, as `--by` flags: one key per view. */
-export const VIEW_FLAGS = ["--by", "server_name", "--by", "type", "--by", "server_name,bot", "--by", "server_name,title"];
+/** The four views of issue 19 (`--by LIST`), the main one first. */
+export const VIEW_LISTS = ["server_name", "type", "server_name,bot", "server_name,title"];
+/** The four views as `--by` flags: one key per view. */
+export const VIEW_FLAGS = VIEW_LISTS.flatMap((list) => ["--by", list]);
+/** The views of a run without `--by`: the main view alone. */
+const DEFAULT_LISTS = ["server_name"];
 
 /** Whether `binary` takes `--by` (its --help names it); the views row runs only then. */
 export function acceptsViews(binary: string): boolean {
@@ -94,9 +99,11 @@ export function acceptsViews(binary: string): boolean {
   return /(^|\s)--by\b/m.test(help.stdout.toString() + help.stderr.toString());
 }
 
-function createBinaryArgs(binary: string, feed: Feed, redis: BenchRedis, expected: Expectation, extra: readonly string[] = []): string[] {
+/** The subject's command line: the stream, Redis, the range of the expectation, and its `--by`s. */
+function createBinaryArgs(subject: Subject, feed: Feed, redis: BenchRedis, expected: Expectation): string[] {
   const range = ["--since", new Date(START_MS).toISOString(), "--until", new Date(expected.untilMs).toISOString()];
-  return [binary, "--url", feed.url, "--redis-url", redis.url, "--prefix", BENCH_PREFIX, ...range, ...extra];
+  const views = (subject.views ?? []).flatMap((list) => ["--by", list]);
+  return [subject.path, "--url", feed.url, "--redis-url", redis.url, "--prefix", BENCH_PREFIX, ...range, ...views];
 }
 
 function checkBinaryStats(what: string, result: ChildResult, expected: Expectation): void {
@@ -109,26 +116,35 @@ function checkBinaryStats(what: string, result: ChildResult, expected: Expectati
 export interface Subject {
   path: string;
   what: string;
-  /** Flags after the usual ones (the views row's `--by`s). */
-  extra?: readonly string[];
+  /** Its `--by` lists, the main one first (the views row's); none: the default view alone. */
+  views?: readonly string[];
 }
 
 /** dist/wikistream as a Subject. */
 export const MAIN_SUBJECT: Subject = { path: BINARY, what: "dist/wikistream" };
 
 /**
+ * Checks what a binary run left in Redis against the data: its own count, every window total of
+ * the main view, and every member of every view (the views row's four: each key of each window).
+ */
+async function checkBinaryRun(what: string, result: ChildResult, redis: BenchRedis, expected: Expectation, subject: Subject): Promise<void> {
+  checkBinaryStats(what, result, expected);
+  checkTotals(what, await redis.readTotals(BENCH_PREFIX), expected);
+  await checkViews(what, redis, BENCH_PREFIX, subject.views ?? DEFAULT_LISTS, expected.views);
+}
+
+/**
  * (b) dist/wikistream (or a variant, or the views run) from --since to --until into Redis; checks
- * its own count and every window total of the server_name counts.
+ * its own count, every window total, and every member of every view against the data.
  */
 export async function measureBinary(feed: Feed, redis: BenchRedis, expected: Expectation, subject: Subject = MAIN_SUBJECT): Promise<Sample> {
   await redis.flush();
-  const result = await spawnChild(createBinaryArgs(subject.path, feed, redis, expected, subject.extra), { env: BINARY_ENV, pollMs: 20 }).done;
-  checkBinaryStats(subject.what, result, expected);
-  checkTotals(subject.what, await redis.readTotals(BENCH_PREFIX), expected);
+  const result = await spawnChild(createBinaryArgs(subject, feed, redis, expected), { env: BINARY_ENV, pollMs: 20 }).done;
+  await checkBinaryRun(subject.what, result, redis, expected, subject);
   return { wallMs: result.wallMs, peakKb: result.peakKb };
 }
 
-/** (c) bench/naive.ts: eventsource + JSON.parse + ioredis; checks its count and its windows in Redis. */
+/** (c) bench/naive.ts: eventsource + JSON.parse + ioredis; checks its count and its windows in Redis, member by member. */
 export async function measureNaive(feed: Feed, redis: BenchRedis, expected: Expectation): Promise<Sample> {
   await redis.flush();
   const prefix = "naive:";
@@ -137,6 +153,7 @@ export async function measureNaive(feed: Feed, redis: BenchRedis, expected: Expe
   const report = parseReport("(c) naive", result);
   if (report.counted !== expected.counted) fail("(c) naive", result, `counted ${report.counted}; the data says ${expected.counted}`);
   checkTotals("(c) naive", await redis.readTotals(prefix), expected);
+  await checkViews("(c) naive", redis, prefix, DEFAULT_LISTS, expected.views);
   return { wallMs: result.wallMs, peakKb: result.peakKb ?? report.hwmKb };
 }
 
@@ -162,12 +179,12 @@ export interface LongRun {
  * over the first and over the last `markEvents` events. A forced collection makes RSS a saw
  * tooth: two single reads may fall on a tooth's top and on its foot, while the highest of each
  * span compare like with like. The feed must announce `events - markEvents` as a mark too.
- * Checks every window total.
+ * Checks every window total and member.
  */
 export async function measureLongRun(redis: BenchRedis, run: LongRun, subject: Subject = MAIN_SUBJECT): Promise<LongRunResult> {
   const { feed, expected, events, markEvents } = run;
   await redis.flush();
-  const child = spawnChild(createBinaryArgs(subject.path, feed, redis, expected), { env: BINARY_ENV, pollMs: 50 });
+  const child = spawnChild(createBinaryArgs(subject, feed, redis, expected), { env: BINARY_ENV, pollMs: 50 });
   let rssAtMarkKb: number | undefined;
   let phase: "first" | "middle" | "last" = "first";
   const high = { first: 0, last: 0 };
@@ -183,9 +200,7 @@ export async function measureLongRun(redis: BenchRedis, run: LongRun, subject: S
     if (sent >= events - markEvents && events - markEvents > markEvents) phase = "last";
   });
   const result = await child.done.finally(() => clearInterval(sample));
-  const what = `${subject.what} over ${events} events`;
-  checkBinaryStats(what, result, expected);
-  checkTotals(what, await redis.readTotals(BENCH_PREFIX), expected);
+  await checkBinaryRun(`${subject.what} over ${events} events`, result, redis, expected, subject);
   const highs = high.first > 0 && high.last > 0 ? { highFirstKb: high.first, highLastKb: high.last } : {};
   return { events, wallMs: result.wallMs, rssAtMarkKb, markEvents, rssAtEndKb: result.lastRssKb, peakKb: result.peakKb, ...highs };
 }

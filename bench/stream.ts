@@ -4,6 +4,7 @@
  * Pure and deterministic: event `i` is the same text in every process that renders it.
  */
 import { readEventLines } from "./corpus.ts";
+import { addMembers, listMembers, type ViewCounts } from "./members.ts";
 
 /** Kafka topic named in every SSE `id:` line. */
 export const TOPIC = "eqiad.mediawiki.recentchange";
@@ -146,17 +147,24 @@ export interface Expectation {
   counted: number;
   /** Window start (ms) → expected total. */
   totals: Map<number, number>;
+  /** Each view asked for (`--by LIST`) → its count of the data (bench/members.ts). */
+  views: Map<string, ViewCounts>;
 }
 
 /**
  * The --until for a stream of `count` events (the last window boundary that the stream's own
- * events can still close, so consumers stop near its end) and the counts that go with it.
+ * events can still close, so consumers stop near its end) and the counts that go with it: window
+ * totals, and the members of each view in `lists`. Members are read with JSON.parse from the text
+ * the server sends for each template: its copies differ from it only in timestamp, meta.dt,
+ * meta.id and meta.offset, which no view reads.
  */
-export function computeExpectation(templates: readonly Template[], count: number, ratePerSec: number): Expectation {
+export function computeExpectation(templates: readonly Template[], count: number, ratePerSec: number, lists: readonly string[] = ["server_name"]): Expectation {
   const lastSeconds = Math.floor(resolveEventMs(count - 1, ratePerSec) / 1000) * 1000;
   const untilMs = Math.floor((lastSeconds - LATENESS_MS) / WINDOW_MS) * WINDOW_MS;
   if (untilMs <= START_MS) throw new Error(`${count} events at ${ratePerSec}/s are too few to close a window`);
   const totals = new Map<number, number>();
+  const members = listMembers(templates.map((t) => (t.counted ? renderEvent(t, 0, START_MS) : null)), lists);
+  const views = lists.map((): ViewCounts => new Map());
   let counted = 0;
   let eventsRead = count;
   for (let i = 0; i < count; i++) {
@@ -165,12 +173,14 @@ export function computeExpectation(templates: readonly Template[], count: number
       eventsRead = i + 1;
       break;
     }
-    if (timeMs >= untilMs || !templates[i % templates.length]?.counted) continue;
+    const eventMembers = members[i % templates.length];
+    if (timeMs >= untilMs || !templates[i % templates.length]?.counted || !eventMembers) continue;
     counted++;
     const start = Math.floor(timeMs / WINDOW_MS) * WINDOW_MS;
     totals.set(start, (totals.get(start) ?? 0) + 1);
+    addMembers(views, eventMembers, start);
   }
-  return { untilMs, eventsRead, counted, totals };
+  return { untilMs, eventsRead, counted, totals, views: new Map(lists.map((list, v) => [list, views[v] ?? new Map()])) };
 }
 
 /** Cumulative Zipf weights (1/k) over `n` wikis, memoised per n. */

@@ -1,28 +1,27 @@
 /**
  * The field table: every recentchange field a view can count by (`--by LIST`), how its value is
- * read from an event and how it is printed as a member. Adding a field is one row here.
+ * read from an event and how it is printed as a member. Adding a field is one row here (and, for
+ * a field the scanner does not read yet, a view field in fields.ts and scanner.wat).
  *
- * `server_name`, `type` and `bot` come from the WebAssembly scanner's pick (fields.ts). The other
- * fields are read, when a view needs them, from `JSON.parse` of the event's UTF-8 text: exact by
- * construction (the reference itself), slower; the scanner learns them in a later issue.
+ * Every value comes from the WebAssembly scanner's one pass over the event (fields.ts): the other
+ * fields than `server_name`, `type` and `bot` only when a view asks for them (`want`), as the
+ * real text JSON.parse of the event's UTF-8 would give.
  */
-import { decodeTextField, survivesUtf8, type EventFields } from "./fields.ts";
+import { VIEW_FIELD, decodeTextField, survivesUtf8, type EventFields, type ViewFieldMask } from "./fields.ts";
 
 /** The member of an event whose field is missing, of another JSON type, or not storable text. */
 const NONE_MEMBER = "(none)";
 /** Between the values of a composite member (`en.wikipedia.org|Main Page`); no field value holds one (MediaWiki titles, user names and host names cannot). */
 const MEMBER_SEPARATOR = "|";
 
-/** One event as the field readers see it: the scanner's pick, the raw text, and its parse on demand. */
+/** One event as the field readers see it: the scanner's pick and the raw text (one object, rewritten for every event). */
 export interface EventText {
-  /** The scanner's pick (Latin-1 views of the event's UTF-8 bytes). */
+  /** The scanner's pick (Latin-1 views of the event's UTF-8 bytes; the view fields real text). */
   readonly fields: EventFields;
   /** The event's raw text, one character a byte. */
-  readonly data: string;
+  data: string;
   /** The server_name the counting policy resolved (valid, real text). */
-  readonly serverName: string;
-  /** The event's UTF-8 text parsed (once per event); null when it is no JSON object. */
-  object(): Record<string, unknown> | null;
+  serverName: string;
   /** Scratch space for decodeTextField. */
   readonly scratch: EventFields;
 }
@@ -31,43 +30,42 @@ export interface EventText {
 export interface FieldSpec {
   /** What `--by` calls it, and what a column printing it is named. */
   readonly name: string;
+  /** The view fields the scanner must read for {@link read} (0: it reads only what it always does). */
+  readonly want: ViewFieldMask;
   /** The member text of this field for one event; undefined when missing or unusable ({@link NONE_MEMBER}). */
   read(event: EventText): string | undefined;
 }
 
 /** A string value that survives UTF-8 (see survivesUtf8); anything else is unusable. */
-function text(value: unknown): string | undefined {
-  return typeof value === "string" && survivesUtf8(value) ? value : undefined;
-}
-
-/** A top-level string field read from the parsed event. */
-function parsedString(name: string): FieldSpec["read"] {
-  return (event) => text(event.object()?.[name]);
+function text(value: string | undefined): string | undefined {
+  return value !== undefined && survivesUtf8(value) ? value : undefined;
 }
 
 /** The field table, in the order --help lists it; `server_name` first, the default view. */
 const FIELDS: readonly FieldSpec[] = [
-  { name: "server_name", read: (event) => event.serverName },
-  { name: "wiki", read: parsedString("wiki") },
+  { name: "server_name", want: 0, read: (event) => event.serverName },
+  { name: "wiki", want: VIEW_FIELD.wiki, read: (event) => text(event.fields.wiki) },
   {
     name: "type",
+    want: 0,
     read: (event) => {
       const raw = event.fields.type;
       return raw === undefined ? undefined : (decodeTextField("type", raw, event.data, event.scratch) ?? undefined);
     },
   },
-  { name: "bot", read: (event) => (event.fields.bot === undefined ? undefined : String(event.fields.bot)) },
+  { name: "bot", want: 0, read: (event) => (event.fields.bot === undefined ? undefined : String(event.fields.bot)) },
   {
     name: "namespace",
+    want: VIEW_FIELD.namespace,
     read: (event) => {
-      const value = event.object()?.["namespace"];
+      const value = event.fields.namespace;
       // Decimal digits, never an exponent (String(1e21) is "1e+21").
-      return typeof value === "number" && Number.isInteger(value) ? BigInt(value).toString() : undefined;
+      return value !== undefined && Number.isInteger(value) ? BigInt(value).toString() : undefined;
     },
   },
-  { name: "title", read: parsedString("title") },
-  { name: "user", read: parsedString("user") },
-  { name: "log_type", read: parsedString("log_type") },
+  { name: "title", want: VIEW_FIELD.title, read: (event) => text(event.fields.title) },
+  { name: "user", want: VIEW_FIELD.user, read: (event) => text(event.fields.user) },
+  { name: "log_type", want: VIEW_FIELD.logType, read: (event) => text(event.fields.logType) },
 ];
 
 /** The names of every field, for messages and completion. */
@@ -99,17 +97,16 @@ export function parseView(list: string): ViewSpec {
 
 /** The member of one event in one view: the fields' texts joined by `|`, `(none)` for each one missing. */
 export function readMember(view: ViewSpec, event: EventText): string {
-  const first = view.fields[0];
-  if (view.fields.length === 1 && first !== undefined) return first.read(event) ?? NONE_MEMBER;
-  return view.fields.map((field) => field.read(event) ?? NONE_MEMBER).join(MEMBER_SEPARATOR);
+  const fields = view.fields;
+  // A loop, not map and join: no array an event (this runs for every view of every event).
+  let member = fields[0]?.read(event) ?? NONE_MEMBER;
+  for (let f = 1; f < fields.length; f++) member += MEMBER_SEPARATOR + (fields[f]?.read(event) ?? NONE_MEMBER);
+  return member;
 }
 
-/** Parses the event's UTF-8 text as the reference does: the object, or null. */
-export function parseEventObject(data: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(data, "latin1").toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+/** The view fields the scanner must read for `views` (see {@link FieldSpec.want}). */
+export function resolveViewFields(views: readonly ViewSpec[]): ViewFieldMask {
+  let want = 0;
+  for (const view of views) for (const field of view.fields) want |= field.want;
+  return want;
 }

@@ -4,10 +4,10 @@
  * scanner (scanner.ts, scanner.wat) in a fraction of the time.
  */
 import { scanLatin1 } from "./scanner.ts";
-import type { EventFields, ExtractStatus } from "./types.ts";
+import { VIEW_FIELD, type EventFields, type ExtractStatus, type ViewFieldMask } from "./types.ts";
 
 export { scannerStatus, type ScannerStatus } from "./scanner.ts";
-export type { EventFields, ExtractStatus };
+export { VIEW_FIELD, type EventFields, type ExtractStatus, type ViewFieldMask };
 
 /** A fresh {@link EventFields} with every field undefined. */
 export function createEventFields(): EventFields {
@@ -19,6 +19,11 @@ export function createEventFields(): EventFields {
     dt: undefined,
     domain: undefined,
     metaId: undefined,
+    wiki: undefined,
+    title: undefined,
+    user: undefined,
+    logType: undefined,
+    namespace: undefined,
   };
 }
 
@@ -30,6 +35,11 @@ function reset(out: EventFields): void {
   out.dt = undefined;
   out.domain = undefined;
   out.metaId = undefined;
+  out.wiki = undefined;
+  out.title = undefined;
+  out.user = undefined;
+  out.logType = undefined;
+  out.namespace = undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -38,9 +48,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Reference extractor: `JSON.parse`, then pick the fields. Fills `out` (every field reset first).
- * It defines the semantics {@link extractFieldsLatin1} must reproduce, and is its fallback.
+ * It defines the semantics {@link extractFieldsLatin1} must reproduce, and is its fallback. The
+ * view fields `want` asks for are picked from `JSON.parse` of the text's UTF-8 decoded (`data`
+ * must then be a Latin-1 view of UTF-8 bytes: every character at most 0xff).
  */
-export function extractFieldsSlow(data: string, out: EventFields): ExtractStatus {
+export function extractFieldsSlow(data: string, out: EventFields, want: ViewFieldMask = 0): ExtractStatus {
   reset(out);
   let v: unknown;
   try {
@@ -66,7 +78,29 @@ export function extractFieldsSlow(data: string, out: EventFields): ExtractStatus
     const id = meta["id"];
     if (typeof id === "string") out.metaId = id;
   }
+  if (want !== 0) pickViewFields(data, out, want);
   return "ok";
+}
+
+function pickString(v: Record<string, unknown>, name: string): string | undefined {
+  const value = v[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The view fields `want` asks for, from `JSON.parse` of the UTF-8 that the Latin-1 view `data`
+ * carries. The caller has parsed `data` itself: the decoded text is then valid JSON too (UTF-8
+ * decoding leaves every ASCII byte as it is, and turns the others, which JSON allows only inside
+ * strings, into characters from U+0080 up, allowed there too), with the same tokens.
+ */
+function pickViewFields(data: string, out: EventFields, want: ViewFieldMask): void {
+  const v = JSON.parse(Buffer.from(data, "latin1").toString("utf8")) as Record<string, unknown>;
+  if (want & VIEW_FIELD.wiki) out.wiki = pickString(v, "wiki");
+  if (want & VIEW_FIELD.title) out.title = pickString(v, "title");
+  if (want & VIEW_FIELD.user) out.user = pickString(v, "user");
+  if (want & VIEW_FIELD.logType) out.logType = pickString(v, "log_type");
+  const namespace = v["namespace"];
+  if (want & VIEW_FIELD.namespace && typeof namespace === "number") out.namespace = namespace;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,11 +120,11 @@ let slowPaths = 0;
  * string or a key, control characters, deep nesting, invalid JSON...), or the scanner did not load
  * (see {@link scannerStatus}), {@link extractFieldsSlow} answers and {@link slowPathCount} grows.
  */
-export function extractFieldsLatin1(data: string, out: EventFields): ExtractStatus {
+export function extractFieldsLatin1(data: string, out: EventFields, want: ViewFieldMask = 0): ExtractStatus {
   reset(out);
-  if (scanLatin1(data, out)) return "ok";
+  if (scanLatin1(data, out, want)) return "ok";
   slowPaths++;
-  return extractFieldsSlow(data, out);
+  return extractFieldsSlow(data, out, want);
 }
 
 /**
@@ -102,9 +136,9 @@ export function slowPathCount(): number {
   return slowPaths;
 }
 
-/** Whether {@link extractFieldsLatin1} answers `data` (every character at most 0xff) without `JSON.parse` (for tests and the benchmark; not counted). */
-export function fastPathAcceptsLatin1(data: string): boolean {
-  return scanLatin1(data, createEventFields());
+/** Whether {@link extractFieldsLatin1} answers `data` (every character at most 0xff), reading the view fields `want` asks for, without `JSON.parse` (for tests and the benchmark; not counted). */
+export function fastPathAcceptsLatin1(data: string, want: ViewFieldMask = 0): boolean {
+  return scanLatin1(data, createEventFields(), want);
 }
 
 // ---------------------------------------------------------------------------------------------

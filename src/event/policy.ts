@@ -4,8 +4,8 @@
  * needs the run's state (repeats after a reconnect, the windows).
  */
 import { isAccepted, isValidServerName, resolveEventTime, type EventFilter, type SkipReason } from "./classify.ts";
-import { DEFAULT_VIEW, parseEventObject, readMember, type EventText, type ViewSpec } from "./dimension.ts";
-import { createEventFields, decodeTextField, extractFieldsLatin1, type EventFields } from "./fields.ts";
+import { DEFAULT_VIEW, readMember, resolveViewFields, type EventText, type ViewSpec } from "./dimension.ts";
+import { createEventFields, decodeTextField, extractFieldsLatin1, type ViewFieldMask } from "./fields.ts";
 
 /** Printable ASCII: a server_name read as Latin-1 that matches is exactly its UTF-8 text. */
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -41,9 +41,13 @@ export interface Verdict {
 export class CountingPolicy {
   private readonly fields = createEventFields();
   private readonly scratch = createEventFields();
+  /** The event the field readers see, rewritten for every event. */
+  private readonly event: EventText = { fields: this.fields, data: "", serverName: "", scratch: this.scratch };
   /** server_name as read (Latin-1 view of its bytes) → the name to count, or null when invalid. */
   private readonly names = new Map<string, string | null>();
   private readonly filtering: boolean;
+  /** The view fields the views count by, read in the scanner's pass. */
+  private readonly want: ViewFieldMask;
   private refusal: SkipReason = "bad-server-name";
   private readonly verdict: Verdict = { skip: null, filtered: false, parsed: false, timeMs: Number.NaN, metaId: undefined, members: [] };
 
@@ -56,6 +60,7 @@ export class CountingPolicy {
     const views = options.views;
     this.serverNameOnly = views.length === 1 && views[0]?.fields.length === 1 && views[0].fields[0]?.name === DEFAULT_VIEW;
     this.verdict.members.length = views.length;
+    this.want = resolveViewFields(views);
   }
 
   /** The verdict on one event's raw text (one character a byte). */
@@ -66,7 +71,7 @@ export class CountingPolicy {
     verdict.metaId = undefined;
     verdict.timeMs = Number.NaN;
     const fields = this.fields;
-    const status = extractFieldsLatin1(data, fields);
+    const status = extractFieldsLatin1(data, fields, this.want);
     verdict.parsed = status === "ok";
     if (status !== "ok") return this.refuse(status);
     verdict.metaId = fields.metaId;
@@ -86,7 +91,7 @@ export class CountingPolicy {
     }
     // The usual run reads nothing more than the scanner did, and allocates nothing per event.
     if (this.serverNameOnly) verdict.members[0] = serverName;
-    else this.readMembers(data, fields, serverName);
+    else this.readMembers(data, serverName);
     return verdict;
   }
 
@@ -96,15 +101,10 @@ export class CountingPolicy {
   }
 
   /** Each view's member of a counted event. */
-  private readMembers(data: string, fields: EventFields, serverName: string): void {
-    let parsed: Record<string, unknown> | null | undefined;
-    const event: EventText = {
-      fields,
-      data,
-      serverName,
-      scratch: this.scratch,
-      object: () => (parsed === undefined ? (parsed = parseEventObject(data)) : parsed),
-    };
+  private readMembers(data: string, serverName: string): void {
+    const event = this.event;
+    event.data = data;
+    event.serverName = serverName;
     const members = this.verdict.members;
     const views = this.options.views;
     for (let v = 0; v < views.length; v++) {

@@ -4,7 +4,7 @@
  * text and turns its answer into strings. fields.ts decides when to use it.
  */
 import { readFileSync } from "node:fs";
-import type { EventFields } from "./types.ts";
+import type { EventFields, ViewFieldMask } from "./types.ts";
 // With type "file" Bun hands over the file's path, and `bun build --compile` embeds the file in
 // the executable (the path then names it inside the executable's own file system).
 import scannerWasmPath from "./scanner.wasm" with { type: "file" };
@@ -19,8 +19,8 @@ export interface ScannerStatus {
 
 /** The loaded module's entry point and memory. */
 export interface ScannerModule {
-  /** `run(n, list, out)`: 1 when the text of n bytes at 0 is one JSON object, its answer at `out`. */
-  readonly run: (n: number, list: number, out: number) => number;
+  /** `run(n, list, out, want)`: 1 when the text of n bytes at 0 is one JSON object, its answer at `out` (the view fields `want` asks for included). */
+  readonly run: (n: number, list: number, out: number, want: ViewFieldMask) => number;
   readonly memory: ArrayBuffer;
 }
 
@@ -30,11 +30,16 @@ const K_TYPE = 2;
 const K_DT = 3;
 const K_DOMAIN = 4;
 const K_ID = 5;
+const K_WIKI = 9;
+const K_TITLE = 10;
+const K_USER = 11;
+const K_LOG_TYPE = 12;
+const K_NAMESPACE = 13;
 const OUT_BOT = 48;
 const OUT_TS_KIND = 56;
 const OUT_TS_START = 64;
 const OUT_TS_END = 68;
-const OUT_TS_VALUE = 72;
+const OUT_TS_VALUE = 112;
 /** Bytes of the answer record, at the end of memory. */
 const OUT_BYTES = 128;
 
@@ -103,17 +108,19 @@ function quoteListByte(n: number): number {
 /**
  * Runs the scanner on `text`, whose every character must be at most 0xff (one byte a character;
  * a wider one would be read as its low byte, and the answer be wrong). True when it answered: the
- * text is one JSON object and the picked fields are set in `out`, exactly as JSON.parse and the
- * pick would set them (the caller resets `out` first). False when it declined (unusual or
- * invalid text, too long, or no scanner): `out` is untouched, and JSON.parse must answer.
+ * text is one JSON object and the picked fields, with the view fields `want` asks for, are set in
+ * `out`, exactly as JSON.parse and the pick would set them (the caller resets `out` first). False
+ * when it declined (unusual or invalid text, too long, or no scanner): `out` is untouched, and
+ * JSON.parse must answer.
  */
-export function scanLatin1(text: string, out: EventFields): boolean {
+export function scanLatin1(text: string, out: EventFields, want: ViewFieldMask): boolean {
   const n = text.length;
   if (runScanner === undefined || n > maxLength) return false;
   memoryBytes.write(text, 0, "latin1");
   memoryBytes[n] = 0; // the sentinel no stage accepts
-  if (runScanner(n, quoteListByte(n), outByte) === 0) return false;
+  if (runScanner(n, quoteListByte(n), outByte, want) === 0) return false;
   readAnswer(text, out);
+  if (want !== 0) readViewFields(text, out);
   return true;
 }
 
@@ -140,4 +147,37 @@ function readAnswer(text: string, out: EventFields): void {
     const v = Number(text.slice(words[o + (OUT_TS_START >> 2)], words[o + (OUT_TS_END >> 2)]));
     if (Number.isFinite(v)) out.timestamp = v;
   }
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The real text of a view string of `text` from `start`, its closing quote's list entry `close`
+ * (end << 1, plus 1 when it holds an escape): exactly JSON.parse's value of that string in the
+ * event's UTF-8 text. Its bytes are UTF-8 (decoded from the copy in memory unless all ASCII);
+ * then its escapes, which stage 1 found valid, are JSON's own to decode: a string literal of the
+ * decoded characters parses as the same string did within the whole event.
+ */
+function decodeViewString(text: string, start: number, close: number): string {
+  const end = close >> 1;
+  const raw = text.slice(start, end);
+  const real = ASCII.test(raw) ? raw : memoryBytes.toString("utf8", start, end);
+  return (close & 1) === 0 ? real : (JSON.parse(`"${real}"`) as string);
+}
+
+/** The view string of key code `k`, or undefined when the answer has none. */
+function readViewString(text: string, k: number): string | undefined {
+  const s = words[outWord + 2 * k] ?? -1;
+  return s < 0 ? undefined : decodeViewString(text, s, words[outWord + 2 * k + 1] ?? 0);
+}
+
+/** Copies the view fields of the answer into `out` (those not asked for are absent from it). */
+function readViewFields(text: string, out: EventFields): void {
+  out.wiki = readViewString(text, K_WIKI);
+  out.title = readViewString(text, K_TITLE);
+  out.user = readViewString(text, K_USER);
+  out.logType = readViewString(text, K_LOG_TYPE);
+  const s = words[outWord + 2 * K_NAMESPACE] ?? -1;
+  // A JSON number is also a Number() string, and the two round alike (1e400 is Infinity in both).
+  if (s >= 0) out.namespace = Number(text.slice(s, words[outWord + 2 * K_NAMESPACE + 1]));
 }

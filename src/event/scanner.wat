@@ -34,17 +34,28 @@
 ;; quote (so a closing quote's entry says whether its string holds an escape; an opening quote's,
 ;; that a backslash stood outside any string). After the last entry: -1.
 ;;
-;; Answer record at $out (every offset is 8 * the key code below):
+;; Answer record at $out (every slot's offset is 8 * its key code below):
 ;;   +8k, +8k+4   start and end (exclusive) of the string of key k = 1 server_name, 2 type,
-;;                3 meta.dt, 4 meta.domain, 5 meta.id; start -1: absent.
+;;                3 meta.dt, 4 meta.domain, 5 meta.id; start -1: absent. These strings hold no
+;;                escape (one that does is left to JSON.parse): the text between is the value.
 ;;   +48          bot: 1 true, 0 false, -1 absent.
-;;   +56          timestamp: -1 absent; 0 the double at +72; 1 the number's text from +64 to +68,
-;;                for JS's Number() (a fraction, an exponent, or over 16 characters).
+;;   +56          timestamp: -1 absent; 0 the double at +112; 1 the number's text from +64 to
+;;                +68, for JS's Number() (a fraction, an exponent, or over 16 characters).
+;;   +8k, +8k+4   for k = 9 wiki, 10 title, 11 user, 12 log_type (the view fields, filled only
+;;                when $want asks): start, and the closing quote's list entry (end << 1, plus 1
+;;                when the string holds an escape, which scanner.ts decodes); start -1: absent.
+;;   +104, +108   namespace (also only when $want asks): start and end of the number's text;
+;;                start -1: absent.
 ;;
 ;; Key codes ($key in $walk_object): what the value being walked is the value of.
 ;;   0 K_OTHER  1 K_SERVER_NAME  2 K_TYPE  3 K_DT  4 K_DOMAIN  5 K_ID  6 K_BOT  7 K_TIMESTAMP
-;;   8 K_META.  K_META and the top-level fields are named only at depth 1; K_DT, K_DOMAIN and K_ID
-;;   only directly inside the top-level meta object.
+;;   8 K_META  9 K_WIKI  10 K_TITLE  11 K_USER  12 K_LOG_TYPE  13 K_NAMESPACE.  K_META and the
+;;   top-level fields are named only at depth 1 (a title inside log_params is no title);
+;;   K_DT, K_DOMAIN and K_ID only directly inside the top-level meta object.
+;;
+;; $want: which view fields to name, a bit each: 1 wiki, 2 title, 4 user, 8 log_type,
+;;   16 namespace. A field not asked for is walked like any other value, so its escapes cost
+;;   nothing and the usual run does no more than before.
 ;;
 ;; Characters, as they appear in (i32.const ...): 0x20 ' '  0x22 '"'  0x2b '+'  0x2c ','  0x2d '-'
 ;;   0x2e '.'  0x2f '/'  0x30 '0'  0x31 '1'  0x3a ':'  0x5b '['  0x5c '\'  0x5d ']'  0x65 'e'
@@ -55,16 +66,17 @@
   ;; Texts too long for it (over ~200,000 bytes) take the slow path: scanner.ts checks.
   (memory (export "memory") 16)
 
-  ;; $n: the text's length; $list: where stage 1 writes its list; $out: the answer record.
-  ;; Returns 1 when the text is surely one JSON object and $out holds its fields, else 0.
-  (func $run (export "run") (param $n i32) (param $list i32) (param $out i32) (result i32)
+  ;; $n: the text's length; $list: where stage 1 writes its list; $out: the answer record;
+  ;; $want: the view fields to read (above). Returns 1 when the text is surely one JSON object
+  ;; and $out holds its fields, else 0.
+  (func $run (export "run") (param $n i32) (param $list i32) (param $out i32) (param $want i32) (result i32)
     (local $count i32)
     (local.set $count (call $list_quotes (local.get $n) (local.get $list)))
     ;; Every string has two unescaped quotes and none stand outside strings: an odd count gives
     ;; up, and so does -1 (a bad byte). 0x80000001 tests the sign bit and the low bit at once.
     (if (i32.and (local.get $count) (i32.const 0x80000001))
       (then (return (i32.const 0))))
-    (call $walk_object (local.get $n) (local.get $list) (local.get $count) (local.get $out)))
+    (call $walk_object (local.get $n) (local.get $list) (local.get $count) (local.get $out) (local.get $want)))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; Stage 1. Lists the unescaped quotes of the n bytes from 0 at $list and returns their count,
@@ -226,7 +238,7 @@
   ;;       end                  $member: $i is at a key's opening quote; read it, br $value
   ;;     end
   ;;   end                      $done: the top-level object closed
-  (func $walk_object (param $n i32) (param $list i32) (param $count i32) (param $out i32) (result i32)
+  (func $walk_object (param $n i32) (param $list i32) (param $count i32) (param $out i32) (param $want i32) (result i32)
     (local $i i32)          ;; where the walk is
     (local $c i32)          ;; the byte at $i, where a value starts
     (local $entry i32)      ;; address of the next quote list entry to take
@@ -251,6 +263,11 @@
     (i32.store offset=40 (local.get $out) (i32.const -1))   ;; meta.id
     (i32.store offset=48 (local.get $out) (i32.const -1))   ;; bot
     (i32.store offset=56 (local.get $out) (i32.const -1))   ;; timestamp
+    (i32.store offset=72 (local.get $out) (i32.const -1))   ;; wiki
+    (i32.store offset=80 (local.get $out) (i32.const -1))   ;; title
+    (i32.store offset=88 (local.get $out) (i32.const -1))   ;; user
+    (i32.store offset=96 (local.get $out) (i32.const -1))   ;; log_type
+    (i32.store offset=104 (local.get $out) (i32.const -1))  ;; namespace
     (local.set $entry (local.get $list))
     ;; Spaces, then the top-level object. (Only ' ' is skipped between tokens: the other JSON
     ;; whitespace characters are controls, which stage 1 already refused.)
@@ -275,19 +292,30 @@
                 (local.set $entry (i32.add (local.get $entry) (i32.const 8)))
                 (if (local.get $key)
                   (then
-                    ;; A picked string holding an escape is left to JSON.parse to decode.
-                    (if (i32.and (local.get $close) (i32.const 1))
-                      (then (return (i32.const 0))))
-                    ;; Key codes 1-5 are the string fields: record start and end.
                     (if (i32.le_u (local.get $key) (i32.const 5))
                       (then
+                        ;; Key codes 1-5: a string holding an escape is left to JSON.parse to
+                        ;; decode; else record start and end.
+                        (if (i32.and (local.get $close) (i32.const 1))
+                          (then (return (i32.const 0))))
                         (i32.store
                           (i32.add (local.get $out) (i32.shl (local.get $key) (i32.const 3)))
                           (i32.add (local.get $i) (i32.const 1)))
                         (i32.store offset=4
                           (i32.add (local.get $out) (i32.shl (local.get $key) (i32.const 3)))
                           (i32.shr_u (local.get $close) (i32.const 1))))
-                      (else (call $clear_field (local.get $out) (local.get $key))))))
+                      (else
+                        ;; Key codes 9-12, the view strings: start and the closing quote's
+                        ;; entry, escape flag included. Any other code wanted no string.
+                        (if (i32.lt_u (i32.sub (local.get $key) (i32.const 9)) (i32.const 4))
+                          (then
+                            (i32.store
+                              (i32.add (local.get $out) (i32.shl (local.get $key) (i32.const 3)))
+                              (i32.add (local.get $i) (i32.const 1)))
+                            (i32.store offset=4
+                              (i32.add (local.get $out) (i32.shl (local.get $key) (i32.const 3)))
+                              (local.get $close)))
+                          (else (call $clear_field (local.get $out) (local.get $key))))))))
                 (local.set $i (i32.add (i32.shr_u (local.get $close) (i32.const 1)) (i32.const 1)))
                 (br $after)))
             ;; An object or an array.
@@ -395,7 +423,7 @@
                         (if (local.get $simple)
                           (then
                             (i32.store offset=56 (local.get $out) (i32.const 0))
-                            (f64.store offset=72 (local.get $out)
+                            (f64.store offset=112 (local.get $out)
                               (select
                                 (f64.neg (f64.convert_i64_s (local.get $digits)))
                                 (f64.convert_i64_s (local.get $digits))
@@ -404,7 +432,12 @@
                             (i32.store offset=56 (local.get $out) (i32.const 1))
                             (i32.store offset=64 (local.get $out) (local.get $start))
                             (i32.store offset=68 (local.get $out) (local.get $i)))))
-                      (else (call $clear_field (local.get $out) (local.get $key))))))
+                      (else
+                        (if (i32.eq (local.get $key) (i32.const 13))                   ;; K_NAMESPACE
+                          (then
+                            (i32.store offset=104 (local.get $out) (local.get $start))
+                            (i32.store offset=108 (local.get $out) (local.get $i)))
+                          (else (call $clear_field (local.get $out) (local.get $key))))))))
                 (br $after)))
             ;; The literals. A 4-byte load past the text's end meets the sentinel 0 first.
             (if (i32.eq (local.get $c) (i32.const 0x74))
@@ -484,13 +517,15 @@
             ;; An escaped key might spell a field's name: leave it to JSON.parse.
             (if (i32.and (local.get $close) (i32.const 1))
               (then (return (i32.const 0))))
-            ;; The name (from $i + 1, $len bytes) is compared as whole words, an 11-byte one as two
-            ;; overlapping 8-byte loads; every load stays inside the name, except that a 3- or
-            ;; 6-byte one masks off the bytes after it. Inline, not a call: ~25 keys an event.
+            ;; The name (from $i + 1, $len bytes) is compared as whole words, an 11- or 9-byte one as
+            ;; two overlapping 8-byte loads; every load stays inside the name, except that a 3-, 5-
+            ;; or 6-byte one masks off the bytes after it (still in memory: the text's padding).
+            ;; Inline, not a call: ~25 keys an event.
             (local.set $len (i32.sub (i32.sub (i32.shr_u (local.get $close) (i32.const 1)) (local.get $i)) (i32.const 1)))
             (if (i32.eq (local.get $depth) (i32.const 1))
               (then
                 ;; A top-level key: server_name, timestamp, type, meta or bot.
+                ;; And, when $want asks, wiki, title, user, log_type or namespace.
                 (block $named
                   (if (i32.eq (local.get $len) (i32.const 11))
                     (then
@@ -505,6 +540,12 @@
                             (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x6d617473656d6974))   ;; "timestam"
                             (i64.eq (i64.load offset=2 (local.get $i)) (i64.const 0x706d617473656d69)))  ;; "imestamp"
                         (then (local.set $key (i32.const 7))))                                           ;; K_TIMESTAMP
+                      (if (i32.and (local.get $want) (i32.const 16))
+                        (then
+                          (if (i32.and
+                                (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x63617073656d616e)) ;; "namespac"
+                                (i64.eq (i64.load offset=2 (local.get $i)) (i64.const 0x6563617073656d61))) ;; "amespace"
+                            (then (local.set $key (i32.const 13))))))                                    ;; K_NAMESPACE
                       (br $named)))
                   (if (i32.eq (local.get $len) (i32.const 4))
                     (then
@@ -513,6 +554,30 @@
                         (then (local.set $key (i32.const 2))))                                           ;; K_TYPE
                       (if (i32.eq (local.get $word) (i32.const 0x6174656d))                             ;; "meta"
                         (then (local.set $key (i32.const 8))))                                           ;; K_META
+                      (if (i32.and (local.get $want) (i32.const 1))
+                        (then
+                          (if (i32.eq (local.get $word) (i32.const 0x696b6977))                         ;; "wiki"
+                            (then (local.set $key (i32.const 9))))))                                     ;; K_WIKI
+                      (if (i32.and (local.get $want) (i32.const 4))
+                        (then
+                          (if (i32.eq (local.get $word) (i32.const 0x72657375))                         ;; "user"
+                            (then (local.set $key (i32.const 11))))))                                    ;; K_USER
+                      (br $named)))
+                  (if (i32.eq (local.get $len) (i32.const 5))
+                    (then
+                      (if (i32.and (local.get $want) (i32.const 2))
+                        (then
+                          (if (i64.eq
+                                (i64.and (i64.load offset=1 (local.get $i)) (i64.const 0xffffffffff))
+                                (i64.const 0x656c746974))                                                ;; "title"
+                            (then (local.set $key (i32.const 10))))))                                    ;; K_TITLE
+                      (br $named)))
+                  (if (i32.eq (local.get $len) (i32.const 8))
+                    (then
+                      (if (i32.and (local.get $want) (i32.const 8))
+                        (then
+                          (if (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x657079745f676f6c)) ;; "log_type"
+                            (then (local.set $key (i32.const 12))))))                                    ;; K_LOG_TYPE
                       (br $named)))
                   (if (i32.and
                         (i32.eq (local.get $len) (i32.const 3))

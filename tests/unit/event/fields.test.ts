@@ -1,5 +1,6 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
+  VIEW_FIELD,
   createEventFields,
   decodeTextField,
   extractFieldsLatin1,
@@ -38,22 +39,29 @@ const sampleLines = new TextDecoder()
   .filter((line) => line.length > 0)
   .map(latin1);
 
+/** Every view field asked for. */
+const ALL_VIEW_FIELDS = Object.values(VIEW_FIELD).reduce((mask, bit) => mask | bit, 0);
+
 /**
  * Runs extractFieldsLatin1 and extractFieldsSlow on the same text, whose every char must be at
- * most 0xff; the test fails where they disagree in any field or the status.
+ * most 0xff, without and with every view field asked for; the test fails where they disagree in
+ * any field or the status.
  */
 function expectSame(data: string, label?: string): ExtractStatus {
   // The input rides along so a failure shows which one broke.
   const input = label ?? data.slice(0, 300);
   if (/[^\u0000-\u00ff]/.test(data)) throw new Error(`not Latin-1: ${input}`);
-  const fast = createEventFields();
-  const slow = createEventFields();
-  // Leftovers from an earlier call must not leak into the answer.
-  Object.assign(fast, { serverName: "stale", timestamp: 1, type: "stale", bot: true, dt: "stale", domain: "stale", metaId: "stale" });
-  const fastStatus = extractFieldsLatin1(data, fast);
-  const slowStatus = extractFieldsSlow(data, slow);
-  expect({ input, status: fastStatus, ...fast }).toEqual({ input, status: slowStatus, ...slow });
-  return fastStatus;
+  let status: ExtractStatus = "ok";
+  for (const want of [0, ALL_VIEW_FIELDS]) {
+    const fast = createEventFields();
+    const slow = createEventFields();
+    // Leftovers from an earlier call must not leak into the answer.
+    Object.assign(fast, { serverName: "stale", timestamp: 1, type: "stale", bot: true, dt: "stale", domain: "stale", metaId: "stale", wiki: "stale", title: "stale", user: "stale", logType: "stale", namespace: 1 });
+    status = extractFieldsLatin1(data, fast, want);
+    const slowStatus = extractFieldsSlow(data, slow, want);
+    expect({ input, want, status, ...fast }).toEqual({ input, want, status: slowStatus, ...slow });
+  }
+  return status;
 }
 
 describe("the data files", () => {
@@ -91,6 +99,11 @@ describe("differential over every real event (Latin-1 views)", () => {
       dt: "2018-03-07T16:16:17+00:00",
       domain: "www.wikidata.org",
       metaId: "dd8c5690-2222-11e8-a2ad-1418776134f3",
+      wiki: undefined,
+      title: undefined,
+      user: undefined,
+      logType: undefined,
+      namespace: undefined,
     });
   });
 });
@@ -357,7 +370,7 @@ describe("adversarial corpus", () => {
 
   // The wasm walker matches names with masked 2-, 4- and 8-byte loads: every near miss must miss.
   test("near misses of every picked name, at the top level, in meta and deeper", () => {
-    const names = ["server_name", "timestamp", "type", "bot", "meta", "dt", "domain", "id"];
+    const names = ["server_name", "timestamp", "type", "bot", "meta", "dt", "domain", "id", "title", "user", "wiki", "log_type", "namespace"];
     const variants = new Set<string>();
     for (const name of names) {
       variants.add(name);
@@ -419,7 +432,7 @@ type Doc =
   | { kind: "number"; text: string }
   | { kind: "literal"; text: "true" | "false" | "null" };
 
-const KEYS = ["server_name", "timestamp", "type", "bot", "meta", "dt", "domain", "id", "log_params", "revision", "comment", "title", "", "server_nam", "Server_name", "é", "😀"];
+const KEYS = ["server_name", "timestamp", "type", "bot", "meta", "dt", "domain", "id", "log_params", "revision", "comment", "title", "user", "wiki", "namespace", "log_type", "", "server_nam", "Server_name", "titl", "é", "😀"];
 const CHARS = ["a", "b", "z", " ", '"', "\\", "/", "\n", "\t", "\u0000", "\u001f", "\u007f", "é", "€", "\u2028", "😀", "\ud800", "\udc00", "-", "."];
 
 const PLAIN_CHARS = ["a", "b", "z", ".", "-", "_", " ", "1", "é", "€", "😀"];
@@ -474,7 +487,8 @@ function randomEvent(rand: () => number): Doc {
     const key = KEYS[Math.floor(rand() * KEYS.length)] ?? "k";
     let value: Doc;
     if (key === "meta" && rand() < 0.8) value = randomEvent(rand);
-    else if ((key === "server_name" || key === "type" || key === "dt") && rand() < 0.7) value = { kind: "string", value: randomString(rand) };
+    else if (["server_name", "type", "dt", "title", "user", "wiki", "log_type"].includes(key) && rand() < 0.7) value = { kind: "string", value: randomString(rand) };
+    else if (key === "namespace" && rand() < 0.7) value = { kind: "number", text: randomNumber(rand) };
     else value = randomDoc(rand, 1);
     members.push([key, value]);
   }
