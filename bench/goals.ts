@@ -50,6 +50,18 @@ function checkSpeedGoals(results: BenchResults): GoalCheck[] {
   return checks;
 }
 
+/**
+ * (b) against the baseline (--baseline), round by round: each round's (b) over the same round's
+ * baseline. No regression: a median within 3 %, about what two builds of one commit differ by
+ * from round to round here.
+ */
+function checkBaselineGoal(results: BenchResults): GoalCheck[] {
+  const baseline = results.baseline;
+  if (baseline === undefined) return [];
+  const r = computeRatios(results.binary, baseline);
+  return [{ goal: `(b) no slower than (b⁰) ${baseline.label}: median of the rounds' (b)/(b⁰) ≤ 1.03`, measured: formatRatios(r), holds: r.median <= 1.03 }];
+}
+
 function checkGrowthGoal(long: LongRunResult): GoalCheck {
   const first = long.highFirstKb ?? Number.NaN;
   const last = long.highLastKb ?? Number.NaN;
@@ -95,6 +107,7 @@ export function checkGoals(results: BenchResults): GoalCheck[] {
   const views = results.views;
   return [
     ...checkSpeedGoals(results),
+    ...checkBaselineGoal(results),
     checkPeakGoal("b", results.binary, results.runs),
     ...(typeof views === "string" ? [] : [checkPeakGoal("b4", views, results.runs)]),
     checkGrowthGoal(results.long),

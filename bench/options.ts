@@ -18,6 +18,8 @@ export interface BenchOptions {
   longVariants: boolean;
   /** Whether to run the live test again with --listen and the page open, and scrape /metrics. */
   watch: boolean;
+  /** A git ref whose build runs beside (b) in every round (bench/baseline.ts); undefined: none. */
+  baseline: string | undefined;
 }
 
 const NUMBER_FLAGS = ["runs", "events", "long-events", "live-seconds", "live-rate", "rate"] as const;
@@ -51,6 +53,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       "no-variants": { type: "boolean", default: false },
       "long-variants": { type: "boolean", default: false },
       "no-watch": { type: "boolean", default: false },
+      baseline: { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -73,5 +76,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     variants,
     longVariants: values["long-variants"] === true,
     watch: values["no-watch"] !== true,
+    baseline: values.baseline,
   };
 }

@@ -62,6 +62,8 @@ export interface BenchResults {
   floor: ConsumerResult;
   /** (b4) the default run with the four views, or why it did not run. */
   views: ConsumerResult | string;
+  /** (b⁰) wikistream built from another commit (--baseline), run next to (b) in every round. */
+  baseline: ConsumerResult | undefined;
   /** The chunk sizes Bun's fetch delivered to (a), one summary per round. */
   chunks: ChunkSizes[];
   long: LongRunResult;
@@ -160,10 +162,10 @@ export function summarise(result: ConsumerResult) {
   };
 }
 
-/** The ratio of `result` to (a) round by round (each run over the same round's (a) run): median, lowest, highest, all. */
-export function computeRatios(result: ConsumerResult, transport: ConsumerResult): { median: number; min: number; max: number; all: number[] } {
+/** The ratio of `result` to `base` ((a), unless said) round by round (each run over the same round's run of `base`): median, lowest, highest, all. */
+export function computeRatios(result: ConsumerResult, base: ConsumerResult): { median: number; min: number; max: number; all: number[] } {
   const all = result.samples.flatMap((s, i) => {
-    const a = transport.samples[i]?.wallMs;
+    const a = base.samples[i]?.wallMs;
     return a === undefined ? [] : [s.wallMs / a];
   });
   return { median: computeMedian(all), min: Math.min(...all), max: Math.max(...all), all };
@@ -203,13 +205,14 @@ function formatRows(results: BenchResults): string[][] {
     ["a", results.transport],
     ["e", results.floor],
     ["b", results.binary],
+    ...(results.baseline === undefined ? [] : [["b⁰", results.baseline] as [string, ConsumerResult]]),
     ...(typeof views === "string" ? [] : [["b4", views] as [string, ConsumerResult]]),
     ...results.variants.map((v, i): [string, ConsumerResult] => [nameVariantKey(i), v]),
     ["c", results.naive],
     ["d", results.parseOnly],
   ];
   const rows = consumers.map(([key, result]) => formatConsumerRow(key, result, results.transport));
-  if (typeof views === "string") rows.splice(3, 0, ["(b4) dist/wikistream with the four views of issue 19", views, "", "", ""]);
+  if (typeof views === "string") rows.splice(results.baseline === undefined ? 3 : 4, 0, ["(b4) dist/wikistream with the four views of issue 19", views, "", "", ""]);
   rows.push(formatLongRow(results.long));
   if (results.longVariant) rows.push(formatLongRow(results.longVariant));
   rows.push([`dist/wikistream --version, ${results.versionMs.length} runs`, `${computeMedian(results.versionMs).toFixed(1)} ms`, "", "", ""]);

@@ -9,6 +9,8 @@
  *   bun run bench --quick             2 runs each, 1M-event long run, 10 s live test; writes nothing
  *   flags: --runs N  --events N  --long-events N  --live-seconds N  --live-rate N  --rate N  --build
  *   --no-watch         skip the live run with --listen and the page open, and the /metrics scrapes
+ *   --baseline REF     also run wikistream built from the git ref REF (bench/baseline.ts) in every
+ *                      round, beside (b): "no regression" as a paired figure of this run
  *
  * Variants (bench/variants.ts: the same source built with another memory tuning into
  * dist/bench/wikistream-<name>, rebuilt when older than src/) run beside (b) in every round:
@@ -26,10 +28,12 @@ import { startRedis } from "./redis.ts";
 import { parseBenchArgs, type BenchOptions } from "./options.ts";
 import { formatResults, nameVariantKey, readMachine, type BenchResults, type ConsumerResult, type LongRunResult } from "./report.ts";
 import type { BenchRedis } from "./redis.ts";
+import type { Sample } from "./report.ts";
 import type { ChunkSizes } from "./consumer.ts";
 import { BINARY, ROOT, VIEW_FLAGS, VIEW_LISTS, acceptsViews, measureBinary, measureFloor, measureLive, measureLongRun, measureNaive, measureParseOnly, measureTransport, measureVersion, type Subject } from "./scenario.ts";
 import { computeExpectation, loadTemplates, type Template } from "./stream.ts";
 import { ensureVariants } from "./variants.ts";
+import { prepareBaseline, type Baseline } from "./baseline.ts";
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -69,6 +73,8 @@ interface Rounds {
   /** The chunk sizes Bun's fetch delivered to (a), one summary per round. */
   chunks: ChunkSizes[];
   eventBytes: number;
+  /** (b⁰) the baseline's build (--baseline), run next to (b) in every round. */
+  baseline: ConsumerResult | undefined;
 }
 
 /** A variant, built and ready to measure like (b). */
@@ -103,8 +109,18 @@ function prepareViews(): Subject | string {
   return { path: BINARY, what: "(b4) dist/wikistream with four views", views: VIEW_LISTS };
 }
 
+/**
+ * (b), and the baseline next to it when there is one: in turn, the baseline first in even
+ * rounds, so neither always runs on a machine the other has just warmed.
+ */
+async function measurePair(rounds: Rounds, run: number, binary: () => Promise<Sample>, baseline: (() => Promise<Sample>) | undefined): Promise<void> {
+  if (baseline !== undefined && run % 2 === 0) rounds.baseline?.samples.push(await baseline());
+  rounds.binary.samples.push(await binary());
+  if (baseline !== undefined && run % 2 === 1) rounds.baseline?.samples.push(await baseline());
+}
+
 /** Serves the 200k-event stream and runs (a), (b), the views run, each variant, (c), (d), (e) in turn, `runs` times. */
-async function runRounds(options: BenchOptions, templates: Template[], redis: BenchRedis, subjects: VariantSubject[]): Promise<Rounds> {
+async function runRounds(options: BenchOptions, templates: Template[], redis: BenchRedis, subjects: VariantSubject[], baseline: Baseline | undefined): Promise<Rounds> {
   // Every view's members too: (b) and the variants are checked in the main view, (b4) in all four.
   const expected = computeExpectation(templates, options.events, options.rate, VIEW_LISTS);
   log(`serving ${options.events} events…`);
@@ -123,16 +139,18 @@ async function runRounds(options: BenchOptions, templates: Template[], redis: Be
     views: typeof views === "string" ? views : createConsumer(`dist/wikistream with four views (${VIEW_FLAGS.join(" ")})`, expected.eventsRead, readBytes),
     chunks: [],
     eventBytes,
+    baseline: baseline === undefined ? undefined : createConsumer(`wikistream built from ${baseline.ref} (${baseline.sha}), run next to (b)`, expected.eventsRead, readBytes),
   };
+  const baselineSubject: Subject | undefined = baseline === undefined ? undefined : { path: baseline.path, what: `(b⁰) wikistream at ${baseline.ref}` };
   try {
     const viewsKey = typeof views === "string" ? [] : ["(b4) four views"];
-    const order = ["(a) transport", "(b) wikistream", ...viewsKey, ...subjects.map((v) => v.what), "(c) naive", "(d) parse-only", "(e) floor"].join(", ");
+    const order = ["(a) transport", "(b) wikistream", ...(baselineSubject ? ["(b⁰) baseline"] : []), ...viewsKey, ...subjects.map((v) => v.what), "(c) naive", "(d) parse-only", "(e) floor"].join(", ");
     for (let run = 1; run <= options.runs; run++) {
       log(`run ${run}/${options.runs}: ${order}`);
       const transport = await measureTransport(feed);
       rounds.transport.samples.push(transport);
       if (transport.chunks) rounds.chunks.push(transport.chunks);
-      rounds.binary.samples.push(await measureBinary(feed, redis, expected));
+      await measurePair(rounds, run, () => measureBinary(feed, redis, expected), baselineSubject && (() => measureBinary(feed, redis, expected, baselineSubject)));
       if (typeof rounds.views !== "string" && typeof views !== "string") rounds.views.samples.push(await measureBinary(feed, redis, expected, views));
       for (const [i, subject] of subjects.entries()) rounds.variants[i]?.samples.push(await measureBinary(feed, redis, expected, subject));
       rounds.naive.samples.push(await measureNaive(feed, redis, expected));
@@ -168,10 +186,11 @@ export async function runBench(options: BenchOptions): Promise<string> {
   const binary = ensureBinary(options.build);
   const subjects = prepareVariants(options);
   const builds = describeBuilds(binary, subjects);
+  const baseline = options.baseline === undefined ? undefined : prepareBaseline(options.baseline, log);
   const redis = await startRedis();
   try {
     const templates = loadTemplates();
-    const rounds = await runRounds(options, templates, redis, subjects);
+    const rounds = await runRounds(options, templates, redis, subjects, baseline);
     const long = await runLong(options, templates, redis);
     const longVariant = await runLongVariant(options, templates, redis, subjects);
 
