@@ -64,6 +64,8 @@ export interface BenchResults {
   views: ConsumerResult | string;
   /** (b⁰) wikistream built from another commit (--baseline), run next to (b) in every round. */
   baseline: ConsumerResult | undefined;
+  /** (b) over (b⁰), pair by pair, several pairs a round. */
+  pairRatios: number[];
   /** The chunk sizes Bun's fetch delivered to (a), one summary per round. */
   chunks: ChunkSizes[];
   long: LongRunResult;

@@ -10,7 +10,7 @@
  *   flags: --runs N  --events N  --long-events N  --live-seconds N  --live-rate N  --rate N  --build
  *   --no-watch         skip the live run with --listen and the page open, and the /metrics scrapes
  *   --baseline REF     also run wikistream built from the git ref REF (bench/baseline.ts) in every
- *                      round, beside (b): "no regression" as a paired figure of this run
+ *                      round, beside (b), in pairs: "no regression" as a paired figure of this run
  *
  * Variants (bench/variants.ts: the same source built with another memory tuning into
  * dist/bench/wikistream-<name>, rebuilt when older than src/) run beside (b) in every round:
@@ -75,6 +75,8 @@ interface Rounds {
   eventBytes: number;
   /** (b⁰) the baseline's build (--baseline), run next to (b) in every round. */
   baseline: ConsumerResult | undefined;
+  /** (b) over (b⁰), pair by pair (BASELINE_PAIRS a round). */
+  pairRatios: number[];
 }
 
 /** A variant, built and ready to measure like (b). */
@@ -109,14 +111,30 @@ function prepareViews(): Subject | string {
   return { path: BINARY, what: "(b4) dist/wikistream with four views", views: VIEW_LISTS };
 }
 
+/** Pairs of (b) and the baseline run back to back in every round: their ratios, not the table's one sample a round, decide the baseline goal. */
+const BASELINE_PAIRS = 4;
+
 /**
- * (b), and the baseline next to it when there is one: in turn, the baseline first in even
- * rounds, so neither always runs on a machine the other has just warmed.
+ * (b), and the baseline next to it when there is one, BASELINE_PAIRS times: in turn, the
+ * baseline first every other time, so neither always runs on a machine the other has just
+ * warmed. The round's first (b) and (b⁰) go in the table; every pair's ratio in `pairRatios`.
  */
-async function measurePair(rounds: Rounds, run: number, binary: () => Promise<Sample>, baseline: (() => Promise<Sample>) | undefined): Promise<void> {
-  if (baseline !== undefined && run % 2 === 0) rounds.baseline?.samples.push(await baseline());
-  rounds.binary.samples.push(await binary());
-  if (baseline !== undefined && run % 2 === 1) rounds.baseline?.samples.push(await baseline());
+async function measurePair(rounds: Rounds, binary: () => Promise<Sample>, baseline: (() => Promise<Sample>) | undefined): Promise<void> {
+  if (baseline === undefined) {
+    rounds.binary.samples.push(await binary());
+    return;
+  }
+  for (let pair = 0; pair < BASELINE_PAIRS; pair++) {
+    const first = rounds.pairRatios.length % 2 === 0;
+    const before = first ? await baseline() : undefined;
+    const ours = await binary();
+    const theirs = before ?? (await baseline());
+    if (pair === 0) {
+      rounds.binary.samples.push(ours);
+      rounds.baseline?.samples.push(theirs);
+    }
+    rounds.pairRatios.push(ours.wallMs / theirs.wallMs);
+  }
 }
 
 /** Serves the 200k-event stream and runs (a), (b), the views run, each variant, (c), (d), (e) in turn, `runs` times. */
@@ -139,6 +157,7 @@ async function runRounds(options: BenchOptions, templates: Template[], redis: Be
     views: typeof views === "string" ? views : createConsumer(`dist/wikistream with four views (${VIEW_FLAGS.join(" ")})`, expected.eventsRead, readBytes),
     chunks: [],
     eventBytes,
+    pairRatios: [],
     baseline: baseline === undefined ? undefined : createConsumer(`wikistream built from ${baseline.ref} (${baseline.sha}), run next to (b)`, expected.eventsRead, readBytes),
   };
   const baselineSubject: Subject | undefined = baseline === undefined ? undefined : { path: baseline.path, what: `(b⁰) wikistream at ${baseline.ref}` };
@@ -150,7 +169,7 @@ async function runRounds(options: BenchOptions, templates: Template[], redis: Be
       const transport = await measureTransport(feed);
       rounds.transport.samples.push(transport);
       if (transport.chunks) rounds.chunks.push(transport.chunks);
-      await measurePair(rounds, run, () => measureBinary(feed, redis, expected), baselineSubject && (() => measureBinary(feed, redis, expected, baselineSubject)));
+      await measurePair(rounds, () => measureBinary(feed, redis, expected), baselineSubject && (() => measureBinary(feed, redis, expected, baselineSubject)));
       if (typeof rounds.views !== "string" && typeof views !== "string") rounds.views.samples.push(await measureBinary(feed, redis, expected, views));
       for (const [i, subject] of subjects.entries()) rounds.variants[i]?.samples.push(await measureBinary(feed, redis, expected, subject));
       rounds.naive.samples.push(await measureNaive(feed, redis, expected));
