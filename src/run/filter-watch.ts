@@ -5,6 +5,7 @@
  */
 import { formatDuration } from "../lib/duration.ts";
 import type { Logger } from "../lib/log.ts";
+import { PeriodCounts } from "./period.ts";
 import type { RunStats } from "./stats.ts";
 
 function countPassed(stats: RunStats): number {
@@ -13,9 +14,7 @@ function countPassed(stats: RunStats): number {
 
 /** Watches the share of filtered events; see the module comment. */
 export class FilterWatch {
-  private periodStart: number;
-  private filteredAtStart = 0;
-  private passedAtStart = 0;
+  private readonly period: PeriodCounts<"filtered" | "passed">;
   private said = false;
 
   constructor(
@@ -25,21 +24,17 @@ export class FilterWatch {
     private readonly log: Logger,
     now: number,
   ) {
-    this.periodStart = now;
+    this.period = new PeriodCounts(periodMs, (stats) => ({ filtered: stats.skipped.filtered, passed: countPassed(stats) }), now);
   }
 
   /** Called now and then (each flush) with the run's counters. */
   check(now: number, stats: RunStats): void {
-    if (now - this.periodStart < this.periodMs) return;
-    const filtered = stats.skipped.filtered - this.filteredAtStart;
-    const passed = countPassed(stats) - this.passedAtStart;
-    if (passed > 0) this.said = false;
-    else if (filtered > 0 && !this.said) {
+    const grown = this.period.next(now, stats);
+    if (grown === null) return;
+    if (grown.passed > 0) this.said = false;
+    else if (grown.filtered > 0 && !this.said) {
       this.said = true;
-      this.log.warn(`all ${filtered} events in the last ${formatDuration(this.periodMs)} were filtered out by ${this.filters}: nothing is counted; check the filter (see wikistream --help)`);
+      this.log.warn(`all ${grown.filtered} events in the last ${formatDuration(this.periodMs)} were filtered out by ${this.filters}: nothing is counted; check the filter (see wikistream --help)`);
     }
-    this.periodStart = now;
-    this.filteredAtStart = stats.skipped.filtered;
-    this.passedAtStart = countPassed(stats);
   }
 }

@@ -6,13 +6,12 @@
  */
 import { formatDuration } from "../lib/duration.ts";
 import type { Logger } from "../lib/log.ts";
+import { PeriodCounts } from "./period.ts";
 import type { RunStats } from "./stats.ts";
 
 /** Watches the share of future events; see the module comment. */
 export class FutureWatch {
-  private periodStart: number;
-  private eventsAtStart = 0;
-  private futureAtStart = 0;
+  private readonly period: PeriodCounts<"events" | "future">;
   private previousHadFuture = false;
   private said = false;
   /** Why the run is not ready, while every event of the last period was dropped as future; null otherwise. */
@@ -24,14 +23,14 @@ export class FutureWatch {
     private readonly log: Logger,
     now: number,
   ) {
-    this.periodStart = now;
+    this.period = new PeriodCounts(periodMs, (stats) => ({ events: stats.events, future: stats.skipped.future }), now);
   }
 
   /** Called now and then (each flush) with the run's counters. */
   check(now: number, stats: RunStats): void {
-    if (now - this.periodStart < this.periodMs) return;
-    const events = stats.events - this.eventsAtStart;
-    const future = stats.skipped.future - this.futureAtStart;
+    const grown = this.period.next(now, stats);
+    if (grown === null) return;
+    const { events, future } = grown;
     const ahead = `dated more than --max-ahead ${formatDuration(this.maxAheadMs)} past this host's clock`;
     const all = future > 0 && future === events;
     if (events > 0) this.droppingAll = all ? `every event in the last ${formatDuration(this.periodMs)} was ${ahead}` : null;
@@ -42,8 +41,5 @@ export class FutureWatch {
       this.log.warn(`${share} in the last ${formatDuration(this.periodMs)} were ${ahead}: they are skipped (counted as future); check this host's clock (timedatectl), or raise --max-ahead`);
     }
     this.previousHadFuture = future > 0;
-    this.periodStart = now;
-    this.eventsAtStart = stats.events;
-    this.futureAtStart = stats.skipped.future;
   }
 }
