@@ -58,7 +58,7 @@ export class CountingPolicy {
     const filter = options.filter;
     this.filtering = filter.types !== undefined || filter.excludeBots || filter.servers.length > 0;
     const views = options.views;
-    this.serverNameOnly = views.length === 1 && views[0]?.fields.length === 1 && views[0].fields[0]?.name === DEFAULT_VIEW;
+    this.serverNameOnly = views.length === 1 && views[0]?.name === DEFAULT_VIEW;
     this.verdict.members.length = views.length;
     this.want = resolveViewFields(views);
   }
