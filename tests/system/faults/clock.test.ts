@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { buildCycledStream, computeReference, createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
+import { startFixtureServer, type FixtureOptions, type FixtureServer } from "../../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, terminate, waitFor } from "../../support/process.ts";
 import { dumpWindows, findFreePort } from "../../support/redis.ts";
 import { shareRedis } from "../../support/shared.ts";
@@ -54,7 +54,7 @@ function countAll(events: string[]): Map<number, Map<string, number>> {
   return out;
 }
 
-async function withServer(events: string[], body: (server: FixtureServer) => Promise<void>, options: { atEnd?: "close" | "hold" } = {}): Promise<void> {
+async function withServer(events: string[], body: (server: FixtureServer) => Promise<void>, options: Omit<FixtureOptions, "events"> = {}): Promise<void> {
   const server = startFixtureServer({ events, ...options });
   try {
     await body(server);
@@ -198,6 +198,51 @@ describe("missing history is marked", () => {
         if (Number.isFinite(start) && start >= clearFrom) expect({ key, value: after[key] }).toEqual({ key, value: expected[key] });
       }
     });
+  });
+
+  test("a resume whose saved position is gone, answered from 2 h later: the windows in between are incomplete, with one warning", async () => {
+    // Two copies of the capture 2 h apart; the server's history now starts at the second (offset
+    // `second`), so the saved position is refused (400) and the ?since= fallback is answered 2 h on.
+    const cycled = buildCycledStream({ cycles: 2, periodMs: 2 * 3_600_000 });
+    const second = cycled.events.length / 2;
+    const since = Math.floor(cycled.firstMs / WINDOW_MS) * WINDOW_MS;
+    const firstMs = timeOf(cycled.events[second] ?? "");
+    const until = Math.floor((firstMs + 180_000) / WINDOW_MS) * WINDOW_MS;
+    const args = (url: string, untilMs: number) => ["--url", url, "--redis-url", redis.url, "--prefix", "regap:", "--since", String(since), "--until", String(untilMs)];
+    await withServer(cycled.events, async (server) => {
+      expect((await runWikistream(args(server.url, since + 210_000))).code).toBe(0);
+    });
+    const finalMs = Number(await redis.client.hget("regap:checkpoint", "final_ms"));
+    expect(finalMs).toBeGreaterThan(since);
+    const before = await dumpWindows(redis, "regap:");
+    await withServer(
+      cycled.events,
+      async (server) => {
+        const result = await runWikistream(args(server.url, until));
+        expect(result.code).toBe(0);
+        expect(result.stderr).toContain("refused the saved position");
+        expect(server.connections.map((c) => c.startIndex)).toEqual([-1, second]);
+        const warnings = result.stderr.split("\n").filter((line) => /incomplete/.test(line));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(new Date(finalMs).toISOString().replace(".000Z", "Z"));
+      },
+      { minOffset: second },
+    );
+    const incomplete = new Set((await redis.client.smembers("regap:incomplete")).map(Number));
+    const epochs = new Set((await redis.client.zrange("regap:epochs", 0, -1)).map(Number));
+    const missing: number[] = [];
+    for (let s = finalMs; s + WINDOW_MS <= firstMs; s += WINDOW_MS) if (!incomplete.has(s / 1000) || !epochs.has(s / 1000)) missing.push(s / 1000);
+    expect(missing).toEqual([]);
+    // What the first run made final stays as it was, and is not marked.
+    expect([...incomplete].filter((s) => s * 1000 < finalMs)).toEqual([]);
+    const after = await dumpWindows(redis, "regap:");
+    for (const [key, value] of Object.entries(before)) if (/:\d+$/.test(key)) expect({ key, value: after[key] }).toEqual({ key, value });
+    // After the gap (and the lateness past its first event), every window is exact.
+    const truth = formatReferenceAsRedis(computeReference(cycled.events.slice(second), { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs: until }), "regap:");
+    const clearFrom = (Math.floor(firstMs / WINDOW_MS) * WINDOW_MS + WINDOW_MS + LATENESS_MS) / 1000;
+    const exact = Object.keys(truth).filter((key) => Number(key.slice("regap:".length)) >= clearFrom);
+    expect(exact.length).toBeGreaterThan(0);
+    for (const key of exact) expect({ key, value: after[key] }).toEqual({ key, value: truth[key] });
   });
 
   test("--since later than now is refused: exit 2 with one line", async () => {
