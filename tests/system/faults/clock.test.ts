@@ -35,6 +35,16 @@ function insertCopy(events: string[], at: number, timeMs: number, server: string
   return [...events.slice(0, at), JSON.stringify(copy), ...events.slice(at)];
 }
 
+/** The events dated `shiftMs` later (timestamp and meta.dt). */
+function shiftEvents(events: string[], shiftMs: number): string[] {
+  return events.map((line) => {
+    const event = JSON.parse(line) as RawEvent;
+    event.timestamp += shiftMs / 1000;
+    event.meta.dt = new Date(Date.parse(event.meta.dt) + shiftMs).toISOString();
+    return JSON.stringify(event);
+  });
+}
+
 function timeOf(line: string): number {
   return (JSON.parse(line) as RawEvent).timestamp * 1000;
 }
@@ -130,13 +140,7 @@ describe("one mis-dated event cannot move the watermark", () => {
 
   test("when every event is dated past --max-ahead: one warning, /readyz not ready with the reason, and a metric", async () => {
     const cycled = buildCycledStream({ cycles: 1 });
-    const shiftMs = Date.now() + 3_600_000 - cycled.firstMs;
-    const events = cycled.events.map((line) => {
-      const event = JSON.parse(line) as RawEvent;
-      event.timestamp += shiftMs / 1000;
-      event.meta.dt = new Date(Date.parse(event.meta.dt) + shiftMs).toISOString();
-      return JSON.stringify(event);
-    });
+    const events = shiftEvents(cycled.events, Date.now() + 3_600_000 - cycled.firstMs);
     const port = await findFreePort();
     const server = startFixtureServer({ events, ratePerSec: 400, chunkEvents: 20, atEnd: "hold" });
     try {
@@ -161,6 +165,25 @@ describe("one mis-dated event cannot move the watermark", () => {
       await server.stop();
     }
   });
+
+  test("--max-ahead 2h: a stream dated an hour ahead, from a --since there, is counted exactly (refused under the default 10m)", async () => {
+    const cycled = buildCycledStream({ cycles: 1 });
+    const events = shiftEvents(cycled.events, Math.floor((Date.now() + 3_600_000 - cycled.firstMs) / WINDOW_MS) * WINDOW_MS);
+    const since = Math.floor(timeOf(events[0] ?? "") / WINDOW_MS) * WINDOW_MS;
+    const until = since + 180_000;
+    const truth = computeReference(events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs: until });
+    await withServer(events, async (server) => {
+      const args = ["--url", server.url, "--redis-url", redis.url, "--prefix", "ahead2h:", "--since", String(since), "--until", String(until)];
+      const refused = await runWikistream(args);
+      expect({ code: refused.code, said: /--since .* is in the future/.test(refused.stderr) }).toEqual({ code: 2, said: true });
+      const result = await runWikistream([...args, "--max-ahead", "2h"]);
+      expect(result.code).toBe(0);
+      const summary = summaryOf(result.stderr);
+      expect(skippedOf(summary)).toEqual({});
+      expect(summary).toContain(`; ${[...truth.values()].reduce((sum, counts) => sum + [...counts.values()].reduce((a, b) => a + b, 0), 0)} counted`);
+      expect(await dumpWindows(redis, "ahead2h:")).toEqual(formatReferenceAsRedis(truth, "ahead2h:"));
+    });
+  });
 });
 
 describe("missing history is marked", () => {
@@ -168,12 +191,7 @@ describe("missing history is marked", () => {
     const cycled = buildCycledStream({ cycles: 1 });
     const nowMs = Date.now();
     const shiftMs = Math.floor((nowMs - 2 * 3_600_000 - cycled.firstMs) / WINDOW_MS) * WINDOW_MS;
-    const events = cycled.events.map((line) => {
-      const event = JSON.parse(line) as RawEvent;
-      event.timestamp += shiftMs / 1000;
-      event.meta.dt = new Date(Date.parse(event.meta.dt) + shiftMs).toISOString();
-      return JSON.stringify(event);
-    });
+    const events = shiftEvents(cycled.events, shiftMs);
     const firstMs = timeOf(events[0] ?? "");
     const since = Math.floor((nowMs - 4 * 3_600_000) / WINDOW_MS) * WINDOW_MS;
     const until = Math.floor((cycled.firstMs + shiftMs + 180_000) / WINDOW_MS) * WINDOW_MS;
