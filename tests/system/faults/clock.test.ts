@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { buildCycledStream, computeReference, createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
-import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
+import { startFixtureServer, type FixtureOptions, type FixtureServer } from "../../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, skippedOf, spawnTracked, summaryOf, terminate, waitFor } from "../../support/process.ts";
 import { dumpWindows, findFreePort } from "../../support/redis.ts";
 import { shareRedis } from "../../support/shared.ts";
@@ -35,6 +35,16 @@ function insertCopy(events: string[], at: number, timeMs: number, server: string
   return [...events.slice(0, at), JSON.stringify(copy), ...events.slice(at)];
 }
 
+/** The events dated `shiftMs` later (timestamp and meta.dt). */
+function shiftEvents(events: string[], shiftMs: number): string[] {
+  return events.map((line) => {
+    const event = JSON.parse(line) as RawEvent;
+    event.timestamp += shiftMs / 1000;
+    event.meta.dt = new Date(Date.parse(event.meta.dt) + shiftMs).toISOString();
+    return JSON.stringify(event);
+  });
+}
+
 function timeOf(line: string): number {
   return (JSON.parse(line) as RawEvent).timestamp * 1000;
 }
@@ -54,7 +64,7 @@ function countAll(events: string[]): Map<number, Map<string, number>> {
   return out;
 }
 
-async function withServer(events: string[], body: (server: FixtureServer) => Promise<void>, options: { atEnd?: "close" | "hold" } = {}): Promise<void> {
+async function withServer(events: string[], body: (server: FixtureServer) => Promise<void>, options: Omit<FixtureOptions, "events"> = {}): Promise<void> {
   const server = startFixtureServer({ events, ...options });
   try {
     await body(server);
@@ -130,13 +140,7 @@ describe("one mis-dated event cannot move the watermark", () => {
 
   test("when every event is dated past --max-ahead: one warning, /readyz not ready with the reason, and a metric", async () => {
     const cycled = buildCycledStream({ cycles: 1 });
-    const shiftMs = Date.now() + 3_600_000 - cycled.firstMs;
-    const events = cycled.events.map((line) => {
-      const event = JSON.parse(line) as RawEvent;
-      event.timestamp += shiftMs / 1000;
-      event.meta.dt = new Date(Date.parse(event.meta.dt) + shiftMs).toISOString();
-      return JSON.stringify(event);
-    });
+    const events = shiftEvents(cycled.events, Date.now() + 3_600_000 - cycled.firstMs);
     const port = await findFreePort();
     const server = startFixtureServer({ events, ratePerSec: 400, chunkEvents: 20, atEnd: "hold" });
     try {
@@ -161,6 +165,25 @@ describe("one mis-dated event cannot move the watermark", () => {
       await server.stop();
     }
   });
+
+  test("--max-ahead 2h: a stream dated an hour ahead, from a --since there, is counted exactly (refused under the default 10m)", async () => {
+    const cycled = buildCycledStream({ cycles: 1 });
+    const events = shiftEvents(cycled.events, Math.floor((Date.now() + 3_600_000 - cycled.firstMs) / WINDOW_MS) * WINDOW_MS);
+    const since = Math.floor(timeOf(events[0] ?? "") / WINDOW_MS) * WINDOW_MS;
+    const until = since + 180_000;
+    const truth = computeReference(events, { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs: until });
+    await withServer(events, async (server) => {
+      const args = ["--url", server.url, "--redis-url", redis.url, "--prefix", "ahead2h:", "--since", String(since), "--until", String(until)];
+      const refused = await runWikistream(args);
+      expect({ code: refused.code, said: /--since .* is in the future/.test(refused.stderr) }).toEqual({ code: 2, said: true });
+      const result = await runWikistream([...args, "--max-ahead", "2h"]);
+      expect(result.code).toBe(0);
+      const summary = summaryOf(result.stderr);
+      expect(skippedOf(summary)).toEqual({});
+      expect(summary).toContain(`; ${[...truth.values()].reduce((sum, counts) => sum + [...counts.values()].reduce((a, b) => a + b, 0), 0)} counted`);
+      expect(await dumpWindows(redis, "ahead2h:")).toEqual(formatReferenceAsRedis(truth, "ahead2h:"));
+    });
+  });
 });
 
 describe("missing history is marked", () => {
@@ -168,12 +191,7 @@ describe("missing history is marked", () => {
     const cycled = buildCycledStream({ cycles: 1 });
     const nowMs = Date.now();
     const shiftMs = Math.floor((nowMs - 2 * 3_600_000 - cycled.firstMs) / WINDOW_MS) * WINDOW_MS;
-    const events = cycled.events.map((line) => {
-      const event = JSON.parse(line) as RawEvent;
-      event.timestamp += shiftMs / 1000;
-      event.meta.dt = new Date(Date.parse(event.meta.dt) + shiftMs).toISOString();
-      return JSON.stringify(event);
-    });
+    const events = shiftEvents(cycled.events, shiftMs);
     const firstMs = timeOf(events[0] ?? "");
     const since = Math.floor((nowMs - 4 * 3_600_000) / WINDOW_MS) * WINDOW_MS;
     const until = Math.floor((cycled.firstMs + shiftMs + 180_000) / WINDOW_MS) * WINDOW_MS;
@@ -198,6 +216,51 @@ describe("missing history is marked", () => {
         if (Number.isFinite(start) && start >= clearFrom) expect({ key, value: after[key] }).toEqual({ key, value: expected[key] });
       }
     });
+  });
+
+  test("a resume whose saved position is gone, answered from 2 h later: the windows in between are incomplete, with one warning", async () => {
+    // Two copies of the capture 2 h apart; the server's history now starts at the second (offset
+    // `second`), so the saved position is refused (400) and the ?since= fallback is answered 2 h on.
+    const cycled = buildCycledStream({ cycles: 2, periodMs: 2 * 3_600_000 });
+    const second = cycled.events.length / 2;
+    const since = Math.floor(cycled.firstMs / WINDOW_MS) * WINDOW_MS;
+    const firstMs = timeOf(cycled.events[second] ?? "");
+    const until = Math.floor((firstMs + 180_000) / WINDOW_MS) * WINDOW_MS;
+    const args = (url: string, untilMs: number) => ["--url", url, "--redis-url", redis.url, "--prefix", "regap:", "--since", String(since), "--until", String(untilMs)];
+    await withServer(cycled.events, async (server) => {
+      expect((await runWikistream(args(server.url, since + 210_000))).code).toBe(0);
+    });
+    const finalMs = Number(await redis.client.hget("regap:checkpoint", "final_ms"));
+    expect(finalMs).toBeGreaterThan(since);
+    const before = await dumpWindows(redis, "regap:");
+    await withServer(
+      cycled.events,
+      async (server) => {
+        const result = await runWikistream(args(server.url, until));
+        expect(result.code).toBe(0);
+        expect(result.stderr).toContain("refused the saved position");
+        expect(server.connections.map((c) => c.startIndex)).toEqual([-1, second]);
+        const warnings = result.stderr.split("\n").filter((line) => /incomplete/.test(line));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(new Date(finalMs).toISOString().replace(".000Z", "Z"));
+      },
+      { minOffset: second },
+    );
+    const incomplete = new Set((await redis.client.smembers("regap:incomplete")).map(Number));
+    const epochs = new Set((await redis.client.zrange("regap:epochs", 0, -1)).map(Number));
+    const missing: number[] = [];
+    for (let s = finalMs; s + WINDOW_MS <= firstMs; s += WINDOW_MS) if (!incomplete.has(s / 1000) || !epochs.has(s / 1000)) missing.push(s / 1000);
+    expect(missing).toEqual([]);
+    // What the first run made final stays as it was, and is not marked.
+    expect([...incomplete].filter((s) => s * 1000 < finalMs)).toEqual([]);
+    const after = await dumpWindows(redis, "regap:");
+    for (const [key, value] of Object.entries(before)) if (/:\d+$/.test(key)) expect({ key, value: after[key] }).toEqual({ key, value });
+    // After the gap (and the lateness past its first event), every window is exact.
+    const truth = formatReferenceAsRedis(computeReference(cycled.events.slice(second), { windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilMs: until }), "regap:");
+    const clearFrom = (Math.floor(firstMs / WINDOW_MS) * WINDOW_MS + WINDOW_MS + LATENESS_MS) / 1000;
+    const exact = Object.keys(truth).filter((key) => Number(key.slice("regap:".length)) >= clearFrom);
+    expect(exact.length).toBeGreaterThan(0);
+    for (const key of exact) expect({ key, value: after[key] }).toEqual({ key, value: truth[key] });
   });
 
   test("--since later than now is refused: exit 2 with one line", async () => {

@@ -87,17 +87,20 @@ describe("the server's eviction policy, read at start", () => {
 });
 
 describe("read again on reconnect", () => {
-  test("a Redis restarted with allkeys-lru mid-run stops the run with the same line", async () => {
+  test.each([
+    ["allkeys-lru", ALLKEYS],
+    ["volatile-lru", VOLATILE],
+  ] as const)("a Redis restarted with %s mid-run stops the run with the same line as at start", async (policy, said) => {
     const redis = await startOwnRedis();
     const paced = startFixtureServer({ events: stream.events, ratePerSec: 1500, chunkEvents: 25 });
     try {
       const run = spawnTracked(["--url", paced.url, "--redis-url", redis.url, "--prefix", "re:", "--since", String(sinceMs), "--until", String(untilMs)]);
       await waitForNewCheckpoint(redis, "re:", null);
       await redis.kill();
-      await redis.start(["--maxmemory-policy", "allkeys-lru"]);
+      await redis.start(["--maxmemory-policy", policy]);
       const result = await run.done;
       expect(result.code).toBe(1);
-      expect(lines(result.stderr).filter((line) => line.startsWith("error: "))).toEqual([ALLKEYS(redis.url, "allkeys-lru")]);
+      expect(lines(result.stderr).filter((line) => line.startsWith("error: "))).toEqual([said(redis.url, policy)]);
     } finally {
       await paced.stop();
     }

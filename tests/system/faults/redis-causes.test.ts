@@ -5,10 +5,10 @@
  * gets its own message and metric label, and the result is still exact.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { connect, createServer, type Socket } from "node:net";
 import { createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
-import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor, type WikistreamProcess } from "../../support/process.ts";
+import { killStrayRuns, runWikistream, spawnTracked, summaryOf, terminate, waitFor, type WikistreamProcess } from "../../support/process.ts";
+import { startReplyProxy, type ReplyProxy } from "../../support/redis-proxy.ts";
 import { dumpWindows, startRedis, type TestRedis } from "../../support/redis.ts";
 
 setDefaultTimeout(90_000);
@@ -78,59 +78,6 @@ async function expectExactEnd(scene: Scene): Promise<string> {
 }
 
 /** The one cause the old message gave for everything. */
-/**
- * A TCP proxy in front of Redis that, once armed, lets the next write through to Redis (the
- * first command naming `marker`, the checkpoint key: only the write script does, once the run is
- * under way) and then cuts the connection before Redis's answer gets back: the write lands, its
- * reply is lost.
- */
-function startReplyEater(redisPort: number, marker: string): { port: Promise<number>; arm(): void; eaten(): boolean; close(): void } {
-  let armed = false;
-  let eaten = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(redisPort, "127.0.0.1");
-    let swallow = false;
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.on("close", () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on("data", (data: Buffer) => {
-      if (armed && data.includes(marker)) {
-        armed = false;
-        swallow = true;
-        upstream.write(data);
-        // Long enough for Redis to run the script; its answer is never passed on.
-        setTimeout(() => {
-          eaten = true;
-          client.destroy();
-        }, 300);
-        return;
-      }
-      upstream.write(data);
-    });
-    upstream.on("data", (data: Buffer) => {
-      if (!swallow) client.write(data);
-    });
-  });
-  const port = new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
-  return {
-    port,
-    arm: () => {
-      armed = true;
-    },
-    eaten: () => eaten,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
-}
-
 const WRONG_CAUSE = /a failover lost the last writes, or Redis restarted/;
 
 describe("each thing that can happen to the checkpoint gets its own message and metric label", () => {
@@ -182,10 +129,10 @@ describe("each thing that can happen to the checkpoint gets its own message and 
 
 describe("a reply lost on the way back", () => {
   test("the write landed: said as a lost reply, the run carries on (no restart), and the result is exact", async () => {
-    let eater: ReturnType<typeof startReplyEater> | undefined;
+    let proxy: ReplyProxy | undefined;
     const through = async (redis: TestRedis) => {
-      eater = startReplyEater(redis.port, "lost:checkpoint");
-      return `redis://127.0.0.1:${await eater.port}`;
+      proxy = startReplyProxy(redis.port, "lost:checkpoint");
+      return `redis://127.0.0.1:${await proxy.port}`;
     };
     try {
       await withScene(
@@ -193,8 +140,8 @@ describe("a reply lost on the way back", () => {
         600,
         async (scene) => {
           await waitForSeq(scene, 2);
-          eater?.arm();
-          await waitFor(() => eater?.eaten() === true, 20_000, "a reply eaten");
+          proxy?.arm("lose");
+          await waitFor(() => proxy?.caught() === true, 20_000, "a reply lost");
           await waitFor(() => /was lost on the way back/.test(scene.run.stderr()), 20_000, "the lost reply line");
           expect(await readMetric(scene.base, 'wikistream_sink_errors_total{kind="reply_lost"}')).toBe(1);
           const stderr = await expectExactEnd(scene);
@@ -206,7 +153,7 @@ describe("a reply lost on the way back", () => {
         through,
       );
     } finally {
-      eater?.close();
+      proxy?.close();
     }
   });
 });
@@ -256,5 +203,51 @@ describe("a write that hangs", () => {
       expect(again.code).toBe(0);
       expect(await dumpWindows(scene.redis, scene.prefix)).toEqual(formatReferenceAsRedis(reference, scene.prefix));
     });
+  });
+
+  test("SIGTERM while a write is in flight that is answered within the stop grace: it counts as written, the last write follows, the summary agrees with Redis", async () => {
+    let proxy: ReplyProxy | undefined;
+    const through = async (redis: TestRedis) => {
+      proxy = startReplyProxy(redis.port, "graced:checkpoint");
+      return `redis://127.0.0.1:${await proxy.port}`;
+    };
+    try {
+      await withScene(
+        "graced:",
+        600,
+        async (scene) => {
+          await waitForSeq(scene, 2);
+          proxy?.arm("hold");
+          await waitFor(() => proxy?.caught() === true, 20_000, "a write on its way, its answer held");
+          const stoppedAt = performance.now();
+          scene.run.proc.kill("SIGTERM");
+          // Well within the stop grace (1.5 s): the run must still be waiting for the answer.
+          await Bun.sleep(500);
+          expect(scene.run.proc.exitCode).toBeNull();
+          proxy?.release();
+          const result = await scene.run.done;
+          expect(result.code).toBe(0);
+          expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(500);
+          expect(result.stderr).not.toMatch(/stopped with|not answered yet/);
+          // What the summary says is not written is exactly what Redis lacks: the held write and the last one landed.
+          const summary = summaryOf(result.stderr);
+          const counted = Number(/; (\d+) counted/.exec(summary)?.[1]);
+          const unwritten = Number(/counted \((\d+) of them in/.exec(summary)?.[1] ?? 0);
+          let stored = 0;
+          for (const start of await scene.redis.client.zrange(`${scene.prefix}epochs`, 0, -1)) {
+            const flat = await scene.redis.client.zrange(`${scene.prefix}${start}`, 0, -1, "WITHSCORES");
+            for (let i = 1; i < flat.length; i += 2) stored += Number(flat[i]);
+          }
+          expect({ summary, stored }).toEqual({ summary, stored: counted - unwritten });
+          // A new run picks up from there and the result is exact.
+          const again = await runWikistream(scene.args, { timeoutMs: 60_000 });
+          expect(again.code).toBe(0);
+          expect(await dumpWindows(scene.redis, scene.prefix)).toEqual(formatReferenceAsRedis(reference, scene.prefix));
+        },
+        through,
+      );
+    } finally {
+      proxy?.close();
+    }
   });
 });
