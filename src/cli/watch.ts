@@ -25,13 +25,18 @@ export interface Watching {
   stop(): Promise<void>;
 }
 
-/** The live page's past, read once at start from where the run writes: the last windows it holds. */
-function createHistoryLoader(config: Config, log: Logger, ca: string | undefined): (() => Promise<WindowView[]>) | undefined {
+/**
+ * The live page's past, read from where the run writes once the run has reached it: the last
+ * windows it holds. Not before: a Redis that is down, speaks TLS or refuses the user is the
+ * run's to say (once, in its words, waiting or exiting), and a read at once would say it again.
+ */
+function createHistoryLoader(config: Config, log: Logger, ca: string | undefined, telemetry: Telemetry): (() => Promise<WindowView[]>) | undefined {
   const provider = findSinkProvider(config.redisUrl);
   const url = config.redisUrl;
   if (provider.readRecent === undefined || url === undefined) return undefined;
   const read = provider.readRecent.bind(provider);
   return async () => {
+    await telemetry.storeReached;
     try {
       return await read({ url, prefix: config.prefix, ca, log }, countRecentWindows(config.windowMs));
     } catch (error) {
@@ -72,7 +77,7 @@ export async function startWatching(config: Config, telemetry: Telemetry, env: R
   try {
     if (config.listen) {
       const { startWatchServer } = await import("../serve/server.ts");
-      const live = { redis: findSinkProvider(config.redisUrl).keepsState, loadHistory: createHistoryLoader(config, log, ca) };
+      const live = { redis: findSinkProvider(config.redisUrl).keepsState, loadHistory: createHistoryLoader(config, log, ca, telemetry) };
       server = await startWatchServer({ address: config.listen, telemetry, log, live });
     }
   } catch (error) {

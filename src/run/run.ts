@@ -157,6 +157,7 @@ async function runStages(options: PipelineOptions, telemetry: Telemetry, stuck: 
   };
   const saved = await openSink(sink, options.signal, stuck);
   if (saved === "aborted") return { reason: "signal", stats: summarize() };
+  telemetry.onStoreReached();
   const windower = createRunWindower(config, saved, log);
   const stop = new AbortController();
   const onSignal = () => stop.abort();

@@ -83,6 +83,14 @@ export class Telemetry {
    * HTTP 503`, a wrong content type), for /readyz and the page; null after a clean drop.
    */
   lastStreamError: string | null = null;
+  /**
+   * Resolves once the run has reached its store: the sink opened (connected, its database and
+   * prefix proven, the lock taken) or stands by for the lock. What reads the store on its own
+   * (the live page's past) waits for it, so that a store the run cannot use is said once, by
+   * the run, not a second time by the reader.
+   */
+  readonly storeReached: Promise<void>;
+  private reachStore: () => void = () => undefined;
   private probe: RunProbe | undefined;
   private readonly listeners = new Set<TelemetryListener>();
   private readonly recent: WindowView[] = [];
@@ -99,6 +107,7 @@ export class Telemetry {
     private readonly keep: number = DEFAULT_RECENT_WINDOWS,
   ) {
     this.startedAt = now();
+    this.storeReached = new Promise((resolve) => (this.reachStore = resolve));
   }
 
   /** The run tells where to read what it knows (the newest event time, the open windows). */
@@ -204,6 +213,11 @@ export class Telemetry {
     for (const w of windows) if (w.incomplete) this.incomplete.add(w.startMs);
   }
 
+  /** The sink has opened: the run uses its store from now on. */
+  onStoreReached(): void {
+    this.reachStore();
+  }
+
   onConnected(): void {
     this.streamConnected = true;
     this.backoffUntil = null;
@@ -236,6 +250,8 @@ export class Telemetry {
     },
     onStandby: (standing) => {
       this.standingBy = standing;
+      // Standing by, the sink has proven the store (it reads the lock there).
+      if (standing) this.reachStore();
     },
     onSlowWrite: (sinceMs) => {
       this.slowWriteSince = sinceMs;

@@ -53,6 +53,15 @@ describe("rediss:// to a Redis that speaks plain RESP", () => {
   });
 });
 
+test("rediss:// to a plain Redis with --listen (as the container image runs): the same one line, none from the live page's reader", async () => {
+  const url = plain.url.replace("redis://", "rediss://");
+  const result = await runWikistream([...(commands[0]?.[1](url) ?? []), "--listen", "127.0.0.1:0"], { timeoutMs: 40_000 });
+  expect(result.code).toBe(1);
+  expect(lines(result.stderr).filter((line) => !line.startsWith("serving the live page"))).toEqual([
+    `error: 127.0.0.1:${plain.port} answers without TLS, so rediss:// cannot work: use redis://127.0.0.1:${plain.port} in --redis-url (or turn TLS on in that server)`,
+  ]);
+});
+
 test("rediss:// to an address where a plain Redis comes up only after the start: the counting run waits, then ends with the same line", async () => {
   const port = await findFreePort();
   const run = spawnTracked(commands[0]?.[1](`rediss://127.0.0.1:${port}`) ?? []);

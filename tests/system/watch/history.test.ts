@@ -8,6 +8,7 @@ import type { SnapshotMessage } from "../../../src/serve/page/messages.ts";
 import { buildCycledStream } from "../../support/corpus.ts";
 import { listeningAt } from "../../support/metrics.ts";
 import { killStrayRuns, runWikistream, spawnTracked, terminate, waitFor } from "../../support/process.ts";
+import { findFreePort, startRedis } from "../../support/redis.ts";
 import { shareFixtureServer, shareRedis } from "../../support/shared.ts";
 
 setDefaultTimeout(60_000);
@@ -74,6 +75,29 @@ test("a run into Redis with --listen shows the prefix's stored windows on the pa
   const shown = new Map(snapshot.windows.map((w) => [w.start, w.counts]));
   for (const [start, counts] of stored) expect([start, shown.get(start)]).toEqual([start, counts]);
   expect((await terminate(run)).code).toBe(0);
+});
+
+test("Redis down at start (issue 17, items 3 and 6): only the run says so, and the page reads its past once Redis is up", async () => {
+  const port = await findFreePort();
+  const run = spawnTracked(["--url", server.url, "--redis-url", `redis://127.0.0.1:${port}`, "--prefix", "late-history:", ...windowArgs, "--listen", "127.0.0.1:0"]);
+  const base = await listeningAt(run);
+  await waitFor(() => run.stderr().includes("waiting for Redis"), 20_000, "the waiting line");
+  // While the run waits, the page waits with it: its past is still to come, not given up on.
+  expect((await readSnapshots(base, () => true)).status.history).toBe("loading");
+  const late = await startRedis([], { port });
+  try {
+    const snapshot = await readSnapshots(base, (s) => s.status.history !== "loading");
+    expect(snapshot.status.history).toBe("loaded");
+    expect((await terminate(run)).code).toBe(0);
+    // Said once, by the run: no second line from the page's reader ("could not read its past
+    // windows: cannot reach Redis … is it running?").
+    expect(run.stderr().split("\n").filter((line) => line.includes("Redis"))).toEqual([
+      `warn: waiting for Redis at redis://127.0.0.1:${port} (connection refused)`,
+      `Redis at redis://127.0.0.1:${port} is up`,
+    ]);
+  } finally {
+    await late.stop();
+  }
 });
 
 test("a run that prints has no past to read: the page says so and does not wait for one", async () => {

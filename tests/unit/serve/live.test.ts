@@ -3,11 +3,15 @@
  * new snapshot once the history from Redis is in. The page itself, in chromium against the
  * binary: tests/system/watch/page.test.ts.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Telemetry } from "../../../src/run/telemetry.ts";
 import { createLiveRoutes } from "../../../src/serve/live.ts";
 import type { LiveMessage } from "../../../src/serve/page/messages.ts";
 import type { WindowView } from "../../../src/window/types.ts";
+
+// The stream sends a message a second: a test reads three or four of them (2-3 s), which bun's
+// 5 s default leaves too little room for on a busy machine. The limit only catches a hang.
+setDefaultTimeout(30_000);
 
 /** Reads the messages of an event stream as they come. */
 function readMessages(body: ReadableStream<Uint8Array>): () => Promise<LiveMessage | null> {
