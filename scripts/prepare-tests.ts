@@ -2,7 +2,7 @@
  * What the test suite needs beyond Bun and node_modules: programs it starts (a real
  * redis-server, redis-cli, openssl for TLS certificates, chromium for the live page,
  * systemd-analyze for the service unit, prometheus and its promtool for the metrics, the alert
- * rules and the dashboard). Installs the missing ones with apt-get where that is possible
+ * rules and the dashboard, zsh and fish to load `wikistream completion`'s scripts). Installs the missing ones with apt-get where that is possible
  * without a password (root, or sudo that does not ask); otherwise names them in one line with
  * the command to run, and exits 1.
  *
@@ -18,6 +18,8 @@ export const TEST_TOOLS: Record<string, string> = {
   "systemd-analyze": "systemd",
   prometheus: "prometheus",
   promtool: "prometheus",
+  zsh: "zsh",
+  fish: "fish",
 };
 
 /**
@@ -38,9 +40,11 @@ export function planTestTools(missing: readonly string[], canInstall: boolean): 
   if (missing.length === 0) return { kind: "ready" };
   const packages = [...new Set(missing.map((tool) => TEST_TOOLS[tool] ?? tool))];
   if (canInstall) return { kind: "install", packages };
+  // macOS comes with zsh; Homebrew has the rest under these names.
+  const brew = ["redis", "openssl", ...["prometheus", "fish"].filter((p) => packages.includes(p))];
   return {
     kind: "tell",
-    message: `the tests need ${missing.join(", ")}: install ${missing.length === 1 ? "it" : "them"} (Debian/Ubuntu: sudo apt-get install ${packages.join(" ")}; macOS: brew install redis openssl${packages.includes("prometheus") ? " prometheus" : ""}), then run again`,
+    message: `the tests need ${missing.join(", ")}: install ${missing.length === 1 ? "it" : "them"} (Debian/Ubuntu: sudo apt-get install ${packages.join(" ")}; macOS: brew install ${brew.join(" ")}), then run again`,
   };
 }
 

@@ -8,13 +8,13 @@
  *
  * Steps: the versions agree (package.json, CHANGELOG, README); `bun build.ts --npm` builds the
  * binaries and dist/npm/; `sha256sum -c SHA256SUMS`; the linux-x64 binary answers --version and
- * --help, and every `run:` step of .github/workflows/release.yml uses commands and flags that
- * exist; the binary, alone in an empty directory, replays real events from a fixture stream into
+ * --help, and every `run:` step of the workflows (.github/workflows/*.yml; release.yml runs this
+ * command) uses scripts, files, commands and flags that exist; the binary, alone in an empty directory, replays real events from a fixture stream into
  * a real redis-server and leaves exactly the independently computed windows; the npm tarballs
  * install offline into a scratch prefix and the launcher runs --version and a counting run.
  * Prints one line per step and exits 1 at the first that fails. Needs redis-server and npm.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -26,11 +26,11 @@ import { dumpWindows, startRedis } from "../tests/support/redis.ts";
 import { installNpmPackages } from "./release/npm-install.ts";
 import { nameTarball, namePlatformPackage } from "./release/npm-packages.ts";
 import { checkVersions } from "./release/versions.ts";
-import { checkReferences, findReferences, listHelpFlags, listRunSteps } from "./release/workflow.ts";
+import { checkReferences, collectHelpFlags, findReferences, listRunSteps } from "./release/workflow.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
-const WORKFLOW = join(ROOT, ".github", "workflows", "release.yml");
+const WORKFLOWS = join(ROOT, ".github", "workflows");
 const SMOKE_PREFIX = "smoke:";
 
 /** A failed step: its message is the one line printed. */
@@ -88,15 +88,20 @@ function checkBinary(binary: string): string {
   return version;
 }
 
-async function checkWorkflow(binary: string): Promise<string> {
-  const steps = listRunSteps(await Bun.file(WORKFLOW).text());
-  const help = new Map<string, Set<string>>([["", listHelpFlags(run([binary, "--help"]).stdout)]]);
-  for (const command of ["top", "read", "healthcheck", "completion"]) help.set(command, listHelpFlags(run([binary, command, "--help"]).stdout));
-  const refs = steps.flatMap(findReferences);
-  const problems = checkReferences(refs, { help, scripts: new Set(Object.keys(pkg.scripts)), exists: (path) => existsSync(join(ROOT, path)) });
-  if (!refs.some((r) => r.kind === "script" && r.name === "release:check")) problems.push("no step runs `bun run release:check`");
-  if (problems.length > 0) fail(`.github/workflows/release.yml:\n  ${problems.join("\n  ")}`);
-  return `${steps.length} run steps, ${refs.filter((r) => r.kind === "binary").length} binary invocations`;
+async function checkWorkflows(binary: string): Promise<string> {
+  const help = collectHelpFlags((args) => run([binary, ...args]).stdout);
+  const known = { help, scripts: new Set(Object.keys(pkg.scripts)), exists: (path: string) => existsSync(join(ROOT, path)) };
+  const said: string[] = [];
+  for (const file of readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const steps = listRunSteps(await Bun.file(join(WORKFLOWS, file)).text());
+    const refs = steps.flatMap(findReferences);
+    const problems = checkReferences(refs, known);
+    if (file === "release.yml" && !refs.some((r) => r.kind === "script" && r.name === "release:check")) problems.push("no step runs `bun run release:check`");
+    if (problems.length > 0) fail(`.github/workflows/${file}:\n  ${problems.join("\n  ")}`);
+    said.push(`${file}: ${steps.length} run steps, ${refs.filter((r) => r.kind === "binary").length} binary invocations`);
+  }
+  if (!said.some((s) => s.startsWith("release.yml:"))) fail(".github/workflows/release.yml is missing");
+  return `${said.join("; ")}; commands ${[...help.keys()].filter(Boolean).join(", ")}`;
 }
 
 /**
@@ -159,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
     }],
     ...(values.fast ? [] : [["SHA256SUMS", checkChecksums] as [string, () => Promise<string>]]),
     ["linux-x64 --version, --help", () => (version = checkBinary(binary))],
-    ["release workflow", () => checkWorkflow(binary)],
+    ["workflows", () => checkWorkflows(binary)],
     ["smoke: fixture stream → redis-server", () => smokeRedis(binary)],
     ["npm: offline install, launcher", () => smokeNpm(version)],
   ];

@@ -3,7 +3,8 @@
  * moves: invocations of the wikistream binary (their subcommand and flags must be ones the
  * current `--help` lists), `bun run SCRIPT` (the script must be in package.json) and `bun FILE`
  * / `bash FILE` (the file must exist). Nothing runs the release workflow before tag day, so
- * release:check and tests/system/release/release.test.ts check it against the build here.
+ * release:check and tests/system/release/release.test.ts check it against the build here. The
+ * commands are those the binary's own --help lists, so a new or renamed one needs no edit here.
  */
 
 /** One `run:` step. */
@@ -62,16 +63,34 @@ function splitWords(line: string): string[] {
 const OPERATORS = new Set(["|", "||", "&&", ";", "&", ">", ">>", "2>&1", "<", "2>"]);
 /** A word that names a wikistream binary: a release file, the host build, `$bin` set to one, the test image. */
 const BINARY = /(^|\/)wikistream(-\$\{?VERSION\}?-[\w${}.-]+|\.exe)?$|^\$\{?bin\}?$|^wikistream:test$/;
-const SUBCOMMANDS = new Set(["top", "read", "healthcheck", "completion"]);
 
-/** Commands that run the word they are given: `timeout 120 wikistream …`, `qemu-aarch64 -L DIR wikistream`, `docker run IMAGE`. */
-const WRAPPERS = /^(timeout|qemu-[\w-]+|docker|exec|env|sudo|nohup)$/;
+/** Commands that run the word they are given: `timeout 120 wikistream …`, `qemu-aarch64 -L DIR wikistream`. */
+const WRAPPERS = /^(timeout|qemu-[\w-]+|exec|env|sudo|nohup)$/;
 
-/** Whether words[i] is run (first word of a command, or what a wrapper runs) rather than an argument (`cp`, `chmod +x`, `-t NAME`). */
+/** The options of `docker run` that take a value as the next word (`-v SRC:DST`, `--platform P`). */
+const DOCKER_RUN_VALUE_OPTIONS = new Set(["-v", "--volume", "-e", "--env", "--env-file", "-p", "--publish", "-w", "--workdir", "--name", "--network", "--platform", "--entrypoint", "-u", "--user", "--mount", "-l", "--label", "-h", "--hostname", "-m", "--memory", "--cpus", "--add-host"]);
+
+/** The index of the image in `docker run [OPTIONS] IMAGE …` starting at words[start], or -1 when it is not `docker run`. */
+function findDockerImage(words: readonly string[], start: number): number {
+  if (words[start] !== "docker" || words[start + 1] !== "run") return -1;
+  for (let i = start + 2; i < words.length; i++) {
+    const word = words[i] ?? "";
+    if (OPERATORS.has(word)) return -1;
+    if (!word.startsWith("-")) return i;
+    if (DOCKER_RUN_VALUE_OPTIONS.has(word)) i++;
+  }
+  return -1;
+}
+
+/**
+ * Whether words[i] is run (first word of a command, what a wrapper runs, the image of `docker
+ * run`) rather than an argument (`cp`, `chmod +x`, `docker buildx build -t NAME`).
+ */
 function isCommandPosition(words: readonly string[], i: number): boolean {
   let start = i;
   while (start > 0 && !OPERATORS.has(words[start - 1] ?? "")) start--;
   if (start === i) return true;
+  if (words[start] === "docker") return findDockerImage(words, start) === i;
   return WRAPPERS.test(words[start] ?? "") && !/^-/.test(words[i - 1] ?? "");
 }
 
@@ -90,7 +109,8 @@ export function findReferences(step: RunStep): Reference[] {
         const args = words.slice(i + 1);
         const end = args.findIndex((w) => OPERATORS.has(w) || /^[12]?>/.test(w));
         const own = end === -1 ? args : args.slice(0, end);
-        const command = own[0] !== undefined && SUBCOMMANDS.has(own[0]) ? own[0] : undefined;
+        // The counting run takes flags only: a first word that is not one names a command.
+        const command = own[0] !== undefined && !own[0].startsWith("-") ? own[0] : undefined;
         refs.push({ kind: "binary", step: step.name, command, flags: own.filter((w) => /^--?[a-z]/.test(w)).map((w) => w.split("=")[0] ?? w) });
       } else if (word === "grep" && words.at(-1) === "help.txt") {
         const flag = words.slice(i + 1, -1).find((w) => /^--[a-z]/.test(w));
@@ -104,6 +124,27 @@ export function findReferences(step: RunStep): Reference[] {
 /** Lists the flags a --help text names: `--redis-url URL`, `-h, --help`. */
 export function listHelpFlags(help: string): Set<string> {
   return new Set([...help.matchAll(/(?<![\w-])(--?[a-z][a-z0-9-]*)/g)].map((m) => m[1] ?? ""));
+}
+
+/** Lists the commands the main --help's usage lines name: `wikistream top [flags]` gives `top`. */
+export function listHelpCommands(help: string): string[] {
+  const lines = help.split("\n");
+  const first = lines.findIndex((line) => line.startsWith("Usage:"));
+  if (first === -1) return [];
+  const end = lines.findIndex((line, i) => i > first && line.trim() === "");
+  const usage = lines.slice(first, end === -1 ? undefined : end);
+  return usage.flatMap((line) => /^(?:Usage:)?\s*wikistream ([a-z][a-z-]*)\b/.exec(line)?.[1] ?? []);
+}
+
+/**
+ * The flags of the counting run (key "") and of every command its --help names, from the
+ * binary's --help texts (`readHelp(["top", "--help"])` returns one).
+ */
+export function collectHelpFlags(readHelp: (args: readonly string[]) => string): Map<string, Set<string>> {
+  const main = readHelp(["--help"]);
+  const help = new Map<string, Set<string>>([["", listHelpFlags(main)]]);
+  for (const command of listHelpCommands(main)) help.set(command, listHelpFlags(readHelp([command, "--help"])));
+  return help;
 }
 
 /** What to check references against. */

@@ -12,6 +12,8 @@ export interface CompletionFlag {
   readonly short: string | undefined;
   readonly help: string;
   readonly value: FlagValue;
+  /** Given more than once (`--server A --server B`): zsh offers it again after it is used. */
+  readonly repeatable: boolean;
 }
 
 /** The counting run (name "") or a command, with its flags and the words it takes. */
@@ -106,7 +108,9 @@ function zshSpec(f: CompletionFlag): string[] {
             ? `:${f.name}:_values -s , ${f.name} ${v.values.join(" ")}`
             : `:${f.name}:(${v.values.join(" ")})`;
   const names = [...(f.short ? [`-${f.short}`] : []), `--${f.name}${v.kind === "none" ? "" : "="}`];
-  return names.map((n) => `'${n}[${zshHelp(f.help)}]${zshQuote(action)}'`);
+  // _arguments hides a flag already on the line unless its spec starts with `*`.
+  const repeat = f.repeatable ? "*" : "";
+  return names.map((n) => `'${repeat}${n}[${zshHelp(f.help)}]${zshQuote(action)}'`);
 }
 
 /** zsh: `source <(wikistream completion zsh)` after compinit, or the file as `_wikistream` in $fpath. */

@@ -30,7 +30,7 @@ function describeFlags(table: Readonly<Record<string, FlagSpec<unknown>>>): Comp
           : spec.hint === "FILE"
             ? { kind: "file" }
             : { kind: "text", hint: spec.hint ?? "VALUE" };
-    return { name, short: spec.short, help: spec.help, value };
+    return { name, short: spec.short, help: spec.help, value, repeatable: spec.kind === "list" };
   });
 }
 

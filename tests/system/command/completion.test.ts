@@ -1,6 +1,7 @@
 // `wikistream completion bash|zsh|fish`: scripts made from the flag tables, loaded into the real
 // shells and asked what they offer (bash through its completion function, fish with
 // `complete -C`; zsh is loaded with compinit, as it has no way to ask outside a terminal).
+// All three shells are always there: `bun run test` installs zsh and fish (scripts/prepare-tests.ts).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,8 @@ import { FLAGS, type FlagSpec } from "../../../src/cli/flags.ts";
 import { READ_FLAGS, TOP_FLAGS } from "../../../src/cli/query-flags.ts";
 import { CHANGE_TYPES } from "../../../src/cli/values.ts";
 import { resolveBinary } from "../../support/process.ts";
+
+const ZSH_COMPLETE = new URL("../../support/zsh-complete.zsh", import.meta.url).pathname;
 
 setDefaultTimeout(60_000);
 
@@ -93,7 +96,7 @@ describe("bash", () => {
   });
 });
 
-describe.if(Bun.which("fish") !== null)("fish", () => {
+describe("fish", () => {
   function askFish(line: string): string[] {
     const result = Bun.spawnSync(["fish", "--no-config", "-c", `source '${scripts.fish}'; complete -C '${line}'`], { stdout: "pipe", stderr: "pipe" });
     expect(result.stderr.toString()).toBe("");
@@ -109,12 +112,42 @@ describe.if(Bun.which("fish") !== null)("fish", () => {
   });
 });
 
-describe.if(Bun.which("zsh") !== null)("zsh", () => {
+describe("zsh", () => {
   test("parses, and registers _wikistream with compinit", () => {
     const program = `autoload -U compinit && compinit -u -d '${dir}/zcompdump' && source '${scripts.zsh}' && print -r -- "\${_comps[wikistream]}"`;
     const result = Bun.spawnSync(["zsh", "-f", "-c", program], { stdout: "pipe", stderr: "pipe", env: { HOME: dir, PATH: process.env.PATH ?? "" } });
     expect(result.stderr.toString()).toBe("");
     expect(result.stdout.toString()).toBe("_wikistream\n");
+  });
+
+  /** What zsh offers for a line typed in its line editor, then Tab (tests/support/zsh-complete.zsh). */
+  function askZsh(line: string): string[] {
+    const result = Bun.spawnSync(["zsh", "-f", ZSH_COMPLETE, scripts.zsh ?? "", line], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { HOME: dir, TMPDIR: dir, PATH: process.env.PATH ?? "" },
+      timeout: 60_000,
+    });
+    expect({ line, stderr: result.stderr.toString(), code: result.exitCode }).toEqual({ line, stderr: "", code: 0 });
+    return result.stdout.toString().split("\n").filter(Boolean).sort();
+  }
+
+  test("offers commands, the flags of the command typed, and values, as bash does", () => {
+    expect(askZsh("wikistream ")).toEqual(["completion", "healthcheck", "read", "tail", "top"]);
+    expect(askZsh("wikistream -")).toEqual(flagsOf(FLAGS).sort());
+    expect(askZsh("wikistream top --")).toEqual(flagsOf(TOP_FLAGS).filter((f) => f.startsWith("--")).sort());
+    // A flag given once is not offered again (zsh's _arguments), unless it is repeatable.
+    expect(askZsh("wikistream read --from 2026-12-01 -")).toEqual(flagsOf(READ_FLAGS).filter((f) => f !== "--from").sort());
+    expect(askZsh("wikistream read --server 'a*' --se")).toEqual(["--server"]);
+    expect(askZsh("wikistream --by wiki --window 1m --b")).toEqual(["--by"]);
+    expect(askZsh("wikistream --window 1m --win")).toEqual([]);
+    expect(askZsh("wikistream --ret")).toEqual(["--retain", "--retain-rollup"]);
+    expect(askZsh("wikistream --type ")).toEqual([...CHANGE_TYPES].sort());
+    expect(askZsh("wikistream --type edit,ne")).toEqual(["edit,new"]);
+    expect(askZsh("wikistream --format ")).toEqual(["jsonl", "text"]);
+    expect(askZsh("wikistream --quiet --log-format ")).toEqual(["json", "text"]);
+    expect(askZsh("wikistream read --resolution ")).toEqual(["1d", "1h", "window"]);
+    expect(askZsh("wikistream completion ")).toEqual(["bash", "fish", "zsh"]);
   });
 });
 

@@ -100,6 +100,14 @@ describe("what the tests need", () => {
     });
   });
 
+  test("zsh and fish for the completion scripts: Homebrew's fish named, not zsh (macOS has it)", () => {
+    expect(planTestTools(["zsh", "fish"], true)).toEqual({ kind: "install", packages: ["zsh", "fish"] });
+    expect(planTestTools(["zsh", "fish"], false)).toEqual({
+      kind: "tell",
+      message: "the tests need zsh, fish: install them (Debian/Ubuntu: sudo apt-get install zsh fish; macOS: brew install redis openssl fish), then run again",
+    });
+  });
+
   test("prometheus and promtool are one package, named once", () => {
     expect(planTestTools(["prometheus", "promtool"], true)).toEqual({ kind: "install", packages: ["prometheus"] });
     expect(planTestTools(["promtool"], false)).toEqual({

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../../package.json" with { type: "json" };
 import { installNpmPackages, type InstalledPrefix } from "../../../scripts/release/npm-install.ts";
-import { checkReferences, findReferences, listHelpFlags, listRunSteps, type Known } from "../../../scripts/release/workflow.ts";
+import { checkReferences, collectHelpFlags, findReferences, listHelpCommands, listRunSteps, type Known } from "../../../scripts/release/workflow.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
 import { loadCapture2021 } from "../../support/corpus.ts";
 import { resolveBinary, waitFor } from "../../support/process.ts";
@@ -17,14 +17,12 @@ setDefaultTimeout(300_000);
 const ROOT = new URL("../../..", import.meta.url).pathname;
 const WORKFLOW = readFileSync(join(ROOT, ".github/workflows/release.yml"), "utf8");
 
-function helpFlags(binary: string, command?: string): Set<string> {
-  const out = Bun.spawnSync([binary, ...(command ? [command] : []), "--help"], { stdout: "pipe" }).stdout.toString();
-  return listHelpFlags(out);
+function readHelp(binary: string, args: readonly string[]): string {
+  return Bun.spawnSync([binary, ...args], { stdout: "pipe" }).stdout.toString();
 }
 
 function knownFor(binary: string): Known {
-  const help = new Map([["", helpFlags(binary)]]);
-  for (const command of ["top", "read", "healthcheck", "completion"]) help.set(command, helpFlags(binary, command));
+  const help = collectHelpFlags((args) => readHelp(binary, args));
   return { help, scripts: new Set(Object.keys(pkg.scripts)), exists: (path) => existsSync(join(ROOT, path)) };
 }
 
@@ -40,8 +38,23 @@ describe("the release workflow", () => {
   test("every run step uses scripts and files that exist, and only commands and flags the current --help lists", () => {
     const steps = listRunSteps(WORKFLOW);
     const refs = steps.flatMap(findReferences);
-    expect(refs.filter((r) => r.kind === "binary").length).toBeGreaterThanOrEqual(4);
+    // qemu (arm64), Alpine's sh -c (musl), the native runners' "$bin" twice, the test image.
+    expect(refs.filter((r) => r.kind === "binary").map((r) => r.step)).toEqual([
+      "Smoke test linux-arm64 under qemu (--version)",
+      "Smoke test linux-x64-musl on Alpine (--version)",
+      "--version and --help",
+      "--version and --help",
+      "Build and smoke-test the amd64 image",
+    ]);
     expect(checkReferences(refs, knownFor(resolveBinary()))).toEqual([]);
+    // CI's workflow too: its scripts (.ci/run, release:check, lint:workflows) exist.
+    const ci = listRunSteps(readFileSync(join(ROOT, ".github/workflows/ci.yml"), "utf8")).flatMap(findReferences);
+    expect(ci.map((r) => (r.kind === "script" ? r.name : r.kind === "file" ? r.path : r.kind)).sort()).toEqual([".ci/run", "lint:workflows", "release:check"]);
+    expect(checkReferences(ci, knownFor(resolveBinary()))).toEqual([]);
+  });
+
+  test("the commands checked are those --help lists", () => {
+    expect(listHelpCommands(readHelp(resolveBinary(), ["--help"]))).toEqual(["top", "read", "tail", "healthcheck", "completion"]);
   });
 
   test("the check finds a flag --help does not list, a missing script or file, a flag grepped for in --help", () => {
@@ -54,8 +67,12 @@ describe("the release workflow", () => {
           timeout 60 "dist/wikistream-\${VERSION}-linux-x64" \\
             --redis-url redis://x --retian 0 --since "$SINCE"
           "$bin" top --watch --window 30s | tee out.txt
+          "$bin" tail --group g --consumer c --from-id 0
+          "$bin" tpo --watch
           grep -F -- "--no-such" help.txt
           cp "dist/wikistream-\${VERSION}-linux-x64" dist/docker/linux-amd64/wikistream
+          docker buildx build --platform linux/amd64 --load -t wikistream:test .
+          docker run --rm -e X=1 wikistream:test --verison
 `;
     const problems = checkReferences(listRunSteps(yaml).flatMap(findReferences), knownFor(resolveBinary()));
     expect(problems).toEqual([
@@ -63,7 +80,10 @@ describe("the release workflow", () => {
       "step 's': scripts/gone.ts does not exist",
       "step 's': wikistream has no flag --retian (not in its --help)",
       "step 's': wikistream top has no flag --window (not in its --help)",
+      "step 's': wikistream tail has no flag --from-id (not in its --help)",
+      "step 's': wikistream tpo is not a command",
       "step 's': looks for --no-such in --help, which does not list it",
+      "step 's': wikistream has no flag --verison (not in its --help)",
     ]);
   });
 });
@@ -90,7 +110,7 @@ describe("bun run release:check --fast", () => {
 
   test("passes: versions, build, --version, the workflow, the smoke run into redis-server, the npm install", () => {
     expect(output).not.toContain("FAIL");
-    for (const step of ["versions", "build", "linux-x64 --version, --help", "release workflow", "smoke: fixture stream → redis-server", "npm: offline install, launcher"]) {
+    for (const step of ["versions", "build", "linux-x64 --version, --help", "workflows", "smoke: fixture stream → redis-server", "npm: offline install, launcher"]) {
       expect(output).toContain(`ok   ${step} (`);
     }
     expect(output).toContain("windows equal the reference");
