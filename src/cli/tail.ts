@@ -70,7 +70,8 @@ type FeedFound = "there" | "appeared" | "stopped";
 
 /**
  * Waits until the prefix has a feed (a counting run with --feed makes it with its first final
- * window). Throws when the prefix has windows but no feed.
+ * window). Throws when the prefix has final windows but no feed; windows written but none final
+ * yet (a run's first minute or so) are waited out, as with --feed the feed comes with the first.
  */
 async function waitForFeed(run: TailRun): Promise<FeedFound> {
   const { reader, log, signal, values } = run;
@@ -87,10 +88,10 @@ async function waitForFeed(run: TailRun): Promise<FeedFound> {
       continue;
     }
     if (state.feed) return said ? "appeared" : "there";
-    if (state.windows > 0) {
+    if (state.finalWindows > 0) {
       throw new WikistreamError(
         "redis",
-        `prefix '${values.prefix}' has windows but no feed (${reader.key}) in ${reader.where}: run the counting run with --feed (or WIKISTREAM_FEED=1); until then, wikistream top --watch follows the windows`,
+        `prefix '${values.prefix}' has final windows but no feed (${reader.key}) in ${reader.where}: run the counting run with --feed (or WIKISTREAM_FEED=1); until then, wikistream top --watch follows the windows`,
       );
     }
     if (!said) log.info(`there is no feed under prefix '${values.prefix}' in ${reader.where} yet: waiting for a counting run with --feed (Ctrl-C to stop)`);

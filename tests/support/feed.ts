@@ -1,5 +1,6 @@
 /** The feed (--feed) as a test reads it, and what it must hold: an entry per window, equal to its sorted set. */
 import type Redis from "ioredis";
+import { waitFor } from "./process.ts";
 
 /** One feed entry as XRANGE gives it: its ID and its fields. */
 export interface Entry {
@@ -44,4 +45,23 @@ export async function listExpectedFeed(client: Redis, prefix: string, windowMs: 
     });
   }
   return entries;
+}
+
+/**
+ * Leaves `count` entries of `key` pending for `consumer` of `group`, as a reader killed between
+ * its XREADGROUP and its ack leaves them: given to it, neither handled nor acked. Takes the next
+ * entries the group never handed out, waiting for them to be written.
+ */
+export async function leavePending(client: Redis, key: string, group: string, consumer: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  await waitFor(
+    async () => {
+      const reply = (await client.xreadgroup("GROUP", group, consumer, "COUNT", count - ids.length, "STREAMS", key, ">")) as [string, [string, unknown][]][] | null;
+      for (const [id] of reply?.[0]?.[1] ?? []) ids.push(id);
+      return ids.length >= count;
+    },
+    30_000,
+    `${count} entries of ${key} the group ${group} never handed out`,
+  );
+  return ids;
 }

@@ -17,10 +17,11 @@ export interface FeedEntry {
   window: WindowView | string;
 }
 
-/** What a prefix holds: a feed, or not and how many windows. */
+/** What a prefix holds: a feed, or not and how many final windows. */
 export interface FeedState {
   feed: boolean;
-  windows: number;
+  /** Windows already final (0 with a feed): a run with --feed made their entries with them. */
+  finalWindows: number;
 }
 
 /** Read access to the feed of one prefix. */
@@ -85,9 +86,20 @@ class RedisFeedReader implements FeedReader {
 
   async lookUp(): Promise<FeedState> {
     const type = await this.client.type(this.key);
-    if (type === "stream") return { feed: true, windows: 0 };
+    if (type === "stream") return { feed: true, finalWindows: 0 };
     if (type !== "none") throw new WikistreamError("redis", `Redis key '${this.key}' holds a ${type}, not the feed wikistream writes there: is --prefix '${this.prefix}' right?`);
-    return { feed: false, windows: await this.client.zcard(this.keys.epochs).catch(() => 0) };
+    return { feed: false, finalWindows: await this.countFinalWindows().catch(() => 0) };
+  }
+
+  /**
+   * The windows `epochs` lists that the checkpoint says are final (they end at or before its
+   * `final_ms`). Not every window listed: a run writes each window once it is due, long before it
+   * is final (`--lateness` later), and with --feed its first final window makes the feed.
+   */
+  private async countFinalWindows(): Promise<number> {
+    const [finalMs, windowMs] = (await this.client.hmget(this.keys.checkpoint, "final_ms", "window_ms")).map(Number);
+    if (finalMs === undefined || windowMs === undefined || !(finalMs > 0 && windowMs > 0)) return 0;
+    return await this.client.zcount(this.keys.epochs, "-inf", (finalMs - windowMs) / 1000);
   }
 
   async newestId(): Promise<string> {

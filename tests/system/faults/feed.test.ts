@@ -1,18 +1,17 @@
 /**
  * The feed (issue 20, items 1 and 2): with --feed every window, once final, is appended once to
  * the Redis Stream {prefix}feed in the same script as its final write. SIGKILLs of the writer,
- * a consumer-group reader (the README's JavaScript one) killed and restarted, `wikistream tail`,
+ * the README's consumer-group readers (JavaScript and Python) killed and restarted, `wikistream tail`,
  * a rewrite of windows already in the feed, and a key of another type. Compiled binary, real
  * redis-server, the fixture SSE server.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, whileRunning, terminate, waitFor, type WikistreamProcess } from "../../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../../support/redis.ts";
-import { listExpectedFeed, readFeed, type Entry } from "../../support/feed.ts";
+import { leavePending, listExpectedFeed, readFeed, type Entry } from "../../support/feed.ts";
+import { removeReadmeConsumers, startConsumer, writeReadmeConsumer } from "../../support/readme-consumer.ts";
 import { resolvePython } from "../../../scripts/prepare-tests.ts";
 import { shareRedis } from "../../support/shared.ts";
 
@@ -22,7 +21,6 @@ const WINDOW_MS = 10_000;
 const LATENESS_MS = 20_000;
 const { stream, sinceMs, untilMs, reference } = createReplayScenario({ cycles: 3, windowMs: WINDOW_MS, latenessMs: LATENESS_MS, untilIntoLastCycleMs: 100_000 });
 const windowArgs = ["--window", `${WINDOW_MS / 1000}s`, "--lateness", `${LATENESS_MS / 1000}s`, "--since", String(sinceMs), "--until", String(untilMs)];
-const ROOT = new URL("../../..", import.meta.url).pathname;
 
 const redis = shareRedis();
 let fast: FixtureServer;
@@ -33,36 +31,18 @@ beforeAll(() => {
 
 afterAll(async () => {
   await fast.stop();
+  removeReadmeConsumers();
 });
 
 afterEach(killStrayRuns);
 
 const replayArgs = (url: string, prefix: string, extra: string[] = []) => ["--url", url, "--redis-url", redis.url, "--prefix", prefix, ...windowArgs, ...extra];
 
-const consumerDirs: string[] = [];
-
 /** ZRANGE … WITHSCORES as member → count. */
 function pairUp(flat: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] ?? ""] = Number(flat[i + 1]);
   return out;
-}
-
-/** A consumer-group reader of the README, exactly as printed there: its ```lang block whose first line names `file`. */
-function writeReadmeConsumer(lang: "js" | "python", file: string): string {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = readme.split(`\`\`\`${lang}\n`).slice(1).map((part) => part.split("```")[0] ?? "").find((code) => code.split("\n")[0]?.includes(file));
-  if (block === undefined) throw new Error(`README.md has no \`\`\`${lang} block whose first line names ${file}`);
-  // Inside the repository, so that `import "ioredis"` finds node_modules.
-  const dir = mkdtempSync(join(ROOT, "dist", "consumer-"));
-  consumerDirs.push(dir);
-  writeFileSync(join(dir, file), block);
-  return join(dir, file);
-}
-
-/** Starts a README consumer (`command` and its file) with its settings in the environment. */
-function startConsumer(command: string[], env: Record<string, string>) {
-  return Bun.spawn(command, { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
 }
 
 /** Waits for a README consumer of `group` to catch up, then checks it handled each entry of `feed` once, in order. */
@@ -83,6 +63,7 @@ describe("--feed: a Redis Stream of final windows", () => {
     // The consumer starts first: it waits for the feed to appear.
     let consumer = startConsumer(file, consumerEnv);
     let consumerRestarted = false;
+    let pending: string[] = [];
     const paced = startFixtureServer({ events: stream.events, ratePerSec: 800, chunkEvents: 25 });
     try {
       const args = replayArgs(paced.url, prefix, ["--feed", "--quiet"]);
@@ -90,6 +71,13 @@ describe("--feed: a Redis Stream of final windows", () => {
         const saved = await readCheckpointId(redis, prefix);
         const run = spawnTracked(args);
         await whileRunning(run, waitForNewCheckpoint(redis, prefix, saved));
+        if (k === 1) {
+          // While it is away, two windows are handed to it that it neither handles nor acks (a kill
+          // between its XREADGROUP and its EXEC): it restarts, while the writer writes, with them first.
+          pending = await whileRunning(run, leavePending(redis.client, `${prefix}feed`, "app", "c1", 2));
+          consumer = startConsumer(file, consumerEnv);
+          consumerRestarted = true;
+        }
         await Bun.sleep(150 * k);
         expect(run.proc.exitCode).toBeNull();
         run.proc.kill("SIGKILL");
@@ -99,8 +87,6 @@ describe("--feed: a Redis Stream of final windows", () => {
           await waitFor(async () => (await redis.client.llen("app:windows")) > 0, 20_000, "the consumer's first window");
           consumer.kill("SIGKILL");
           await consumer.exited;
-          consumer = startConsumer(file, consumerEnv);
-          consumerRestarted = true;
         }
       }
     } finally {
@@ -118,6 +104,7 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(feed.length).toBeGreaterThan(60);
 
     expect(consumerRestarted).toBe(true);
+    expect(pending).toHaveLength(2);
     // Quiet windows are entries too (the replay's cycles leave a few between them).
     expect(feed.some((e) => e.fields.total === "0" && e.fields.counts === "{}")).toBe(true);
     try {
@@ -165,7 +152,9 @@ describe("--feed: a Redis Stream of final windows", () => {
       await whileRunning(run, waitFor(async () => (await redis.client.llen("pyapp:windows")) > 0, 20_000, "the Python reader's first window"));
       consumer.kill("SIGKILL");
       await consumer.exited;
-      // Still writing: windows become final while the reader is away.
+      // Still writing: windows become final while the reader is away, two of them handed to it and
+      // neither handled nor acked (a kill between its xreadgroup and its execute): read first at its restart.
+      expect(await whileRunning(run, leavePending(redis.client, `${prefix}feed`, "pyapp", "p1", 2))).toHaveLength(2);
       expect(run.proc.exitCode).toBeNull();
       consumer = startConsumer(command, env);
       expect((await run.done).code).toBe(0);
@@ -284,16 +273,27 @@ describe("--feed: a Redis Stream of final windows", () => {
     }
   });
 
-  test("without --feed there is no feed key, and tail says how to get one (exit 1)", async () => {
+  test("without --feed there is no feed key, and nothing else differs from a run with it (keys, checkpoint fields, layout); tail says how to get one (exit 1)", async () => {
     const prefix = "nofeed:";
     const run = await runWikistream(replayArgs(fast.url, prefix, ["--quiet"]));
     expect(run.code).toBe(0);
     expect(await redis.dump(prefix)).not.toHaveProperty(`${prefix}feed`);
     expect(await dumpWindows(redis, prefix)).toEqual(formatReferenceAsRedis(reference, prefix));
+    // --feed adds its Stream and nothing else: the same keys, checkpoint fields and layout besides.
+    const fed = "withfeed:";
+    expect((await runWikistream(replayArgs(fast.url, fed, ["--quiet", "--feed"]))).code).toBe(0);
+    const shape = async (p: string) => {
+      const { created_ms: _created, ...layout } = await redis.client.hgetall(`${p}layout`);
+      const keys = Object.keys(await redis.dump(p)).map((key) => key.slice(p.length));
+      return { keys: keys.sort(), checkpoint: Object.keys(await redis.client.hgetall(`${p}checkpoint`)).sort(), layout };
+    };
+    const withFeed = await shape(fed);
+    expect(withFeed.keys).toContain("feed");
+    expect(await shape(prefix)).toEqual({ ...withFeed, keys: withFeed.keys.filter((key) => key !== "feed") });
     const tail = await runWikistream(["tail", "--redis-url", redis.url, "--prefix", prefix]);
     expect(tail.code).toBe(1);
     expect(tail.stderr.trim().split("\n")).toHaveLength(1);
-    expect(tail.stderr).toContain(`prefix '${prefix}' has windows but no feed`);
+    expect(tail.stderr).toContain(`prefix '${prefix}' has final windows but no feed`);
     expect(tail.stderr).toContain("--feed");
   });
 
@@ -314,8 +314,4 @@ describe("--feed: a Redis Stream of final windows", () => {
     expect(run.stderr).toContain(`prefix '${prefix}' has a feed (${prefix}feed), but this run has no --feed`);
     expect(await redis.client.xlen(`${prefix}feed`)).toBe(1);
   });
-});
-
-afterAll(() => {
-  for (const dir of consumerDirs) rmSync(dir, { recursive: true, force: true });
 });
