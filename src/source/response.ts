@@ -3,6 +3,7 @@
  * or stop. Pure, so every status is a row of a table test.
  */
 import { WikistreamError } from "../lib/error.ts";
+import { formatOneLine } from "../lib/text.ts";
 import type { ReconnectCause } from "../run/ports.ts";
 
 /** The decision for one response. */
@@ -79,6 +80,6 @@ export function summarizeBody(body: string): string {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
     text = title && title.trim() ? title : text.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
   }
-  text = text.replace(/[\x00-\x1f\x7f\s]+/g, " ").trim();
+  text = formatOneLine(text);
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS - 1)}…` : text;
 }
