@@ -102,6 +102,32 @@ export function createStreamClock(): (timeMs: number) => number {
   };
 }
 
+/** An event the windows see (not a canary, a non-empty string server_name, a time), with its time; else undefined. */
+function parseTimedEvent(line: string): (RawEvent & { server_name: string; timeMs: number }) | undefined {
+  let event: RawEvent;
+  try {
+    event = JSON.parse(line) as RawEvent;
+  } catch {
+    return undefined;
+  }
+  if (typeof event !== "object" || event === null) return undefined;
+  const timeMs = typeof event.timestamp === "number" ? event.timestamp * 1000 : Date.parse(event.meta?.dt ?? "");
+  if (!Number.isFinite(timeMs) || event.meta?.domain === "canary") return undefined;
+  if (typeof event.server_name !== "string" || event.server_name === "") return undefined;
+  return { ...event, server_name: event.server_name, timeMs };
+}
+
+/** The stream's time after `events` (README, Time semantics), fed only the events the windows see, as a run does. */
+export function computeStreamTime(events: string[]): number {
+  const advance = createStreamClock();
+  let time = Number.NEGATIVE_INFINITY;
+  for (const line of events) {
+    const event = parseTimedEvent(line);
+    if (event !== undefined) time = advance(event.timeMs);
+  }
+  return time;
+}
+
 /**
  * What one uninterrupted run must produce, computed straight from the data with JSON.parse:
  * an event counts unless it is a canary, has no string server_name, is at or after `untilMs`,
@@ -115,17 +141,9 @@ export function computeReference(events: string[], options: { windowMs: number; 
   let streamTime = Number.NEGATIVE_INFINITY;
   let firstStart = Number.POSITIVE_INFINITY;
   for (const line of events) {
-    let event: RawEvent;
-    try {
-      event = JSON.parse(line) as RawEvent;
-    } catch {
-      continue;
-    }
-    if (typeof event !== "object" || event === null) continue;
-    const t = typeof event.timestamp === "number" ? event.timestamp * 1000 : Date.parse(event.meta?.dt ?? "");
-    if (!Number.isFinite(t)) continue;
-    if (event.meta?.domain === "canary") continue;
-    if (typeof event.server_name !== "string" || event.server_name === "") continue;
+    const event = parseTimedEvent(line);
+    if (event === undefined) continue;
+    const t = event.timeMs;
     // Done (every window before --until final): a run reads no further than the chunk it is in, and marks nothing more.
     if (options.untilMs !== undefined && streamTime - options.latenessMs >= Math.ceil(options.untilMs / options.windowMs) * options.windowMs) break;
     streamTime = advance(t);
