@@ -41,8 +41,15 @@ const binary = locateBinary();
 // whole foreground process group) reaches it once, through the launcher, and not twice: a second
 // SIGINT means "exit now" to wikistream. On Windows the console delivers Ctrl-C to both processes
 // and the launcher only waits.
+//
+// The cost of a session of its own: a launcher killed with SIGKILL (`kill -9`, `timeout -s KILL`, a
+// supervisor that kills only the pid it started) forwards nothing, and the binary would run on,
+// reparented, holding the Redis lock. So the launcher passes its pid in WIKISTREAM_LAUNCHER_PID
+// (internal, not a flag): the binary, seeing its parent pid change from it, stops as on SIGTERM
+// (src/cli/launcher.ts). Not on Windows, which neither detaches the binary nor reparents it.
 const posix = process.platform !== "win32";
-const child = spawn(binary, process.argv.slice(2), { stdio: "inherit", detached: posix, windowsHide: false });
+const env = posix ? { ...process.env, WIKISTREAM_LAUNCHER_PID: String(process.pid) } : process.env;
+const child = spawn(binary, process.argv.slice(2), { stdio: "inherit", detached: posix, windowsHide: false, env });
 
 const FORWARDED = posix ? ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR2", "SIGWINCH"] : ["SIGINT", "SIGBREAK"];
 const handlers = new Map();

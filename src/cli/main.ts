@@ -13,6 +13,7 @@ import { findSinkProvider } from "../sink/registry.ts";
 import type { MemoryPolicy } from "../source/memory.ts";
 import { createSseSource } from "../source/sse.ts";
 import { checkSinceAgainstRetention, checkSinceNotAhead, resolveConfig, type Config } from "./config.ts";
+import { describeLauncherGone, watchLauncher } from "./launcher.ts";
 import { startWatching, type Watching } from "./watch.ts";
 import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
 
@@ -65,21 +66,28 @@ function describeSinkRequest(config: Config, watching: Watching, env: Record<str
  */
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-/** SIGINT/SIGTERM/SIGHUP stop the run gracefully; a second one exits at once. */
-function trapSignals(log: () => Logger, controller: AbortController): () => void {
-  let signals = 0;
+/**
+ * SIGINT/SIGTERM/SIGHUP stop the run gracefully, and so does the npm launcher's end when it
+ * started this process (cli/launcher.ts): a launcher killed with SIGKILL forwards nothing. A
+ * second stop exits at once.
+ */
+function trapSignals(log: () => Logger, controller: AbortController, env: Record<string, string | undefined>): () => void {
+  let stops = 0;
+  const stop = (reason: string) => {
+    stops++;
+    if (stops > 1) process.exit(130);
+    log().info(`${reason}: stopping (writing what is ready)…`);
+    controller.abort();
+  };
   const handlers = STOP_SIGNALS.map((name) => {
-    const onSignal = () => {
-      signals++;
-      if (signals > 1) process.exit(130);
-      log().info(`${name}: stopping (writing what is ready)…`);
-      controller.abort();
-    };
+    const onSignal = () => stop(name);
     process.on(name, onSignal);
     return () => process.off(name, onSignal);
   });
+  const unwatch = watchLauncher(env, (pid) => stop(describeLauncherGone(pid)));
   return () => {
     for (const off of handlers) off();
+    unwatch();
   };
 }
 
@@ -92,7 +100,7 @@ export async function main(rawArgs: readonly string[], env: Record<string, strin
   let log = createLogger({ color });
   let verbose = false;
   const controller = new AbortController();
-  const untrap = trapSignals(() => log, controller);
+  const untrap = trapSignals(() => log, controller, env);
   let sink: Sink | undefined;
   let watching: Watching | undefined;
   try {

@@ -10,6 +10,7 @@ import { describeReadError } from "../sink/redis/reader-connection.ts";
 import { createWindowReader, type WindowReader, type WindowReaderOptions } from "../sink/redis/reader.ts";
 import { DEFAULT_PREFIX, type FlagSpec, type ValuesOf } from "./flags.ts";
 import { resolveClusterPrefix } from "./config.ts";
+import { describeLauncherGone, watchLauncher } from "./launcher.ts";
 import { resolveFlagSources } from "./parse.ts";
 import { retargetUsage, usage } from "./values.ts";
 import { createStdoutWriter, readCaFile, reportFailure } from "./process-io.ts";
@@ -111,17 +112,23 @@ const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
  * SIGINT/SIGTERM/SIGHUP: while `stops()` says the command stops on `controller` (a --watch loop),
  * the first one aborts it and a second exits at once; otherwise (a one-shot read, or still
  * connecting) the first exits at once, as an untrapped signal would. Nothing is written, so
- * nothing needs finishing.
+ * nothing needs finishing. The npm launcher's end, when it started this process
+ * (cli/launcher.ts), counts as a SIGTERM: a --watch or a `tail` would otherwise run on, orphaned.
  */
-function trapSignals(controller: AbortController, stops: () => boolean): () => void {
+function trapSignals(controller: AbortController, stops: () => boolean, log: () => Logger, env: Record<string, string | undefined>): () => void {
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
     if (controller.signal.aborted || !stops()) process.exit(SIGNAL_EXIT[signal]);
     controller.abort();
   };
   const names = Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[];
   for (const name of names) process.on(name, onSignal);
+  const unwatch = watchLauncher(env, (pid) => {
+    log().info(`${describeLauncherGone(pid)}: stopping`);
+    onSignal("SIGTERM");
+  });
   return () => {
     for (const name of names) process.off(name, onSignal);
+    unwatch();
   };
 }
 
@@ -153,7 +160,7 @@ export async function runReaderCommand<V extends QueryValues, R extends QueryRea
   let log = createLogger({ color });
   const controller = new AbortController();
   let stops = false;
-  const untrap = trapSignals(controller, () => stops);
+  const untrap = trapSignals(controller, () => stops, () => log, env);
   let reader: R | undefined;
   try {
     const values = parse();

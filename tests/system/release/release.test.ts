@@ -10,7 +10,8 @@ import { installNpmPackages, type InstalledPrefix } from "../../../scripts/relea
 import { checkReferences, collectHelpFlags, findReferences, listHelpCommands, listRunSteps, type Known } from "../../../scripts/release/workflow.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
 import { loadCapture2021 } from "../../support/corpus.ts";
-import { resolveBinary, waitFor } from "../../support/process.ts";
+import { resolveBinary, summaryOf, waitFor } from "../../support/process.ts";
+import { startRedis } from "../../support/redis.ts";
 
 setDefaultTimeout(300_000);
 
@@ -181,16 +182,85 @@ describe("bun run release:check --fast", () => {
     expect(windowsOf(result.stdout).length).toBeGreaterThan(0);
   });
 
+  /** The children of `pid`. */
+  function listChildren(pid: number): number[] {
+    return Bun.spawnSync(["pgrep", "-P", String(pid)], { stdout: "pipe" }).stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+  }
+
+  /** The one child of the launcher `pid`: the binary. */
+  function childOf(pid: number): number {
+    const children = listChildren(pid);
+    expect(children).toHaveLength(1);
+    return children[0] ?? 0;
+  }
+
+  /** Whether `pid` runs (a zombie has exited: nobody may have reaped an orphan yet). */
+  function isRunning(pid: number): boolean {
+    const state = Bun.spawnSync(["ps", "-o", "stat=", "-p", String(pid)], { stdout: "pipe" }).stdout.toString().trim();
+    return state !== "" && !state.startsWith("Z");
+  }
+
+  /**
+   * SIGKILLs the launcher of `run`, as `kill -9`, `timeout -s KILL` or a supervisor that kills only
+   * its own pid does, then waits for the binary, orphaned, to exit on its own; returns what the
+   * binary said from its "launcher gone" line on ("" when it said none).
+   */
+  async function killLauncher(run: ReturnType<typeof start>): Promise<string> {
+    const binaryPid = childOf(run.proc.pid);
+    try {
+      run.proc.kill("SIGKILL");
+      await waitFor(() => !isRunning(binaryPid), 30_000, `the binary (pid ${binaryPid}) to exit once its launcher was killed`);
+    } finally {
+      if (isRunning(binaryPid)) process.kill(binaryPid, "SIGKILL");
+    }
+    const result = await run.done;
+    expect(result.signal).toBe("SIGKILL");
+    const at = result.stderr.indexOf(`the npm launcher (pid ${run.proc.pid}) is gone: stopping`);
+    return at < 0 ? "" : result.stderr.slice(at);
+  }
+
+  test("SIGKILL to the launcher: the binary, orphaned, stops as on SIGTERM (summary, final write, lock released); so does top --watch", async () => {
+    if (!installed) throw new Error("not installed");
+    const redis = await startRedis();
+    const runs: ReturnType<typeof start>[] = [];
+    try {
+      // --retain 0: the default retention refuses a --since in 2021.
+      const run = start([installed.command, "--url", server.url, "--since", "2021-10-08T22:24:00Z", "--redis-url", redis.url, "--retain", "0"]);
+      runs.push(run);
+      const holds = async () => {
+        if (run.proc.exitCode !== null) throw new Error(`the run exited (${run.proc.exitCode}): ${run.stderr()}`);
+        return (await redis.client.exists("wikistream:lock", "wikistream:checkpoint")) === 2;
+      };
+      await waitFor(holds, 60_000, "the run to hold the lock and write a checkpoint");
+      const said = await killLauncher(run);
+      expect(said).not.toBe("");
+      expect(summaryOf(said)).not.toBe("");
+      expect(await redis.client.exists("wikistream:lock")).toBe(0);
+      // A --watch loop, which would poll Redis forever, stops the same way.
+      const watching = start([installed.command, "top", "--watch", "--redis-url", redis.url]);
+      runs.push(watching);
+      await waitFor(() => watching.stdout().includes("\n"), 30_000, "top --watch to draw");
+      expect(await killLauncher(watching)).not.toBe("");
+    } finally {
+      // A launcher still up means the test failed before killing it: end it and its binary.
+      for (const { proc } of runs) {
+        if (proc.exitCode !== null || proc.signalCode !== null) continue;
+        for (const pid of listChildren(proc.pid)) process.kill(pid, "SIGKILL");
+        proc.kill("SIGKILL");
+      }
+      await redis.stop();
+    }
+  });
+
   test("the binary runs in a process group of its own, and a binary killed by a signal kills the launcher with the same signal", async () => {
     if (!installed) throw new Error("not installed");
     const run = await startLive(installed.command);
-    const children = Bun.spawnSync(["pgrep", "-P", String(run.proc.pid)], { stdout: "pipe" }).stdout.toString().trim().split("\n").filter(Boolean);
-    expect(children).toHaveLength(1);
+    const child = childOf(run.proc.pid);
     // The binary has a process group of its own: a terminal's Ctrl-C (sent to the launcher's
     // group) reaches it only as the launcher forwards it, once.
     const group = (pid: number | string) => Bun.spawnSync(["ps", "-o", "pgid=", "-p", String(pid)], { stdout: "pipe" }).stdout.toString().trim();
-    expect(group(children[0] ?? "")).not.toBe(group(run.proc.pid));
-    process.kill(Number(children[0]), "SIGKILL");
+    expect(group(child)).not.toBe(group(run.proc.pid));
+    process.kill(child, "SIGKILL");
     const result = await run.done;
     expect(result.signal).toBe("SIGKILL");
   });
