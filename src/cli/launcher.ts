@@ -18,7 +18,7 @@
 export const LAUNCHER_PID_VARIABLE = "WIKISTREAM_LAUNCHER_PID";
 
 /** How often the parent pid is looked at: a getppid() each time, nothing else. */
-export const LAUNCHER_CHECK_MS = 1000;
+const LAUNCHER_CHECK_MS = 1000;
 
 /** The launcher's pid from the environment; undefined when absent or not a pid (nothing is watched). */
 export function readLauncherPid(env: Record<string, string | undefined>): number | undefined {
