@@ -44,6 +44,23 @@ async function withScene(prefix: string, ratePerSec: number, body: (scene: Scene
   }
 }
 
+/**
+ * {@link withScene} with the run's Redis connection through a proxy that can lose or hold the
+ * answer to the write that touches `{prefix}checkpoint`; the proxy is closed afterwards.
+ */
+async function withProxiedScene(prefix: string, ratePerSec: number, body: (scene: Scene, proxy: ReplyProxy) => Promise<void>): Promise<void> {
+  let proxy: ReplyProxy | undefined;
+  const through = async (redis: TestRedis) => {
+    proxy = startReplyProxy(redis.port, `${prefix}checkpoint`);
+    return `redis://127.0.0.1:${await proxy.port}`;
+  };
+  try {
+    await withScene(prefix, ratePerSec, (scene) => (proxy ? body(scene, proxy) : Promise.reject(new Error("the proxy did not start"))), through);
+  } finally {
+    proxy?.close();
+  }
+}
+
 /** The checkpoint's write sequence number, once the run has written one at least `min`. */
 async function waitForSeq(scene: Scene, min: number): Promise<number> {
   let seq = 0;
@@ -129,32 +146,18 @@ describe("each thing that can happen to the checkpoint gets its own message and 
 
 describe("a reply lost on the way back", () => {
   test("the write landed: said as a lost reply, the run carries on (no restart), and the result is exact", async () => {
-    let proxy: ReplyProxy | undefined;
-    const through = async (redis: TestRedis) => {
-      proxy = startReplyProxy(redis.port, "lost:checkpoint");
-      return `redis://127.0.0.1:${await proxy.port}`;
-    };
-    try {
-      await withScene(
-        "lost:",
-        600,
-        async (scene) => {
-          await waitForSeq(scene, 2);
-          proxy?.arm("lose");
-          await waitFor(() => proxy?.caught() === true, 20_000, "a reply lost");
-          await waitFor(() => /was lost on the way back/.test(scene.run.stderr()), 20_000, "the lost reply line");
-          expect(await readMetric(scene.base, 'wikistream_sink_errors_total{kind="reply_lost"}')).toBe(1);
-          const stderr = await expectExactEnd(scene);
-          expect(count(stderr, /the answer to write \d+ of prefix 'lost:' was lost on the way back from Redis at redis:\/\/127\.0\.0\.1:\d+, but the write landed \(the checkpoint holds it\): carrying on from it/)).toBe(1);
-          expect(stderr).not.toMatch(/starting again|ahead of|behind this writer|is gone/);
-          // Carried on: one connection to the stream, no restart from the checkpoint.
-          expect(scene.server.connections.length).toBe(1);
-        },
-        through,
-      );
-    } finally {
-      proxy?.close();
-    }
+    await withProxiedScene("lost:", 600, async (scene, proxy) => {
+      await waitForSeq(scene, 2);
+      proxy.arm("lose");
+      await waitFor(() => proxy.caught() === true, 20_000, "a reply lost");
+      await waitFor(() => /was lost on the way back/.test(scene.run.stderr()), 20_000, "the lost reply line");
+      expect(await readMetric(scene.base, 'wikistream_sink_errors_total{kind="reply_lost"}')).toBe(1);
+      const stderr = await expectExactEnd(scene);
+      expect(count(stderr, /the answer to write \d+ of prefix 'lost:' was lost on the way back from Redis at redis:\/\/127\.0\.0\.1:\d+, but the write landed \(the checkpoint holds it\): carrying on from it/)).toBe(1);
+      expect(stderr).not.toMatch(/starting again|ahead of|behind this writer|is gone/);
+      // Carried on: one connection to the stream, no restart from the checkpoint.
+      expect(scene.server.connections.length).toBe(1);
+    });
   });
 });
 
@@ -206,48 +209,34 @@ describe("a write that hangs", () => {
   });
 
   test("SIGTERM while a write is in flight that is answered within the stop grace: it counts as written, the last write follows, the summary agrees with Redis", async () => {
-    let proxy: ReplyProxy | undefined;
-    const through = async (redis: TestRedis) => {
-      proxy = startReplyProxy(redis.port, "graced:checkpoint");
-      return `redis://127.0.0.1:${await proxy.port}`;
-    };
-    try {
-      await withScene(
-        "graced:",
-        600,
-        async (scene) => {
-          await waitForSeq(scene, 2);
-          proxy?.arm("hold");
-          await waitFor(() => proxy?.caught() === true, 20_000, "a write on its way, its answer held");
-          const stoppedAt = performance.now();
-          scene.run.proc.kill("SIGTERM");
-          // Well within the stop grace (1.5 s): the run must still be waiting for the answer.
-          await Bun.sleep(500);
-          expect(scene.run.proc.exitCode).toBeNull();
-          proxy?.release();
-          const result = await scene.run.done;
-          expect(result.code).toBe(0);
-          expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(500);
-          expect(result.stderr).not.toMatch(/stopped with|not answered yet/);
-          // What the summary says is not written is exactly what Redis lacks: the held write and the last one landed.
-          const summary = summaryOf(result.stderr);
-          const counted = Number(/; (\d+) counted/.exec(summary)?.[1]);
-          const unwritten = Number(/counted \((\d+) of them in/.exec(summary)?.[1] ?? 0);
-          let stored = 0;
-          for (const start of await scene.redis.client.zrange(`${scene.prefix}epochs`, 0, -1)) {
-            const flat = await scene.redis.client.zrange(`${scene.prefix}${start}`, 0, -1, "WITHSCORES");
-            for (let i = 1; i < flat.length; i += 2) stored += Number(flat[i]);
-          }
-          expect({ summary, stored }).toEqual({ summary, stored: counted - unwritten });
-          // A new run picks up from there and the result is exact.
-          const again = await runWikistream(scene.args, { timeoutMs: 60_000 });
-          expect(again.code).toBe(0);
-          expect(await dumpWindows(scene.redis, scene.prefix)).toEqual(formatReferenceAsRedis(reference, scene.prefix));
-        },
-        through,
-      );
-    } finally {
-      proxy?.close();
-    }
+    await withProxiedScene("graced:", 600, async (scene, proxy) => {
+      await waitForSeq(scene, 2);
+      proxy.arm("hold");
+      await waitFor(() => proxy.caught() === true, 20_000, "a write on its way, its answer held");
+      const stoppedAt = performance.now();
+      scene.run.proc.kill("SIGTERM");
+      // Well within the stop grace (1.5 s): the run must still be waiting for the answer.
+      await Bun.sleep(500);
+      expect(scene.run.proc.exitCode).toBeNull();
+      proxy.release();
+      const result = await scene.run.done;
+      expect(result.code).toBe(0);
+      expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(500);
+      expect(result.stderr).not.toMatch(/stopped with|not answered yet/);
+      // What the summary says is not written is exactly what Redis lacks: the held write and the last one landed.
+      const summary = summaryOf(result.stderr);
+      const counted = Number(/; (\d+) counted/.exec(summary)?.[1]);
+      const unwritten = Number(/counted \((\d+) of them in/.exec(summary)?.[1] ?? 0);
+      let stored = 0;
+      for (const start of await scene.redis.client.zrange(`${scene.prefix}epochs`, 0, -1)) {
+        const flat = await scene.redis.client.zrange(`${scene.prefix}${start}`, 0, -1, "WITHSCORES");
+        for (let i = 1; i < flat.length; i += 2) stored += Number(flat[i]);
+      }
+      expect({ summary, stored }).toEqual({ summary, stored: counted - unwritten });
+      // A new run picks up from there and the result is exact.
+      const again = await runWikistream(scene.args, { timeoutMs: 60_000 });
+      expect(again.code).toBe(0);
+      expect(await dumpWindows(scene.redis, scene.prefix)).toEqual(formatReferenceAsRedis(reference, scene.prefix));
+    });
   });
 });
