@@ -1,14 +1,19 @@
 /**
  * Assembles the field scanner's WebAssembly text into the binary the program loads:
  *
- *   bun run scanner           src/event/scanner.wat → src/event/scanner.wasm
- *   bun run scanner --check   exit 1 when the committed scanner.wasm is not what scanner.wat makes
+ *   bun run scanner           rewrites the generated regions of scanner.wat, fields.ts and
+ *                             scanner.ts from the view field table (src/event/scanner-fields.ts,
+ *                             see scanner-regions.ts), then assembles
+ *                             src/event/scanner.wat → src/event/scanner.wasm
+ *   bun run scanner --check   exit 1 when a region is stale, or the committed scanner.wasm is not
+ *                             what scanner.wat makes
  *
  * Both files are committed: the program and its compiled executable load the .wasm and never need
  * wabt. The output depends only on the text and the wabt version in bun.lock (no timestamps or
  * paths go in), so tests/system/release/scanner.test.ts can assemble the text again and compare byte for byte.
  */
 import wabt from "wabt";
+import { GENERATED_FILES, regenerate } from "./scanner-regions.ts";
 
 /** The text format source, written for people. */
 export const SCANNER_WAT = new URL("../src/event/scanner.wat", import.meta.url);
@@ -34,17 +39,37 @@ export async function assembleScanner(text: string): Promise<Uint8Array> {
   }
 }
 
-/** Assembles scanner.wat and writes scanner.wasm, or (`check`) only compares. Returns whether the file on disk is current. */
+/** Rewrites (unless `check`) the files with generated regions; returns the files whose regions were stale, and scanner.wat as generated. */
+async function regenerateAll(check: boolean): Promise<{ stale: string[]; wat: string }> {
+  const stale: string[] = [];
+  let wat = "";
+  for (const file of GENERATED_FILES) {
+    const text = await Bun.file(file.url).text();
+    const filled = regenerate(text, file);
+    if (file.url.href === SCANNER_WAT.href) wat = filled;
+    if (filled === text) continue;
+    stale.push(file.url.pathname.split("/").pop() ?? "");
+    if (!check) await Bun.write(file.url, filled);
+  }
+  return { stale, wat };
+}
+
+/**
+ * Rewrites the generated regions and assembles scanner.wat into scanner.wasm, or (`check`) only
+ * compares all with what is on disk. Returns whether the files on disk are current.
+ */
 export async function buildScanner(check: boolean): Promise<boolean> {
-  const wasm = await assembleScanner(await Bun.file(SCANNER_WAT).text());
+  const { stale, wat } = await regenerateAll(check);
+  const wasm = await assembleScanner(wat);
   const committed = Bun.file(SCANNER_WASM);
   const current = (await committed.exists()) && Buffer.from(await committed.bytes()).equals(wasm);
   if (check) {
+    if (stale.length > 0) console.log(`generated regions of ${stale.join(", ")} differ from src/event/scanner-fields.ts: run \`bun run scanner\``);
     console.log(current ? "scanner.wasm is up to date" : "scanner.wasm differs from scanner.wat: run `bun run scanner`");
-    return current;
+    return current && stale.length === 0;
   }
   await Bun.write(SCANNER_WASM, wasm);
-  console.log(`scanner.wasm: ${wasm.length} bytes${current ? " (unchanged)" : ""}`);
+  console.log(`regions rewritten: ${stale.length > 0 ? stale.join(", ") : "none"}; scanner.wasm: ${wasm.length} bytes${current ? " (unchanged)" : ""}`);
   return true;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The field table: every recentchange field a view can count by (`--by LIST`), how its value is
- * read from an event and how it is printed as a member. Adding a field is one row here (and, for
- * a field the scanner does not read yet, a view field in fields.ts and scanner.wat).
+ * read from an event and how it is printed as a member. Adding a field is one row here; a field
+ * the scanner does not read yet is first one row in scanner-fields.ts (then `bun run scanner`),
+ * whose VIEW_FIELD bit the row here asks for.
  *
  * Every value comes from the WebAssembly scanner's one pass over the event (fields.ts): the other
  * fields than `server_name`, `type` and `bot` only when a view asks for them (`want`), as the

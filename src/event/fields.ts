@@ -4,10 +4,18 @@
  * scanner (scanner.ts, scanner.wat) in a fraction of the time.
  */
 import { scanLatin1 } from "./scanner.ts";
+import { SCANNER_VIEW_FIELDS, type ViewFieldKey } from "./scanner-fields.ts";
 import { VIEW_FIELD, type EventFields, type ExtractStatus, type ViewFieldMask } from "./types.ts";
 
 export { scannerStatus, type ScannerStatus } from "./scanner.ts";
 export { VIEW_FIELD, type EventFields, type ExtractStatus, type ViewFieldMask };
+
+/** The view fields' members as one record: what the pick's loop over the table writes. */
+type ViewMembers = Record<ViewFieldKey, string | number | undefined>;
+
+// The view members below are generated from scanner-fields.ts (`bun run scanner`): written out
+// one by one, so every object has one shape, built in one literal, and each store is to a named
+// member (what JSC makes fastest: these run for every event).
 
 /** A fresh {@link EventFields} with every field undefined. */
 export function createEventFields(): EventFields {
@@ -19,11 +27,13 @@ export function createEventFields(): EventFields {
     dt: undefined,
     domain: undefined,
     metaId: undefined,
+    // <generated: view-create>
     wiki: undefined,
     title: undefined,
     user: undefined,
     logType: undefined,
     namespace: undefined,
+    // </generated>
   };
 }
 
@@ -35,11 +45,13 @@ function reset(out: EventFields): void {
   out.dt = undefined;
   out.domain = undefined;
   out.metaId = undefined;
+  // <generated: view-reset>
   out.wiki = undefined;
   out.title = undefined;
   out.user = undefined;
   out.logType = undefined;
   out.namespace = undefined;
+  // </generated>
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -82,11 +94,6 @@ export function extractFieldsSlow(data: string, out: EventFields, want: ViewFiel
   return "ok";
 }
 
-function pickString(v: Record<string, unknown>, name: string): string | undefined {
-  const value = v[name];
-  return typeof value === "string" ? value : undefined;
-}
-
 /**
  * The view fields `want` asks for, from `JSON.parse` of the UTF-8 that the Latin-1 view `data`
  * carries. The caller has parsed `data` itself: the decoded text is then valid JSON too (UTF-8
@@ -95,12 +102,14 @@ function pickString(v: Record<string, unknown>, name: string): string | undefine
  */
 function pickViewFields(data: string, out: EventFields, want: ViewFieldMask): void {
   const v = JSON.parse(Buffer.from(data, "latin1").toString("utf8")) as Record<string, unknown>;
-  if (want & VIEW_FIELD.wiki) out.wiki = pickString(v, "wiki");
-  if (want & VIEW_FIELD.title) out.title = pickString(v, "title");
-  if (want & VIEW_FIELD.user) out.user = pickString(v, "user");
-  if (want & VIEW_FIELD.logType) out.logType = pickString(v, "log_type");
-  const namespace = v["namespace"];
-  if (want & VIEW_FIELD.namespace && typeof namespace === "number") out.namespace = namespace;
+  const view: ViewMembers = out;
+  for (let f = 0; f < SCANNER_VIEW_FIELDS.length; f++) {
+    const field = SCANNER_VIEW_FIELDS[f];
+    if (field === undefined || (want & (1 << f)) === 0) continue;
+    const value = v[field.json];
+    // A value of another JSON type is no value of the field.
+    if (typeof value === (field.kind === "text" ? "string" : "number")) view[field.key] = value as string | number;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,17 +24,13 @@ export interface ScannerModule {
   readonly memory: ArrayBuffer;
 }
 
-// The answer record (scanner.wat: "Answer record"): key code k's slot is at 8 * k.
+// The answer record (scanner.wat: "Answer record"): key code k's slot is at 8 * k; the view
+// fields' codes are FIRST_VIEW_SLOT up, in the order of SCANNER_VIEW_FIELDS.
 const K_SERVER_NAME = 1;
 const K_TYPE = 2;
 const K_DT = 3;
 const K_DOMAIN = 4;
 const K_ID = 5;
-const K_WIKI = 9;
-const K_TITLE = 10;
-const K_USER = 11;
-const K_LOG_TYPE = 12;
-const K_NAMESPACE = 13;
 const OUT_BOT = 48;
 const OUT_TS_KIND = 56;
 const OUT_TS_START = 64;
@@ -171,13 +167,20 @@ function readViewString(text: string, k: number): string | undefined {
   return s < 0 ? undefined : decodeViewString(text, s, words[outWord + 2 * k + 1] ?? 0);
 }
 
-/** Copies the view fields of the answer into `out` (those not asked for are absent from it). */
-function readViewFields(text: string, out: EventFields): void {
-  out.wiki = readViewString(text, K_WIKI);
-  out.title = readViewString(text, K_TITLE);
-  out.user = readViewString(text, K_USER);
-  out.logType = readViewString(text, K_LOG_TYPE);
-  const s = words[outWord + 2 * K_NAMESPACE] ?? -1;
+/** The view number of key code `k` (start and end of its text), or undefined when the answer has none. */
+function readViewNumber(text: string, k: number): number | undefined {
+  const s = words[outWord + 2 * k] ?? -1;
   // A JSON number is also a Number() string, and the two round alike (1e400 is Infinity in both).
-  if (s >= 0) out.namespace = Number(text.slice(s, words[outWord + 2 * K_NAMESPACE + 1]));
+  return s < 0 ? undefined : Number(text.slice(s, words[outWord + 2 * k + 1]));
+}
+
+/** Copies the view fields of the answer into `out` (those not asked for are absent from it): generated from scanner-fields.ts, each at its key code. */
+function readViewFields(text: string, out: EventFields): void {
+  // <generated: view-read>
+  out.wiki = readViewString(text, 9);        // K_WIKI
+  out.title = readViewString(text, 10);      // K_TITLE
+  out.user = readViewString(text, 11);       // K_USER
+  out.logType = readViewString(text, 12);    // K_LOG_TYPE
+  out.namespace = readViewNumber(text, 13);  // K_NAMESPACE
+  // </generated>
 }

@@ -41,21 +41,28 @@
 ;;   +48          bot: 1 true, 0 false, -1 absent.
 ;;   +56          timestamp: -1 absent; 0 the double at +112; 1 the number's text from +64 to
 ;;                +68, for JS's Number() (a fraction, an exponent, or over 16 characters).
-;;   +8k, +8k+4   for k = 9 wiki, 10 title, 11 user, 12 log_type (the view fields, filled only
-;;                when $want asks): start, and the closing quote's list entry (end << 1, plus 1
-;;                when the string holds an escape, which scanner.ts decodes); start -1: absent.
-;;   +104, +108   namespace (also only when $want asks): start and end of the number's text;
+;;   +8k, +8k+4   for the view fields' codes k (today 9 wiki, 10 title, 11 user, 12 log_type,
+;;                13 namespace; filled only when $want asks): for a text field, start and the
+;;                closing quote's list entry (end << 1, plus 1 when the string holds an escape,
+;;                which scanner.ts decodes); for a number field, start and end of its text;
 ;;                start -1: absent.
 ;;
 ;; Key codes ($key in $walk_object): what the value being walked is the value of.
 ;;   0 K_OTHER  1 K_SERVER_NAME  2 K_TYPE  3 K_DT  4 K_DOMAIN  5 K_ID  6 K_BOT  7 K_TIMESTAMP
-;;   8 K_META  9 K_WIKI  10 K_TITLE  11 K_USER  12 K_LOG_TYPE  13 K_NAMESPACE.  K_META and the
-;;   top-level fields are named only at depth 1 (a title inside log_params is no title);
+;;   8 K_META, then the view fields' (today 9 K_WIKI  10 K_TITLE  11 K_USER  12 K_LOG_TYPE
+;;   13 K_NAMESPACE).  K_META and the top-level fields are named only at depth 1 (a title
+;;   inside log_params is no title);
 ;;   K_DT, K_DOMAIN and K_ID only directly inside the top-level meta object.
 ;;
-;; $want: which view fields to name, a bit each: 1 wiki, 2 title, 4 user, 8 log_type,
-;;   16 namespace. A field not asked for is walked like any other value, so its escapes cost
+;; $want: which view fields to name, a bit each (today 1 wiki, 2 title, 4 user, 8 log_type,
+;;   16 namespace). A field not asked for is walked like any other value, so its escapes cost
 ;;   nothing and the usual run does no more than before.
+;;
+;; The view fields are declared in src/event/scanner-fields.ts, and their codes and bits above
+;; follow from its order (the first field's code is 9 and its bit 1, and so on, text fields
+;; first). The code that depends on them lies between the lines `;; <generated: NAME>` and
+;; `;; </generated>`: `bun run scanner` (scripts/scanner-regions.ts) rewrites it from that table, so
+;; edit the table, not those regions; `bun run scanner --check` fails when they are stale.
 ;;
 ;; Characters, as they appear in (i32.const ...): 0x20 ' '  0x22 '"'  0x2b '+'  0x2c ','  0x2d '-'
 ;;   0x2e '.'  0x2f '/'  0x30 '0'  0x31 '1'  0x3a ':'  0x5b '['  0x5c '\'  0x5d ']'  0x65 'e'
@@ -263,11 +270,13 @@
     (i32.store offset=40 (local.get $out) (i32.const -1))   ;; meta.id
     (i32.store offset=48 (local.get $out) (i32.const -1))   ;; bot
     (i32.store offset=56 (local.get $out) (i32.const -1))   ;; timestamp
+    ;; <generated: view-resets>
     (i32.store offset=72 (local.get $out) (i32.const -1))   ;; wiki
     (i32.store offset=80 (local.get $out) (i32.const -1))   ;; title
     (i32.store offset=88 (local.get $out) (i32.const -1))   ;; user
     (i32.store offset=96 (local.get $out) (i32.const -1))   ;; log_type
     (i32.store offset=104 (local.get $out) (i32.const -1))  ;; namespace
+    ;; </generated>
     (local.set $entry (local.get $list))
     ;; Spaces, then the top-level object. (Only ' ' is skipped between tokens: the other JSON
     ;; whitespace characters are controls, which stage 1 already refused.)
@@ -305,9 +314,12 @@
                           (i32.add (local.get $out) (i32.shl (local.get $key) (i32.const 3)))
                           (i32.shr_u (local.get $close) (i32.const 1))))
                       (else
-                        ;; Key codes 9-12, the view strings: start and the closing quote's
-                        ;; entry, escape flag included. Any other code wanted no string.
-                        (if (i32.lt_u (i32.sub (local.get $key) (i32.const 9)) (i32.const 4))
+                        ;; The view strings' key codes (one run: the text fields): start and
+                        ;; the closing quote's entry, escape flag included. Any other code
+                        ;; wanted no string.
+                        ;; <generated: view-strings>
+                        (if (i32.lt_u (i32.sub (local.get $key) (i32.const 9)) (i32.const 4))  ;; 9-12: wiki, title, user, log_type
+                        ;; </generated>
                           (then
                             (i32.store
                               (i32.add (local.get $out) (i32.shl (local.get $key) (i32.const 3)))
@@ -433,11 +445,14 @@
                             (i32.store offset=64 (local.get $out) (local.get $start))
                             (i32.store offset=68 (local.get $out) (local.get $i)))))
                       (else
-                        (if (i32.eq (local.get $key) (i32.const 13))                   ;; K_NAMESPACE
+                        ;; <generated: view-numbers>
+                        (if (i32.eq (local.get $key) (i32.const 13))  ;; K_NAMESPACE
                           (then
                             (i32.store offset=104 (local.get $out) (local.get $start))
                             (i32.store offset=108 (local.get $out) (local.get $i)))
-                          (else (call $clear_field (local.get $out) (local.get $key))))))))
+                          (else (call $clear_field (local.get $out) (local.get $key))))
+                        ;; </generated>
+                        ))))  ;; closes the (else, (if K_TIMESTAMP, (then and (if $key above
                 (br $after)))
             ;; The literals. A 4-byte load past the text's end meets the sentinel 0 first.
             (if (i32.eq (local.get $c) (i32.const 0x74))
@@ -525,43 +540,45 @@
             (if (i32.eq (local.get $depth) (i32.const 1))
               (then
                 ;; A top-level key: server_name, timestamp, type, meta or bot.
-                ;; And, when $want asks, wiki, title, user, log_type or namespace.
+                ;; And, when $want asks, the view fields. One test a length, whose keys are
+                ;; then compared and the block left.
+                ;; <generated: top-level-keys>
                 (block $named
                   (if (i32.eq (local.get $len) (i32.const 11))
                     (then
                       (if (i32.and
-                            (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x6e5f726576726573))   ;; "server_n"
-                            (i64.eq (i64.load offset=4 (local.get $i)) (i64.const 0x656d616e5f726576)))  ;; "ver_name"
-                        (then (local.set $key (i32.const 1))))                                           ;; K_SERVER_NAME
+                            (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x6e5f726576726573))       ;; "server_n"
+                            (i64.eq (i64.load offset=4 (local.get $i)) (i64.const 0x656d616e5f726576)))      ;; "ver_name"
+                        (then (local.set $key (i32.const 1))))                                               ;; K_SERVER_NAME
                       (br $named)))
                   (if (i32.eq (local.get $len) (i32.const 9))
                     (then
                       (if (i32.and
-                            (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x6d617473656d6974))   ;; "timestam"
-                            (i64.eq (i64.load offset=2 (local.get $i)) (i64.const 0x706d617473656d69)))  ;; "imestamp"
-                        (then (local.set $key (i32.const 7))))                                           ;; K_TIMESTAMP
+                            (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x6d617473656d6974))       ;; "timestam"
+                            (i64.eq (i64.load offset=2 (local.get $i)) (i64.const 0x706d617473656d69)))      ;; "imestamp"
+                        (then (local.set $key (i32.const 7))))                                               ;; K_TIMESTAMP
                       (if (i32.and (local.get $want) (i32.const 16))
                         (then
                           (if (i32.and
-                                (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x63617073656d616e)) ;; "namespac"
-                                (i64.eq (i64.load offset=2 (local.get $i)) (i64.const 0x6563617073656d61))) ;; "amespace"
-                            (then (local.set $key (i32.const 13))))))                                    ;; K_NAMESPACE
+                                (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x63617073656d616e))   ;; "namespac"
+                                (i64.eq (i64.load offset=2 (local.get $i)) (i64.const 0x6563617073656d61)))  ;; "amespace"
+                            (then (local.set $key (i32.const 13))))))                                        ;; K_NAMESPACE
                       (br $named)))
                   (if (i32.eq (local.get $len) (i32.const 4))
                     (then
                       (local.set $word (i32.load offset=1 (local.get $i)))
-                      (if (i32.eq (local.get $word) (i32.const 0x65707974))                             ;; "type"
-                        (then (local.set $key (i32.const 2))))                                           ;; K_TYPE
-                      (if (i32.eq (local.get $word) (i32.const 0x6174656d))                             ;; "meta"
-                        (then (local.set $key (i32.const 8))))                                           ;; K_META
+                      (if (i32.eq (local.get $word) (i32.const 0x65707974))                                  ;; "type"
+                        (then (local.set $key (i32.const 2))))                                               ;; K_TYPE
+                      (if (i32.eq (local.get $word) (i32.const 0x6174656d))                                  ;; "meta"
+                        (then (local.set $key (i32.const 8))))                                               ;; K_META
                       (if (i32.and (local.get $want) (i32.const 1))
                         (then
-                          (if (i32.eq (local.get $word) (i32.const 0x696b6977))                         ;; "wiki"
-                            (then (local.set $key (i32.const 9))))))                                     ;; K_WIKI
+                          (if (i32.eq (local.get $word) (i32.const 0x696b6977))                              ;; "wiki"
+                            (then (local.set $key (i32.const 9))))))                                         ;; K_WIKI
                       (if (i32.and (local.get $want) (i32.const 4))
                         (then
-                          (if (i32.eq (local.get $word) (i32.const 0x72657375))                         ;; "user"
-                            (then (local.set $key (i32.const 11))))))                                    ;; K_USER
+                          (if (i32.eq (local.get $word) (i32.const 0x72657375))                              ;; "user"
+                            (then (local.set $key (i32.const 11))))))                                        ;; K_USER
                       (br $named)))
                   (if (i32.eq (local.get $len) (i32.const 5))
                     (then
@@ -569,22 +586,24 @@
                         (then
                           (if (i64.eq
                                 (i64.and (i64.load offset=1 (local.get $i)) (i64.const 0xffffffffff))
-                                (i64.const 0x656c746974))                                                ;; "title"
-                            (then (local.set $key (i32.const 10))))))                                    ;; K_TITLE
+                                (i64.const 0x656c746974))                                                    ;; "title"
+                            (then (local.set $key (i32.const 10))))))                                        ;; K_TITLE
                       (br $named)))
                   (if (i32.eq (local.get $len) (i32.const 8))
                     (then
                       (if (i32.and (local.get $want) (i32.const 8))
                         (then
-                          (if (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x657079745f676f6c)) ;; "log_type"
-                            (then (local.set $key (i32.const 12))))))                                    ;; K_LOG_TYPE
+                          (if (i64.eq (i64.load offset=1 (local.get $i)) (i64.const 0x657079745f676f6c))     ;; "log_type"
+                            (then (local.set $key (i32.const 12))))))                                        ;; K_LOG_TYPE
                       (br $named)))
                   (if (i32.and
                         (i32.eq (local.get $len) (i32.const 3))
                         (i32.eq
                           (i32.and (i32.load offset=1 (local.get $i)) (i32.const 0xffffff))
-                          (i32.const 0x746f62)))                                                         ;; "bot"
-                    (then (local.set $key (i32.const 6))))))                                             ;; K_BOT
+                          (i32.const 0x746f62)))                                                             ;; "bot"
+                    (then (local.set $key (i32.const 6)))))                                                  ;; K_BOT
+                ;; </generated>
+              )  ;; closes the (then
               (else
                 ;; A key in the top-level meta: dt, id or domain.
                 (if (i32.eq (local.get $len) (i32.const 2))

@@ -1,7 +1,12 @@
 /** The fields of an event that wikistream reads, as both the scanner and JSON.parse fill them. */
+import { SCANNER_VIEW_FIELDS, type ViewFieldKey, type ViewFieldValues } from "./scanner-fields.ts";
 
-/** Fields of one recentchange event that wikistream uses. */
-export interface EventFields {
+/**
+ * Fields of one recentchange event that wikistream uses. The view fields (scanner-fields.ts) are
+ * read only when asked for ({@link ViewFieldMask}), and unlike the fields here, are real text:
+ * what JSON.parse of the event's UTF-8 text and a pick give.
+ */
+export interface EventFields extends ViewFieldValues {
   /** Top-level `server_name` when it is a JSON string. */
   serverName: string | undefined;
   /** Top-level `timestamp` when it is a finite JSON number. */
@@ -16,25 +21,16 @@ export interface EventFields {
   domain: string | undefined;
   /** `meta.id` when `meta` is an object and `id` a string. */
   metaId: string | undefined;
-  // The view fields: read only when asked for (ViewFieldMask), and unlike the fields above, real
-  // text: what JSON.parse of the event's UTF-8 text and a pick give.
-  /** Top-level `wiki` when it is a JSON string (when asked for). */
-  wiki: string | undefined;
-  /** Top-level `title` when it is a JSON string (when asked for). */
-  title: string | undefined;
-  /** Top-level `user` when it is a JSON string (when asked for). */
-  user: string | undefined;
-  /** Top-level `log_type` when it is a JSON string (when asked for). */
-  logType: string | undefined;
-  /** Top-level `namespace` when it is a JSON number (when asked for). */
-  namespace: number | undefined;
 }
 
 /**
  * Which view fields of {@link EventFields} to read, a bit each (any others stay undefined):
- * their values cost work to decode, which a run that counts by none of them does not pay.
+ * their values cost work to decode, which a run that counts by none of them does not pay. A
+ * field's bit is 1 << its index in SCANNER_VIEW_FIELDS, as scanner.wat's `$want` tests it.
  */
-export const VIEW_FIELD = { wiki: 1, title: 2, user: 4, logType: 8, namespace: 16 } as const;
+export const VIEW_FIELD = Object.fromEntries(SCANNER_VIEW_FIELDS.map((field, index) => [field.key, 1 << index])) as {
+  readonly [Key in ViewFieldKey]: number;
+};
 
 /** A set of {@link VIEW_FIELD} bits (0: none). */
 export type ViewFieldMask = number;

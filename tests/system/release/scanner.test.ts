@@ -9,6 +9,7 @@ import { join } from "node:path";
 import wabt from "wabt";
 import { compileExecutable } from "../../../build.ts";
 import { SCANNER_WAT, SCANNER_WASM, assembleScanner } from "../../../scripts/build-scanner.ts";
+import { GENERATED_FILES, regenerate } from "../../../scripts/scanner-regions.ts";
 import { createEventFields, extractFieldsLatin1, fastPathAcceptsLatin1, scannerStatus, slowPathCount } from "../../../src/event/fields.ts";
 import { instantiateScanner } from "../../../src/event/scanner.ts";
 import { loadRealEvents } from "../../support/corpus.ts";
@@ -20,13 +21,34 @@ setDefaultTimeout(120_000);
 const EVENT_DIR = new URL("../../../src/event/", import.meta.url);
 
 describe("scanner.wasm", () => {
-  test("is scanner.wat assembled (run `bun run scanner` after editing the .wat)", async () => {
+  test("is scanner.wat assembled (run `bun run scanner` after editing the .wat or scanner-fields.ts)", async () => {
     const text = await Bun.file(SCANNER_WAT).text();
     const assembled = await assembleScanner(text);
     const committed = await Bun.file(SCANNER_WASM).bytes();
     expect(Buffer.from(committed).equals(assembled)).toBe(true);
     // The same text always gives the same bytes.
     expect(Buffer.from(await assembleScanner(text)).equals(assembled)).toBe(true);
+  });
+
+  test("the generated regions of scanner.wat, fields.ts and scanner.ts are what the view field table makes", async () => {
+    expect(GENERATED_FILES.map((file) => file.url.pathname.split("/").pop())).toEqual(["scanner.wat", "fields.ts", "scanner.ts"]);
+    for (const file of GENERATED_FILES) {
+      const text = await Bun.file(file.url).text();
+      expect(regenerate(text, file)).toBe(text);
+    }
+  });
+
+  test("a stale generated region is rewritten from the table", async () => {
+    const [wat, fields] = GENERATED_FILES;
+    if (wat === undefined || fields === undefined) throw new Error("no generated files");
+    const text = await Bun.file(wat.url).text();
+    const stale = text.replace("(i32.const 0x72657375))", "(i32.const 0x72657376))"); // "user", in the key matches
+    expect(stale).not.toBe(text);
+    expect(regenerate(stale, wat)).toBe(text);
+    const fieldsText = await Bun.file(fields.url).text();
+    const missing = fieldsText.replace("  out.title = undefined;\n", "");
+    expect(missing).not.toBe(fieldsText);
+    expect(regenerate(missing, fields)).toBe(fieldsText);
   });
 
   test("a change to the text changes the bytes", async () => {
@@ -83,10 +105,10 @@ describe("slow path count", () => {
   });
 });
 
-/** Copies fields.ts, scanner.ts, types.ts (and scanner.wasm, unless `wasm` says otherwise) into a fresh folder, with a probe entry that prints what it sees. */
+/** Copies fields.ts, scanner.ts, scanner-fields.ts, types.ts (and scanner.wasm, unless `wasm` says otherwise) into a fresh folder, with a probe entry that prints what it sees. */
 function stageProbe(wasm: Uint8Array | "committed"): string {
   const dir = mkdtempSync(join(tmpdir(), "wikistream-scanner-"));
-  for (const file of ["fields.ts", "scanner.ts", "types.ts", "wasm.d.ts"]) copyFileSync(new URL(file, EVENT_DIR), join(dir, file));
+  for (const file of ["fields.ts", "scanner.ts", "scanner-fields.ts", "types.ts", "wasm.d.ts"]) copyFileSync(new URL(file, EVENT_DIR), join(dir, file));
   if (wasm === "committed") copyFileSync(SCANNER_WASM, join(dir, "scanner.wasm"));
   else writeFileSync(join(dir, "scanner.wasm"), wasm);
   writeFileSync(
@@ -135,7 +157,7 @@ describe("loading", () => {
     try {
       const outfile = join(dir, "probe-bin");
       await compileExecutable({ label: "probe", entry: join(dir, "probe.ts"), outfile, commit: "test", target: undefined, executablePath: undefined });
-      for (const file of ["probe.ts", "fields.ts", "scanner.ts", "types.ts", "scanner.wasm"]) rmSync(join(dir, file));
+      for (const file of ["probe.ts", "fields.ts", "scanner.ts", "scanner-fields.ts", "types.ts", "scanner.wasm"]) rmSync(join(dir, file));
       const report = runProbe([outfile]);
       expect(report).toEqual({ scanner: { fast: true }, status: "ok", serverName: "en.wikipedia.org", timestamp: 1633694400, slow: 0 });
     } finally {
