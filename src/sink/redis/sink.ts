@@ -174,7 +174,11 @@ class RedisStore implements Store {
     const bad = this.toFatal(failure);
     if (bad) return { action: "fatal", kind, error: bad };
     const oom = kind === "oom";
-    return { action: "retry", kind, cause: describeRedisCause(failure), away: kind === "connection", say: oom ? (waiting) => this.logOom(failure, waiting) : undefined };
+    // A connection failure judged once the client is ready again is from before the reconnect (a
+    // write rejected while Redis was down, its retry already due): Redis is not away any more,
+    // and saying so would hold /readyz at 503 until the next write lands.
+    const away = kind === "connection" && this.redis?.status !== "ready";
+    return { action: "retry", kind, cause: describeRedisCause(failure), away, say: oom ? (waiting) => this.logOom(failure, waiting) : undefined };
   }
 
   /** The checkpoint is not the one this writer left: carry on after a lost reply, else say why and start again. */
