@@ -3,7 +3,7 @@
  * healthcheck` tells them from another server's: both sides read the shape from here, so a
  * probe never takes some other web server's 200 (or a 404 page) for a running wikistream.
  */
-import { formatOneLine } from "../lib/text.ts";
+import { formatOneLine, readPageText } from "../lib/text.ts";
 
 /** Names the program in every health body: another server's `{"status":"ok"}` is not ours. */
 const SERVICE = "wikistream";
@@ -36,8 +36,7 @@ const QUOTED_CHARS = 60;
 
 /** A few words of a body: an HTML page's title (else its text without tags), whitespace folded. */
 function quoteBody(body: string): string {
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1];
-  const text = formatOneLine(title ?? body.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " "));
+  const text = formatOneLine(readPageText(body));
   if (text === "") return "an empty body";
   const words = text.split(" ");
   let quoted = words.slice(0, QUOTED_WORDS).join(" ");

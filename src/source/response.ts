@@ -3,7 +3,7 @@
  * or stop. Pure, so every status is a row of a table test.
  */
 import { WikistreamError } from "../lib/error.ts";
-import { formatOneLine } from "../lib/text.ts";
+import { formatOneLine, readPageText } from "../lib/text.ts";
 import type { ReconnectCause } from "../run/ports.ts";
 
 /** The decision for one response. */
@@ -75,11 +75,6 @@ const BODY_EXCERPT_CHARS = 160;
  * without tags), white space is folded, and anything longer than an excerpt is cut with "…".
  */
 export function summarizeBody(body: string): string {
-  let text = body;
-  if (/<\s*(!doctype|html|head|body|title)\b/i.test(text)) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
-    text = title && title.trim() ? title : text.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
-  }
-  text = formatOneLine(text);
+  const text = formatOneLine(/<\s*(!doctype|html|head|body|title)\b/i.test(body) ? readPageText(body) : body);
   return text.length > BODY_EXCERPT_CHARS ? `${text.slice(0, BODY_EXCERPT_CHARS - 1)}…` : text;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatOneLine } from "../../../src/lib/text.ts";
+import { formatOneLine, readPageText } from "../../../src/lib/text.ts";
 
 describe("formatOneLine", () => {
   test.each([
@@ -11,5 +11,16 @@ describe("formatOneLine", () => {
     { name: "nothing but controls is empty", text: "\x00\x9b\u202e ", expected: "" },
   ])("$name", ({ text, expected }) => {
     expect(formatOneLine(text)).toBe(expected);
+  });
+});
+
+describe("readPageText", () => {
+  test.each([
+    { name: "a page's title", html: "<html><head><title>503 Service Unavailable</title></head><body><h1>x</h1></body></html>", expected: "503 Service Unavailable" },
+    { name: "a blank title: the text, tags gone", html: "<title> </title><p>Bad <b>gateway</b></p>", expected: "    Bad  gateway  " },
+    { name: "scripts and styles are no text", html: "<style>p{}</style><script>var a = '<p>';</script><p>down</p>", expected: "   down " },
+    { name: "text without tags stays", html: "plain words", expected: "plain words" },
+  ])("$name", ({ html, expected }) => {
+    expect(readPageText(html)).toBe(expected);
   });
 });
