@@ -118,7 +118,7 @@ function parseTimedEvent(line: string): (RawEvent & { server_name: string; timeM
 }
 
 /** The stream's time after `events` (README, Time semantics), fed only the events the windows see, as a run does. */
-export function computeStreamTime(events: string[]): number {
+function computeStreamTime(events: string[]): number {
   const advance = createStreamClock();
   let time = Number.NEGATIVE_INFINITY;
   for (const line of events) {
@@ -126,6 +126,11 @@ export function computeStreamTime(events: string[]): number {
     if (event !== undefined) time = advance(event.timeMs);
   }
   return time;
+}
+
+/** The final boundary a run saves after `events` (README, Time semantics): the stream's time minus the lateness, down to a window start. */
+export function computeFinalMs(events: string[], options: { windowMs: number; latenessMs: number }): number {
+  return Math.floor((computeStreamTime(events) - options.latenessMs) / options.windowMs) * options.windowMs;
 }
 
 /**

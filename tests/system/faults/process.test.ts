@@ -4,7 +4,7 @@
  * and the fixture SSE server, and the Redis content must equal the independent count exactly.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { computeStreamTime, createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
+import { computeFinalMs, createReplayScenario, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
 import { killStrayRuns, runWikistream, spawnTracked, whileRunning, waitFor, type WikistreamProcess } from "../../support/process.ts";
 import { dumpWindows, readCheckpointId, waitForNewCheckpoint } from "../../support/redis.ts";
@@ -132,10 +132,9 @@ describe("process faults on a replay of the 2021 capture, cycled 3 times, in 10 
         const read = Number(/^(\d+) events; /m.exec(result.stderr)?.[1] ?? Number.NaN);
         expect(read).toBeGreaterThan(0);
         expect(read).toBeLessThan(stream.events.length);
-        const streamMs = computeStreamTime(stream.events.slice(0, read));
         const checkpoint = await redis.client.hgetall(`${prefix}checkpoint`);
         expect(checkpoint.id).not.toBe("");
-        const finalMs = Math.floor((streamMs - LATENESS_MS) / WINDOW_MS) * WINDOW_MS;
+        const finalMs = computeFinalMs(stream.events.slice(0, read), { windowMs: WINDOW_MS, latenessMs: LATENESS_MS });
         const firstStartMs = Math.floor(Math.min(...eventTimesMs.slice(0, read)) / WINDOW_MS) * WINDOW_MS;
         expect(checkpoint.final_ms).toBe(finalMs >= firstStartMs ? String(finalMs) : "");
         expect(await redis.client.exists(`${prefix}lock`)).toBe(0);

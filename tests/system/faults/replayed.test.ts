@@ -6,7 +6,7 @@
  * (The negative side, a fresh run never saying `replayed`, is in clock.test.ts.)
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { computeStreamTime, createReplayScenario, createStreamClock, formatReferenceAsRedis } from "../../support/corpus.ts";
+import { computeFinalMs, createReplayScenario, createStreamClock, formatReferenceAsRedis } from "../../support/corpus.ts";
 import { startFixtureServer, type FixtureServer } from "../../support/fixture-server.ts";
 import { listeningAt, scrape, valueOf } from "../../support/metrics.ts";
 import { killStrayRuns, spawnTracked, summaryOf, waitFor, whileRunning } from "../../support/process.ts";
@@ -33,11 +33,6 @@ const HOLD_AT = 2500;
 
 const redis = shareRedis();
 afterEach(killStrayRuns);
-
-/** The stream's time after the first `n` events minus the lateness, down to a window start: the final boundary a run saves (README, Time semantics). */
-function finalAfter(n: number): number {
-  return Math.floor((computeStreamTime(stream.events.slice(0, n)) - LATENESS_MS) / WINDOW_MS) * WINDOW_MS;
-}
 
 /** The offset (= index here) of a checkpoint id like `[{"topic":…,"partition":0,"offset":N}]`. */
 function offsetOf(id: string): number {
@@ -73,7 +68,7 @@ describe("a restart after SIGKILL, on a replay of the 2021 capture cycled 3 time
     // 1. The first run reads up to HOLD_AT, then the stream holds (no reconnect meanwhile:
     // --idle-timeout 10m); it is killed once its checkpoint has the final boundary the stream's
     // time after all of them gives (the resume id and the replays do not depend on the moment).
-    const expectedFinalMs = finalAfter(HOLD_AT);
+    const expectedFinalMs = computeFinalMs(stream.events.slice(0, HOLD_AT), { windowMs: WINDOW_MS, latenessMs: LATENESS_MS });
     const paced = startFixtureServer({ events: stream.events, ratePerSec: 2000, chunkEvents: 25, holdAt: HOLD_AT });
     try {
       const first = spawnTracked(["--url", paced.url, "--redis-url", redis.url, "--prefix", prefix, "--quiet", "--idle-timeout", "10m", ...windowArgs]);
